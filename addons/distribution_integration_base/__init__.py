@@ -1,0 +1,5 @@
+from . import kernel
+from . import models
+from . import controllers
+from . import wizards
+from . import cli

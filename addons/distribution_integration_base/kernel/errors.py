@@ -1,0 +1,315 @@
+"""Error taxonomy shared by the kernel and every channel.
+
+Channels raise (or let :func:`classify_exception` turn library exceptions into)
+one of three kinds, whose names say what happens next:
+
+- :class:`TransientError` — retried later with back-off (``retry_after`` honours
+  the server's ``Retry-After``);
+- :class:`PermanentError` and its subclasses — not retried; the exchange goes to
+  the exception queue with its category so a person can act;
+- any other :class:`IntegrationError` — treated by its ``transient`` flag.
+
+``category`` is one of the codes of :data:`CATEGORIES`, used to group and
+route exceptions.
+"""
+
+import email.utils
+import http
+import re
+import time
+import traceback
+from datetime import timezone
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+CATEGORIES = (
+    ("validation", "Validation"),
+    ("mapping", "Mapping"),
+    ("transport", "Transport"),
+    ("authentication", "Authentication"),
+    ("business_rule", "Business rule"),
+    ("duplicate", "Duplicate"),
+    ("ownership", "Ownership"),
+    ("timeout", "Timeout"),
+    ("sla", "SLA breach"),
+    ("acknowledgement", "Acknowledgement missing"),
+)
+CATEGORY_CODES = frozenset(code for code, _label in CATEGORIES)
+
+BODY_EXCERPT_CHARS = 500
+DETAILS_MAX_CHARS = 20000
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+TIMEOUT_STATUSES = frozenset({408, 504})
+
+_SECONDS_RE = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+_SENSITIVE_QUERY_RE = re.compile(
+    r"key|token|secret|pass|sig|auth|credential|session", re.IGNORECASE
+)
+
+
+class IntegrationError(Exception):
+    """Base of every error the kernel understands.
+
+    ``category`` overrides the class default for this instance; ``details``
+    holds longer diagnostic text (a body, a traceback) for the exception queue.
+    """
+
+    category = "transport"
+    transient = False
+
+    def __init__(self, message, *, category=None, details=None):
+        super().__init__(message)
+        if category is not None:
+            if category not in CATEGORY_CODES:
+                raise ValueError(
+                    f"unknown error category {category!r}; use one of "
+                    + ", ".join(sorted(CATEGORY_CODES))
+                )
+            self.category = category
+        self.message = message
+        self.details = details
+
+
+class TransientError(IntegrationError):
+    """A failure that may go away: retry later (after ``retry_after`` s if set)."""
+
+    transient = True
+
+    def __init__(self, message, *, category=None, details=None, retry_after=None):
+        super().__init__(message, category=category, details=details)
+        self.retry_after = None if retry_after is None else max(0.0, float(retry_after))
+
+
+class PermanentError(IntegrationError):
+    """A failure retrying cannot fix: a person must correct data or configuration."""
+
+    category = "validation"
+
+
+class AuthenticationError(PermanentError):
+    """The partner refused our credentials, or a caller presented wrong ones."""
+
+    category = "authentication"
+
+
+class BusinessRuleError(PermanentError):
+    """The data is well-formed but breaks a business rule."""
+
+    category = "business_rule"
+
+
+class OwnershipError(PermanentError):
+    """The record belongs to another company, partner or endpoint."""
+
+    category = "ownership"
+
+
+def parse_retry_after(value, now=None):
+    """Return the delay in seconds announced by a ``Retry-After`` header value.
+
+    Accepts delta-seconds or an HTTP-date; a negative delay or a date in the
+    past gives ``0.0``; anything unreadable gives ``None``.
+
+    >>> parse_retry_after("120")
+    120.0
+    >>> parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0)
+    10.0
+    >>> parse_retry_after("soon") is None
+    True
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+        return max(0.0, seconds) if seconds == seconds else None  # NaN
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _SECONDS_RE.fullmatch(text):
+        return max(0.0, float(text))
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # "-0000" means UTC of unknown origin
+        moment = moment.replace(tzinfo=timezone.utc)
+    current = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - current)
+
+
+def redact_url(url):
+    """Return ``url`` without user info and with sensitive query values masked."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return "<unparsable url>"
+    netloc = parts.netloc.rpartition("@")[2]
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode(
+            [(k, "***" if _SENSITIVE_QUERY_RE.search(k) else v) for k, v in pairs],
+            safe="*",
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _body_text(body):
+    if body is None:
+        return ""
+    if isinstance(body, (bytes, bytearray)):
+        body = bytes(body[: DETAILS_MAX_CHARS * 4]).decode("utf-8", "replace")
+    return str(body)
+
+
+def _excerpt(text, limit=BODY_EXCERPT_CHARS):
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_STATUS_ADVICE = {
+    401: "check the credentials of this endpoint",
+    403: "check the credentials and permissions of this endpoint",
+    404: "check the endpoint URL and the identifiers sent",
+    409: "the partner already holds this document; check for a duplicate",
+    429: "the partner is rate limiting; it will be retried",
+}
+
+
+def error_for_http_status(status, *, retry_after=None, body_excerpt="", url=""):
+    """Map an HTTP response status to the error to raise, or None for success.
+
+    2xx/3xx give None; 408, 425, 429 and every 5xx are transient (429 and 503
+    carry ``retry_after``, 408 and 504 are timeouts); 401/403 are
+    authentication errors; 409 is a duplicate; other 4xx are validation errors.
+
+    >>> error_for_http_status(204) is None
+    True
+    >>> err = error_for_http_status(503, retry_after="30", url="https://x/api")
+    >>> type(err).__name__, err.retry_after, err.category
+    ('TransientError', 30.0, 'transport')
+    """
+    status = int(status)
+    if status < 400:
+        return None
+    try:
+        phrase = " " + http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    body = _body_text(body_excerpt)
+    excerpt = _excerpt(body)
+    message = f"HTTP {status}{phrase} from {redact_url(url) or 'the partner'}"
+    advice = _STATUS_ADVICE.get(status)
+    if advice:
+        message += f" ({advice})"
+    if excerpt:
+        message += f": {excerpt}"
+    details = body[:DETAILS_MAX_CHARS] if len(body) > BODY_EXCERPT_CHARS else None
+
+    if status in TRANSIENT_STATUSES or 500 <= status < 600:
+        return TransientError(
+            message,
+            category="timeout" if status in TIMEOUT_STATUSES else "transport",
+            details=details,
+            retry_after=(
+                parse_retry_after(retry_after)
+                if status in RETRY_AFTER_STATUSES
+                else None
+            ),
+        )
+    if status in (401, 403):
+        return AuthenticationError(message, details=details)
+    if status == 409:
+        return PermanentError(message, category="duplicate", details=details)
+    if status < 500:
+        return PermanentError(message, category="validation", details=details)
+    return PermanentError(message, category="transport", details=details)
+
+
+def _optional_requests():
+    try:
+        import requests
+    except ImportError:
+        return None
+    return requests
+
+
+def _traceback_text(exc):
+    if exc.__traceback__ is None:
+        return None
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return text[-DETAILS_MAX_CHARS:]
+
+
+def _describe(exc):
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def classify_exception(exc):
+    """Turn any exception raised while talking to a partner into an IntegrationError.
+
+    IntegrationErrors are returned unchanged. Timeouts and connection errors
+    (of ``requests`` when installed, or of the socket layer) become transient;
+    ``requests.HTTPError`` is mapped by its response status; anything else is
+    a permanent ``mapping`` error (a bug or unexpected data in our code). The
+    original exception is kept as ``__cause__``.
+    """
+    if isinstance(exc, IntegrationError):
+        return exc
+    result = _classify_requests_exception(exc, _optional_requests())
+    if result is None:
+        if isinstance(exc, TimeoutError):  # socket.timeout is an alias since 3.10
+            result = TransientError(f"Timed out: {_describe(exc)}", category="timeout")
+        elif isinstance(exc, OSError):  # ConnectionError is an OSError too
+            result = TransientError(
+                f"Connection failed: {_describe(exc)}", category="transport"
+            )
+        else:
+            result = PermanentError(_describe(exc), category="mapping")
+    if result.details is None:
+        result.details = _traceback_text(exc)
+    result.__cause__ = exc
+    return result
+
+
+def _classify_requests_exception(exc, requests):
+    if requests is None or not isinstance(exc, requests.RequestException):
+        return None
+    # ConnectTimeout is both a Timeout and a ConnectionError: test Timeout first.
+    if isinstance(exc, requests.Timeout):
+        return TransientError(f"Timed out: {_describe(exc)}", category="timeout")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return TransientError(
+            f"Connection dropped mid-response: {_describe(exc)}", category="transport"
+        )
+    if isinstance(exc, requests.ConnectionError):
+        return TransientError(
+            f"Connection failed: {_describe(exc)}", category="transport"
+        )
+    response = getattr(exc, "response", None)
+    if isinstance(exc, requests.HTTPError) and response is not None:
+        try:
+            body = response.text
+        except Exception:  # undecodable or consumed body must not hide the status
+            body = ""
+        error = error_for_http_status(
+            response.status_code,
+            retry_after=response.headers.get("Retry-After"),
+            body_excerpt=body[:DETAILS_MAX_CHARS],
+            url=response.url or "",
+        )
+        if error is not None:
+            return error
+    # InvalidURL, MissingSchema, TooManyRedirects...: retrying cannot help.
+    return PermanentError(
+        f"{_describe(exc)} (check the endpoint configuration)", category="transport"
+    )

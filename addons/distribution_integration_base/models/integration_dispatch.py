@@ -1,0 +1,312 @@
+import json
+import logging
+import uuid
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+
+class IntegrationDispatch(models.AbstractModel):
+    """The one API every channel uses to move messages.
+
+    Its methods start with an underscore so that they cannot be called over
+    RPC: they work with superuser rights on behalf of business code (a buyer
+    confirming an order must be able to send it without configuring anything),
+    so only server-side code may reach them.
+
+    ``_send`` and ``_receive`` write the message in the caller's transaction and
+    queue its job in the same transaction (transactional outbox): if the
+    business transaction rolls back, neither the message nor the job exists;
+    once it commits, the queue_job runner picks the job up. Retries, backoff,
+    circuit breaking, idempotency, logging and exceptions all happen here, so
+    channels only provide handlers (see ``integration.handler``).
+    """
+
+    _name = "integration.dispatch"
+    _description = "Integration Dispatch API"
+
+    @api.model
+    def _send(
+        self,
+        flow,
+        endpoint,
+        payload,
+        *,
+        record=None,
+        idempotency_key=None,
+        correlation_id=None,
+        content_type=None,
+        parent=None,
+        partner=None,
+        external_ref=None,
+        filename=None,
+    ):
+        """Queue an outbound message and return it.
+
+        :param flow: ``integration.flow`` record or flow code (outbound flow)
+        :param endpoint: ``integration.endpoint`` record or endpoint code
+        :param payload: bytes, str, or a dict/list (serialised as JSON)
+        :param record: the business record the message concerns (optional)
+        :param idempotency_key: the same key for the same endpoint and flow
+            returns the existing message instead of sending twice
+        :param correlation_id: shared by related messages; defaults to the
+            parent's, else a new UUID
+        :param content_type: MIME type; deduced from ``payload`` when omitted
+        :param parent: the message this one answers or follows (optional)
+        :return: the ``integration.message`` (new, or the existing duplicate)
+        """
+        message, _created = self._create_message(
+            "outbound",
+            flow,
+            endpoint,
+            payload,
+            record=record,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            content_type=content_type,
+            parent=parent,
+            partner=partner,
+            external_ref=external_ref,
+            filename=filename,
+        )
+        return message
+
+    @api.model
+    def _receive(
+        self,
+        flow,
+        endpoint,
+        payload,
+        *,
+        record=None,
+        idempotency_key=None,
+        correlation_id=None,
+        content_type=None,
+        parent=None,
+        partner=None,
+        external_ref=None,
+        filename=None,
+    ):
+        """Log an inbound message, queue its processing, and return it.
+
+        Receiving an idempotency key already seen for this endpoint and flow
+        returns the first message and has no second business effect.
+        Parameters are those of :meth:`_send`.
+        """
+        message, _created = self._create_message(
+            "inbound",
+            flow,
+            endpoint,
+            payload,
+            record=record,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            content_type=content_type,
+            parent=parent,
+            partner=partner,
+            external_ref=external_ref,
+            filename=filename,
+        )
+        return message
+
+    @api.model
+    def _acknowledge(self, message, *, accepted=True, details=None, ack_message=None):
+        """Record the partner's acknowledgement of an outbound ``message``.
+
+        Accepted → ``acknowledged``; refused → ``dead`` with an exception that
+        carries ``details`` (e.g. the partner's error codes).
+        """
+        message._acknowledge(
+            accepted=accepted, details=details, ack_message=ack_message
+        )
+        return message
+
+    @api.model
+    def _raise_exception(
+        self, message, category, title, *, details=None, severity="medium"
+    ):
+        """Put a business problem found by a channel into the exception queue."""
+        return message._raise_exception(
+            category, title, details=details, severity=severity
+        )
+
+    # -- internals ---------------------------------------------------------------
+
+    @api.model
+    def _resolve(self, model, value, label):
+        if isinstance(value, models.BaseModel):
+            value.ensure_one()
+            return value.sudo()
+        record = self.env[model].sudo().search([("code", "=", value)], limit=1)
+        if not record:
+            raise UserError(_("Unknown %(label)s %(code)r.", label=label, code=value))
+        return record
+
+    @api.model
+    def _encode_payload(self, payload, content_type):
+        if isinstance(payload, (dict, list)):
+            return (
+                json.dumps(payload, separators=(",", ":"), sort_keys=True).encode(),
+                content_type or "application/json",
+            )
+        if isinstance(payload, str):
+            return payload.encode(), content_type or "text/plain; charset=utf-8"
+        if isinstance(payload, bytes | bytearray | memoryview):
+            return bytes(payload), content_type or "application/octet-stream"
+        raise UserError(
+            _(
+                "A payload must be bytes, text or a JSON-serialisable dict or list, "
+                "not %s.",
+                type(payload).__name__,
+            )
+        )
+
+    @api.model
+    def _create_message(
+        self,
+        direction,
+        flow,
+        endpoint,
+        payload,
+        *,
+        record=None,
+        idempotency_key=None,
+        correlation_id=None,
+        content_type=None,
+        parent=None,
+        partner=None,
+        external_ref=None,
+        filename=None,
+        enqueue=True,
+    ):
+        """Create a message, or find its duplicate; return ``(message, created)``."""
+        flow = self._resolve("integration.flow", flow, _("flow"))
+        endpoint = self._resolve("integration.endpoint", endpoint, _("endpoint"))
+        if flow.direction != direction:
+            raise UserError(
+                _(
+                    "Flow %(flow)s is %(flow_direction)s; it cannot carry "
+                    "%(direction)s messages.",
+                    flow=flow.code,
+                    flow_direction=flow.direction,
+                    direction=direction,
+                )
+            )
+        if not endpoint.active:
+            raise UserError(_("Endpoint %s is archived.", endpoint.code))
+        messages = self.env["integration.message"].sudo()
+        if idempotency_key:
+            existing = messages._find_duplicate(
+                direction, flow, endpoint, idempotency_key
+            )
+            if existing:
+                return existing, False
+        raw, content_type = self._encode_payload(payload, content_type)
+        if record is not None and record:
+            record.ensure_one()
+        now = fields.Datetime.now()
+        vals = {
+            "name": self.env["ir.sequence"].sudo().next_by_code("integration.message")
+            or "/",
+            "direction": direction,
+            "flow_id": flow.id,
+            "endpoint_id": endpoint.id,
+            "company_id": endpoint.company_id.id,
+            "state": "queued" if direction == "outbound" else "received",
+            "idempotency_key": idempotency_key or False,
+            "correlation_id": correlation_id
+            or (parent.correlation_id if parent else False)
+            or str(uuid.uuid4()),
+            "parent_id": parent.id if parent else False,
+            "partner_id": partner.id if partner else False,
+            "external_ref": external_ref or False,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "sla_deadline": now + timedelta(minutes=flow.sla_minutes)
+            if flow.sla_minutes
+            else False,
+        }
+        try:
+            with self.env.cr.savepoint():
+                message = messages.create(vals)
+        except psycopg2.errors.UniqueViolation:
+            # A concurrent transaction stored the same key first.
+            existing = messages._find_duplicate(
+                direction, flow, endpoint, idempotency_key
+            )
+            if existing:
+                return existing, False
+            raise
+        message._store_payload(raw, content_type, filename=filename)
+        if enqueue and (flow.mode == "realtime" or direction == "inbound"):
+            message._enqueue()
+        return message, True
+
+    @api.model
+    def _run_batch_flows(self, flows=None):
+        """Run due batch flows: collect from each endpoint, then queue what waits."""
+        now = fields.Datetime.now()
+        if flows is None:
+            flows = (
+                self.env["integration.flow"]
+                .sudo()
+                .search([("mode", "=", "batch"), ("batch_next_run_at", "<=", now)])
+            )
+        messages = self.env["integration.message"].sudo()
+        for flow in flows.sudo():
+            collected = 0
+            handler = flow.handler in self.env and self.env[flow.handler]
+            for endpoint in flow.endpoint_ids.filtered("active"):
+                if not handler:
+                    break
+                try:
+                    with self.env.cr.savepoint():
+                        collected += handler._collect(flow, endpoint) or 0
+                except Exception as exc:  # one endpoint failing must not stop others
+                    _logger.exception(
+                        "Batch collect of %s from %s failed", flow.code, endpoint.code
+                    )
+                    self.env["integration.exception"].sudo().create(
+                        {
+                            "name": _(
+                                "Batch run of %(flow)s could not collect from "
+                                "%(endpoint)s: %(error)s",
+                                flow=flow.code,
+                                endpoint=endpoint.code,
+                                error=exc,
+                            )[:250],
+                            "flow_id": flow.id,
+                            "endpoint_id": endpoint.id,
+                            "category": "transport",
+                            "severity": "medium",
+                            "details": str(exc),
+                        }
+                    )
+            waiting = messages.search(
+                [
+                    ("flow_id", "=", flow.id),
+                    ("state", "=", "queued"),
+                    ("job_uuid", "=", False),
+                ]
+            )
+            waiting._enqueue()
+            flow.write(
+                {
+                    "batch_last_run_at": now,
+                    "batch_next_run_at": flow._next_batch_run(
+                        max(now, flow.batch_next_run_at or now)
+                    ),
+                }
+            )
+            _logger.info(
+                "Batch flow %s: %s collected, %s queued",
+                flow.code,
+                collected,
+                len(waiting),
+            )
+        return True

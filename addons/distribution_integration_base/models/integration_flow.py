@@ -1,0 +1,256 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..kernel.retry import RetryPolicy
+from .integration_endpoint import CODE_PATTERN
+from .integration_ownership import DATA_DOMAINS
+
+BATCH_INTERVALS = {
+    "minutes": lambda n: relativedelta(minutes=n),
+    "hours": lambda n: relativedelta(hours=n),
+    "days": lambda n: relativedelta(days=n),
+}
+
+
+class IntegrationFlow(models.Model):
+    """A catalog entry: which business event moves what, how, and under which rules."""
+
+    _name = "integration.flow"
+    _description = "Integration Flow"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        tracking=True,
+        help="Technical name channels use to dispatch on this flow.",
+    )
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True, tracking=True)
+    description = fields.Text()
+    company_id = fields.Many2one(
+        "res.company",
+        index=True,
+        help="Leave empty for a flow shared by every company.",
+    )
+    direction = fields.Selection(
+        [
+            ("outbound", "Outbound (Odoo → partner)"),
+            ("inbound", "Inbound (partner → Odoo)"),
+        ],
+        required=True,
+        default="outbound",
+        tracking=True,
+    )
+    trigger = fields.Selection(
+        [
+            ("event", "Business event"),
+            ("schedule", "Schedule"),
+            ("manual", "Manual"),
+            ("inbound", "Inbound request"),
+        ],
+        required=True,
+        default="event",
+        tracking=True,
+    )
+    mode = fields.Selection(
+        [("realtime", "Real time"), ("batch", "Batch")],
+        required=True,
+        default="realtime",
+        tracking=True,
+        help="Real time: each message is queued at once. Batch: messages wait for "
+        "the flow's schedule, which also runs the handler's collect step.",
+    )
+    batch_interval_number = fields.Integer(default=15, tracking=True)
+    batch_interval_type = fields.Selection(
+        [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")],
+        default="minutes",
+        tracking=True,
+    )
+    batch_next_run_at = fields.Datetime(
+        string="Next batch run", default=fields.Datetime.now, copy=False
+    )
+    batch_last_run_at = fields.Datetime(
+        string="Last batch run", readonly=True, copy=False
+    )
+    endpoint_ids = fields.Many2many(
+        "integration.endpoint",
+        string="Endpoints",
+        help="Endpoints this flow runs with; the batch schedule collects from each.",
+    )
+    handler = fields.Selection(
+        selection="_selection_handler",
+        tracking=True,
+        help="Code that sends or applies this flow's messages (added by channels).",
+    )
+    http_path = fields.Char(
+        string="HTTP path",
+        help="Path appended to the endpoint's base URL by HTTP handlers.",
+    )
+    sla_minutes = fields.Integer(
+        string="SLA (minutes)",
+        default=lambda self: self._default_setting("default_sla_minutes", 60),
+        tracking=True,
+        help="Maximum time from a message's creation to its processing. 0: none.",
+    )
+    ack_expected = fields.Boolean(
+        string="Acknowledgement expected",
+        tracking=True,
+        help="Outbound messages wait for the partner's acknowledgement.",
+    )
+    ack_timeout_minutes = fields.Integer(
+        string="Acknowledgement within (minutes)", default=60, tracking=True
+    )
+    retry_max_attempts = fields.Integer(
+        string="Max attempts",
+        default=lambda self: self._default_setting("default_retry_max_attempts", 5),
+        tracking=True,
+    )
+    retry_initial_delay = fields.Integer(
+        string="First retry after (s)", default=30, tracking=True
+    )
+    retry_max_delay = fields.Integer(string="Longest retry delay (s)", default=3600)
+    retry_multiplier = fields.Float(string="Backoff multiplier", default=2.0)
+    payload_retention_days = fields.Integer(
+        default=lambda self: self._default_setting(
+            "default_payload_retention_days", 30
+        ), help="Days payloads of finished messages are kept."
+    )
+    metadata_retention_days = fields.Integer(
+        default=lambda self: self._default_setting(
+            "default_metadata_retention_days", 365
+        ), help="Days finished messages themselves are kept."
+    )
+    data_domain = fields.Selection(
+        DATA_DOMAINS,
+        string="Master-data domain",
+        tracking=True,
+        help="Inbound messages of this flow change this domain; they are applied "
+        "only when they come from the domain's system of record.",
+    )
+    message_count = fields.Integer(compute="_compute_message_count")
+    handler_missing = fields.Boolean(compute="_compute_handler_missing")
+
+    _sql_constraints = [
+        ("code_unique", "unique(code)", "The flow code must be unique."),
+        (
+            "retry_positive",
+            "CHECK(retry_max_attempts >= 1 AND retry_initial_delay >= 0 "
+            "AND retry_max_delay >= 0 AND retry_multiplier >= 1)",
+            "Retry policy: at least one attempt, non-negative delays, "
+            "multiplier of 1 or more.",
+        ),
+        (
+            "retention_order",
+            "CHECK(payload_retention_days >= 0 "
+            "AND metadata_retention_days >= payload_retention_days)",
+            "Metadata must be kept at least as long as payloads.",
+        ),
+    ]
+
+    @api.model
+    def _default_setting(self, name, fallback):
+        """Default from Settings › Integration (an ir.config_parameter)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"distribution_integration_base.{name}")
+        )
+        try:
+            return int(value) if value else fallback
+        except ValueError:
+            return fallback
+
+    @api.model
+    def _selection_handler(self):
+        names = self.env.registry.descendants(["integration.handler"], "_inherit")
+        return sorted(
+            (name, self.env[name]._description)
+            for name in names
+            if name != "integration.handler"
+        )
+
+    @api.constrains("code")
+    def _check_code(self):
+        for flow in self:
+            if not CODE_PATTERN.match(flow.code or ""):
+                raise ValidationError(
+                    _(
+                        "Flow code %r is not valid: use lowercase letters, digits, "
+                        "'-' and '_'.",
+                        flow.code,
+                    )
+                )
+
+    @api.constrains("mode", "batch_interval_number", "batch_interval_type")
+    def _check_batch_interval(self):
+        for flow in self:
+            if flow.mode == "batch" and (
+                flow.batch_interval_number < 1 or not flow.batch_interval_type
+            ):
+                raise ValidationError(
+                    _("Batch flow %s needs an interval of at least 1.", flow.name)
+                )
+
+    def _compute_message_count(self):
+        counts = (
+            dict(
+                self.env["integration.message"]._read_group(
+                    [("flow_id", "in", self.ids)], ["flow_id"], ["__count"]
+                )
+            )
+            if self.ids
+            else {}
+        )
+        for flow in self:
+            flow.message_count = counts.get(flow, 0)
+
+    def _compute_handler_missing(self):
+        for flow in self:
+            flow.handler_missing = not flow.handler or flow.handler not in self.env
+
+    def _retry_policy(self):
+        self.ensure_one()
+        return RetryPolicy(
+            max_attempts=self.retry_max_attempts,
+            initial_delay=float(self.retry_initial_delay),
+            max_delay=float(self.retry_max_delay),
+            multiplier=self.retry_multiplier,
+        )
+
+    def _get_handler(self):
+        """The handler model of this flow; a clear error when none is installed."""
+        self.ensure_one()
+        if not self.handler or self.handler not in self.env:
+            raise UserError(
+                _(
+                    "Flow %(flow)s has no usable handler (%(handler)s). Choose one in "
+                    "Integration › Configuration › Flows, or install the channel "
+                    "module that provides it.",
+                    flow=self.code,
+                    handler=self.handler or _("none"),
+                )
+            )
+        return self.env[self.handler]
+
+    def _next_batch_run(self, after):
+        self.ensure_one()
+        return after + BATCH_INTERVALS[self.batch_interval_type](
+            self.batch_interval_number
+        )
+
+    def action_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_integration_base.integration_message_action"
+        )
+        action["domain"] = [("flow_id", "=", self.id)]
+        return action
+
+    def action_run_batch_now(self):
+        """Run the batch step of these flows now instead of waiting for the schedule."""
+        self.env["integration.dispatch"]._run_batch_flows(self)
+        return True

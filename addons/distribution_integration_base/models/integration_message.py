@@ -1,0 +1,865 @@
+import hashlib
+import logging
+import mimetypes
+import time
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..kernel import errors
+
+_logger = logging.getLogger(__name__)
+
+OUTBOUND_STATES = [
+    ("queued", "Queued"),
+    ("sending", "Sending"),
+    ("sent", "Sent"),
+    ("acknowledged", "Acknowledged"),
+    ("retrying", "Failed, retrying"),
+    ("dead", "Dead"),
+]
+INBOUND_STATES = [
+    ("received", "Received"),
+    ("processing", "Processing"),
+    ("done", "Done"),
+    ("rejected", "Rejected"),
+]
+STATES = OUTBOUND_STATES + INBOUND_STATES + [("cancelled", "Cancelled")]
+
+# States an attempt may start from, per direction.
+RUNNABLE_STATES = {
+    "outbound": ("queued", "retrying", "sending"),
+    "inbound": ("received", "retrying", "processing"),
+}
+IN_FLIGHT_STATE = {"outbound": "sending", "inbound": "processing"}
+SUCCESS_STATE = {"outbound": "sent", "inbound": "done"}
+FAILED_STATE = {"outbound": "dead", "inbound": "rejected"}
+FINAL_STATES = ("sent", "acknowledged", "dead", "done", "rejected", "cancelled")
+PENDING_STATES = ("queued", "sending", "retrying", "received", "processing")
+ALIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+
+
+class IntegrationMessage(models.Model):
+    """One payload exchanged with an endpoint, and everything that happened to it."""
+
+    _name = "integration.message"
+    _description = "Integration Message"
+    _order = "id desc"
+    _rec_name = "name"
+
+    name = fields.Char(
+        string="Reference", required=True, readonly=True, copy=False, index=True
+    )
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")], required=True, readonly=True
+    )
+    flow_id = fields.Many2one(
+        "integration.flow",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+    )
+    endpoint_id = fields.Many2one(
+        "integration.endpoint",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True
+    )
+    partner_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null")
+    state = fields.Selection(STATES, required=True, readonly=True, index=True)
+    environment = fields.Selection(related="endpoint_id.environment")
+
+    correlation_id = fields.Char(
+        readonly=True,
+        index=True,
+        help="Shared by every message of one business exchange (order, its "
+        "acknowledgement, ship notice, invoice...).",
+    )
+    idempotency_key = fields.Char(
+        readonly=True,
+        help="Unique per endpoint, flow and direction: the same key is never "
+        "processed twice.",
+    )
+    external_ref = fields.Char(
+        string="External reference", readonly=True, index="btree_not_null"
+    )
+    res_model = fields.Char(string="Related model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Related record id", model_field="res_model", readonly=True, index=True
+    )
+    record_ref = fields.Reference(
+        selection="_selection_record_ref",
+        string="Related record",
+        compute="_compute_record_ref",
+    )
+    parent_id = fields.Many2one(
+        "integration.message", readonly=True, index=True, ondelete="set null"
+    )
+    child_ids = fields.One2many("integration.message", "parent_id", readonly=True)
+
+    payload_attachment_id = fields.Many2one(
+        "ir.attachment", string="Payload", readonly=True, ondelete="set null"
+    )
+    payload_size = fields.Integer(string="Payload size (bytes)", readonly=True)
+    content_type = fields.Char(readonly=True)
+    payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
+    payload_purged = fields.Boolean(readonly=True)
+    response_attachment_id = fields.Many2one(
+        "ir.attachment", string="Response", readonly=True, ondelete="set null"
+    )
+    payload_edited_from_id = fields.Many2one(
+        "integration.message",
+        string="Edited copy of",
+        readonly=True,
+        ondelete="set null",
+        help="This message replays another one with a payload edited by a manager.",
+    )
+
+    attempt_count = fields.Integer(readonly=True)
+    last_attempt_at = fields.Datetime(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True)
+    processed_at = fields.Datetime(
+        readonly=True, help="When the message was sent (outbound) or applied (inbound)."
+    )
+    acknowledged_at = fields.Datetime(readonly=True)
+    ack_due_at = fields.Datetime(string="Acknowledgement due", readonly=True)
+    ack_overdue = fields.Boolean(readonly=True)
+    duration_ms = fields.Integer(string="Last attempt (ms)", readonly=True)
+    lead_time_seconds = fields.Integer(
+        string="Lead time (s)", readonly=True, aggregator="avg"
+    )
+    sla_deadline = fields.Datetime(readonly=True, index="btree_not_null")
+    sla_breached = fields.Boolean(readonly=True)
+    last_error = fields.Text(readonly=True)
+    error_category = fields.Selection(list(errors.CATEGORIES), readonly=True)
+    job_uuid = fields.Char(string="Job UUID", readonly=True, index="btree_not_null")
+    exception_ids = fields.One2many("integration.exception", "message_id")
+    open_exception_count = fields.Integer(compute="_compute_open_exception_count")
+
+    _sql_constraints = [
+        (
+            "idempotency_key_unique",
+            "unique(endpoint_id, flow_id, direction, idempotency_key)",
+            "A message with this idempotency key already exists for this endpoint, "
+            "flow and direction.",
+        )
+    ]
+
+    def init(self):
+        # The health figures and the gateway's rate limit scan recent messages
+        # of one endpoint.
+        self.env.cr.execute(
+            """CREATE INDEX IF NOT EXISTS integration_message_endpoint_recent_idx
+               ON integration_message (endpoint_id, create_date)"""
+        )
+
+    @api.model
+    def _selection_record_ref(self):
+        return [
+            (model.model, model.name)
+            for model in self.env["ir.model"].sudo().search([])
+        ]
+
+    @api.depends("res_model", "res_id")
+    def _compute_record_ref(self):
+        for message in self:
+            if message.res_model and message.res_id and message.res_model in self.env:
+                message.record_ref = f"{message.res_model},{message.res_id}"
+            else:
+                message.record_ref = False
+
+    def _compute_open_exception_count(self):
+        for message in self:
+            message.open_exception_count = len(
+                message.exception_ids.filtered(
+                    lambda e: e.state in ("new", "in_progress")
+                )
+            )
+
+    @api.model
+    def _find_duplicate(self, direction, flow, endpoint, idempotency_key):
+        return self.sudo().search(
+            [
+                ("endpoint_id", "=", endpoint.id),
+                ("flow_id", "=", flow.id),
+                ("direction", "=", direction),
+                ("idempotency_key", "=", idempotency_key),
+            ],
+            limit=1,
+        )
+
+    # -- payload ---------------------------------------------------------------
+
+    def _store_payload(self, payload, content_type, filename=None, response=False):
+        """Attach ``payload`` (bytes) and record its size, type and SHA-256."""
+        self.ensure_one()
+        extension = (
+            mimetypes.guess_extension(content_type.split(";")[0].strip()) or ".bin"
+        )
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": filename
+                    or f"{self.name}{'-response' if response else ''}{extension}",
+                    "raw": payload,
+                    "mimetype": content_type,
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "company_id": self.company_id.id,
+                }
+            )
+        )
+        if response:
+            self.response_attachment_id = attachment
+        else:
+            self.write(
+                {
+                    "payload_attachment_id": attachment.id,
+                    "payload_size": len(payload),
+                    "payload_sha256": hashlib.sha256(payload).hexdigest(),
+                    "content_type": content_type,
+                }
+            )
+        return attachment
+
+    def _get_payload(self):
+        """The payload as bytes; a clear error once retention removed it."""
+        self.ensure_one()
+        if self.payload_purged or not self.payload_attachment_id:
+            raise UserError(
+                _(
+                    "The payload of %s is no longer kept (retention policy of flow "
+                    "%s); it cannot be replayed.",
+                    self.name,
+                    self.flow_id.code,
+                )
+            )
+        return self.payload_attachment_id.sudo().raw or b""
+
+    def _get_payload_text(self):
+        return self._get_payload().decode("utf-8", errors="replace")
+
+    # -- queueing ----------------------------------------------------------------
+
+    def _enqueue(self, delay_seconds=0):
+        """Create the job running the next attempt of each message.
+
+        The job row is written in the current transaction, so it exists exactly
+        when the message does (a rollback removes both) and the runner only sees
+        it after commit.
+        """
+        for message in self:
+            eta = delay_seconds or None
+            job = message.with_delay(
+                channel=message.endpoint_id.job_channel,
+                eta=eta,
+                description=_(
+                    "%(flow)s %(direction)s %(ref)s",
+                    flow=message.flow_id.code,
+                    direction=message.direction,
+                    ref=message.name,
+                ),
+            )._job_run()
+            message.write(
+                {
+                    "job_uuid": job.uuid,
+                    "next_attempt_at": fields.Datetime.now()
+                    + timedelta(seconds=delay_seconds or 0),
+                }
+            )
+
+    def _claim_attempt(self):
+        """Mark the start of an attempt: in-flight state, one more attempt counted.
+
+        Called when the queue_job runner starts the job (and committed with the
+        job's own start), so an attempt that crashes the worker still counts.
+        """
+        for message in self:
+            if message.state not in RUNNABLE_STATES[message.direction]:
+                continue
+            message.write(
+                {
+                    "state": IN_FLIGHT_STATE[message.direction],
+                    "attempt_count": message.attempt_count + 1,
+                    "last_attempt_at": fields.Datetime.now(),
+                }
+            )
+
+    def _job_alive(self, job_uuid):
+        return bool(
+            job_uuid
+            and self.env["queue.job"]
+            .sudo()
+            .search_count([("uuid", "=", job_uuid), ("state", "in", ALIVE_JOB_STATES)])
+        )
+
+    def _job_run(self):
+        """Run one attempt of the message's pending step (queue_job entry point)."""
+        self.ensure_one()
+        message = self.sudo()
+        current_job = self.env.context.get("job_uuid")
+        if (
+            current_job
+            and message.job_uuid
+            and message.job_uuid != current_job
+            and message._job_alive(message.job_uuid)
+        ):
+            return _("Superseded by job %s.", message.job_uuid)
+        if message.state not in RUNNABLE_STATES[message.direction]:
+            return _(
+                "Nothing to do: %(ref)s is %(state)s.",
+                ref=message.name,
+                state=message.state,
+            )
+        if current_job and message.job_uuid != current_job:
+            message.job_uuid = current_job
+
+        if message.direction == "outbound":
+            wait = message._outbound_wait_seconds()
+            if wait:
+                return message._postpone(wait)
+        if message.state not in IN_FLIGHT_STATE.values():
+            message._claim_attempt()
+
+        policy = message.flow_id._retry_policy()
+        if message.attempt_count > policy.max_attempts:
+            # Only reachable when attempts crashed the worker before recording.
+            return message._record_failure(
+                errors.PermanentError(
+                    _(
+                        "%(count)s attempts started without finishing (worker "
+                        "crash or kill?); giving up.",
+                        count=message.attempt_count - 1,
+                    ),
+                    category="timeout",
+                ),
+                duration_ms=0,
+            )
+        started = time.monotonic()
+        try:
+            with self.env.cr.savepoint():
+                result = message._call_handler()
+        except psycopg2.Error:
+            # Database errors (serialization, deadlocks) are the job runner's to
+            # retry: they say nothing about the partner.
+            raise
+        except Exception as exc:
+            if isinstance(exc, UserError):
+                # Configuration problems (no handler, purged payload): say so plainly.
+                error = errors.PermanentError(str(exc.args[0]), category="mapping")
+            else:
+                # Unknown exceptions become permanent errors carrying the traceback.
+                error = errors.classify_exception(exc)
+            duration = int((time.monotonic() - started) * 1000)
+            return message._record_failure(error, duration_ms=duration)
+        duration = int((time.monotonic() - started) * 1000)
+        return message._record_success(result or {}, duration_ms=duration)
+
+    def _call_handler(self):
+        self.ensure_one()
+        handler = self.flow_id._get_handler()
+        if self.direction == "outbound":
+            return handler._send(self)
+        self._check_ownership()
+        return handler._process(self)
+
+    def _check_ownership(self):
+        """Refuse an inbound change to master data the sender does not own."""
+        self.ensure_one()
+        domain = self.flow_id.data_domain
+        if not domain:
+            return
+        owner = self.env["integration.ownership"]._owner_endpoint(
+            domain, self.company_id
+        )
+        if owner != self.endpoint_id:
+            label = dict(self.flow_id._fields["data_domain"].selection)[domain]
+            raise errors.OwnershipError(
+                _(
+                    "%(endpoint)s is not the system of record for %(domain)s "
+                    "(owner: %(owner)s); the change was not applied. Change the "
+                    "owner in Integration › Configuration › System of Record if "
+                    "this endpoint should own it.",
+                    endpoint=self.endpoint_id.display_name,
+                    domain=label,
+                    owner=owner.display_name or "Odoo",
+                )
+            )
+
+    def _outbound_wait_seconds(self):
+        """Seconds to wait before the endpoint may be called (circuit, rate limit)."""
+        self.ensure_one()
+        endpoint = self.endpoint_id
+        decision = endpoint._circuit_decide()
+        if decision.action == "wait":
+            return max(1.0, decision.wait_seconds)
+        if endpoint.rate_limit_per_minute > 0:
+            self.flush_model(["last_attempt_at"])
+            self.env.cr.execute(
+                """SELECT count(*) FROM integration_message
+                    WHERE endpoint_id = %s AND direction = 'outbound' AND id != %s
+                      AND last_attempt_at > (now() at time zone 'UTC')
+                                            - interval '60 seconds'""",
+                [endpoint.id, self.id],
+            )
+            if self.env.cr.fetchone()[0] >= endpoint.rate_limit_per_minute:
+                return 60.0 / endpoint.rate_limit_per_minute + 1
+        return 0.0
+
+    def _postpone(self, seconds):
+        """Wait without spending an attempt (circuit open or rate limit)."""
+        self.ensure_one()
+        if self.state == IN_FLIGHT_STATE[self.direction]:
+            # The runner claimed an attempt at job start; give it back.
+            count = max(0, self.attempt_count - 1)
+            self.write(
+                {
+                    "attempt_count": count,
+                    "state": "retrying" if count else "queued",
+                }
+            )
+        self._enqueue(delay_seconds=int(seconds) + 1)
+        return _(
+            "Postponed %(seconds)s s: endpoint %(endpoint)s is paused "
+            "(circuit %(circuit)s or rate limit).",
+            seconds=int(seconds) + 1,
+            endpoint=self.endpoint_id.code,
+            circuit=self.endpoint_id.circuit_state,
+        )
+
+    def _record_success(self, result, duration_ms=0):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        response = result.pop("response", None)
+        response_type = result.pop("response_content_type", "application/octet-stream")
+        vals = {
+            "state": SUCCESS_STATE[self.direction],
+            "processed_at": now,
+            "next_attempt_at": False,
+            "last_error": False,
+            "error_category": False,
+            "duration_ms": duration_ms,
+            "lead_time_seconds": int((now - self.create_date).total_seconds()),
+        }
+        if self.direction == "outbound" and self.flow_id.ack_expected:
+            vals["ack_due_at"] = now + timedelta(
+                minutes=self.flow_id.ack_timeout_minutes
+            )
+        vals.update(result)
+        self.write(vals)
+        if response is not None:
+            if isinstance(response, str):
+                response = response.encode()
+            self._store_payload(response, response_type, response=True)
+        if self.direction == "outbound":
+            self.endpoint_id._circuit_record(success=True)
+        self.exception_ids._resolve_automatically(
+            _("%s succeeded on a later attempt.", self.name)
+        )
+        return _(
+            "%(ref)s %(state)s in %(ms)s ms (attempt %(n)s).",
+            ref=self.name,
+            state=self.state,
+            ms=duration_ms,
+            n=self.attempt_count,
+        )
+
+    def _record_failure(self, error, duration_ms=0):
+        """Schedule the next attempt for a transient error, or end the message
+        in the exception queue."""
+        self.ensure_one()
+        text = str(error)
+        if error.details:
+            text = f"{text}\n\n{error.details}"
+        vals = {
+            "last_error": text,
+            "error_category": error.category,
+            "duration_ms": duration_ms,
+        }
+        if self.direction == "outbound":
+            # Only transport trouble says the endpoint is unwell; a refused
+            # document means it answered.
+            self.endpoint_id._circuit_record(success=not error.transient)
+        policy = self.flow_id._retry_policy()
+        if error.transient and not policy.exhausted(self.attempt_count):
+            delay = policy.delay_for(self.attempt_count, error.retry_after)
+            vals["state"] = "retrying"
+            self.write(vals)
+            self._enqueue(delay_seconds=int(round(delay)))
+            return _(
+                "Attempt %(n)s failed (%(error)s); next attempt in %(s)s s.",
+                n=self.attempt_count,
+                error=str(error)[:200],
+                s=int(round(delay)),
+            )
+        vals["state"] = FAILED_STATE[self.direction]
+        vals["next_attempt_at"] = False
+        self.write(vals)
+        title = (
+            _(
+                "Gave up after %(n)s attempts: %(error)s",
+                n=self.attempt_count,
+                error=str(error),
+            )
+            if error.transient
+            else str(error)
+        )
+        self._raise_exception(
+            error.category,
+            title,
+            details=text,
+            severity="high" if error.transient else "medium",
+        )
+        return _(
+            "%(ref)s is %(state)s: %(error)s",
+            ref=self.name,
+            state=self.state,
+            error=str(error)[:200],
+        )
+
+    def _raise_exception(self, category, title, details=None, severity="medium"):
+        """Open an exception for this message (one open exception per category)."""
+        self.ensure_one()
+        existing = self.exception_ids.filtered(
+            lambda e: e.category == category and e.state in ("new", "in_progress")
+        )
+        if existing:
+            existing[:1].write(
+                {
+                    "details": details or title,
+                    "occurrence_count": existing[:1].occurrence_count + 1,
+                }
+            )
+            return existing[:1]
+        return (
+            self.env["integration.exception"]
+            .sudo()
+            .create(
+                {
+                    "name": title[:250],
+                    "message_id": self.id,
+                    "flow_id": self.flow_id.id,
+                    "endpoint_id": self.endpoint_id.id,
+                    "company_id": self.company_id.id,
+                    "user_id": self.endpoint_id.user_id.id,
+                    "category": category,
+                    "severity": severity,
+                    "details": details or title,
+                }
+            )
+        )
+
+    # -- acknowledgement -----------------------------------------------------------
+
+    def _acknowledge(self, accepted=True, details=None, ack_message=None):
+        for message in self:
+            if message.direction != "outbound":
+                raise UserError(_("Only outbound messages are acknowledged."))
+            vals = {"acknowledged_at": fields.Datetime.now(), "ack_overdue": False}
+            if ack_message:
+                ack_message.parent_id = message
+            if accepted:
+                vals["state"] = "acknowledged"
+                message.write(vals)
+                message.exception_ids.filtered(
+                    lambda e: e.category == "acknowledgement"
+                )._resolve_automatically(_("Acknowledgement received."))
+            else:
+                vals.update(
+                    state="dead", last_error=details, error_category="validation"
+                )
+                message.write(vals)
+                message._raise_exception(
+                    "validation",
+                    _("%s was rejected by the partner", message.name),
+                    details=details,
+                    severity="high",
+                )
+
+    # -- user actions --------------------------------------------------------------
+
+    def action_retry(self):
+        """Run the failed step again: same payload, a fresh attempt budget."""
+        for message in self:
+            if message.state not in (
+                "dead",
+                "rejected",
+                "retrying",
+                "queued",
+                "received",
+            ):
+                raise UserError(
+                    _(
+                        "%(ref)s is %(state)s: only failed or waiting messages can be "
+                        "retried.",
+                        ref=message.name,
+                        state=message.state,
+                    )
+                )
+            message.sudo().write(
+                {
+                    "state": "retrying"
+                    if message.direction == "outbound"
+                    else "received",
+                    "attempt_count": 0,
+                }
+            )
+            message.sudo()._enqueue()
+        return True
+
+    def _check_manager(self):
+        if not self.env.user.has_group(
+            "distribution_integration_base.group_integration_manager"
+        ):
+            raise AccessError(
+                _(
+                    "Only Integration Managers may replay or cancel any message; "
+                    "work failed messages from the exception queue."
+                )
+            )
+
+    def action_replay(self):
+        """Send or apply the original payload again as a new, linked message."""
+        self._check_manager()
+        replays = self.env["integration.message"]
+        for message in self:
+            replays |= message._replay(message._get_payload())
+        return replays._action_open()
+
+    def _replay(self, payload, edited=False):
+        self.ensure_one()
+        dispatch = self.env["integration.dispatch"]
+        values = {
+            "record": self._related_record(),
+            "correlation_id": self.correlation_id,
+            "content_type": self.content_type or "application/octet-stream",
+            "parent": self,
+            "partner": self.partner_id,
+            "external_ref": self.external_ref,
+        }
+        method = dispatch._send if self.direction == "outbound" else dispatch._receive
+        replay = method(self.flow_id, self.endpoint_id, payload, **values)
+        if edited:
+            replay.sudo().payload_edited_from_id = self
+        return replay
+
+    def action_cancel(self):
+        self._check_manager()
+        for message in self:
+            if message.state in FINAL_STATES:
+                raise UserError(
+                    _(
+                        "%(ref)s is already %(state)s.",
+                        ref=message.name,
+                        state=message.state,
+                    )
+                )
+        self.sudo().write({"state": "cancelled", "next_attempt_at": False})
+        return True
+
+    def _related_record(self):
+        self.ensure_one()
+        if self.res_model and self.res_id and self.res_model in self.env:
+            return self.env[self.res_model].browse(self.res_id).exists()
+        return None
+
+    def _action_open(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_integration_base.integration_message_action"
+        )
+        if len(self) == 1:
+            action.update(res_id=self.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action
+
+    def action_open_related(self):
+        self.ensure_one()
+        record = self._related_record()
+        if not record:
+            raise UserError(_("%s concerns no existing record.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_view_job(self):
+        self.ensure_one()
+        job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)
+        if not job:
+            raise UserError(_("The job of %s no longer exists.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": job.id,
+            "view_mode": "form",
+        }
+
+    # -- scheduled actions -----------------------------------------------------
+
+    @api.model
+    def _cron_monitor_sla(self):
+        """Open exceptions for messages past their SLA or acknowledgement window."""
+        now = fields.Datetime.now()
+        late = self.sudo().search(
+            [
+                ("sla_deadline", "<", now),
+                ("sla_breached", "=", False),
+                ("state", "in", PENDING_STATES),
+            ],
+            limit=1000,
+        )
+        for message in late:
+            message.sla_breached = True
+            message._raise_exception(
+                "sla",
+                _(
+                    "%(ref)s missed its SLA of %(minutes)s minutes (still %(state)s)",
+                    ref=message.name,
+                    minutes=message.flow_id.sla_minutes,
+                    state=message.state,
+                ),
+                severity="high",
+            )
+        unacknowledged = self.sudo().search(
+            [
+                ("direction", "=", "outbound"),
+                ("state", "=", "sent"),
+                ("ack_due_at", "<", now),
+                ("ack_overdue", "=", False),
+            ],
+            limit=1000,
+        )
+        for message in unacknowledged:
+            message.ack_overdue = True
+            message._raise_exception(
+                "acknowledgement",
+                _(
+                    "No acknowledgement for %(ref)s within %(minutes)s minutes",
+                    ref=message.name,
+                    minutes=message.flow_id.ack_timeout_minutes,
+                ),
+                severity="high",
+            )
+        return len(late), len(unacknowledged)
+
+    @api.model
+    def _cron_detect_stuck(self):
+        """Find waiting messages whose job is gone or failed; queue them again or
+        give up into the exception queue. Nothing waits forever unseen."""
+        icp = self.env["ir.config_parameter"].sudo()
+        minutes = int(icp.get_param("distribution_integration_base.stuck_minutes", 15))
+        threshold = fields.Datetime.now() - timedelta(minutes=minutes)
+        candidates = self.sudo().search(
+            [("state", "in", PENDING_STATES), ("write_date", "<", threshold)],
+            limit=1000,
+            order="id",
+        )
+        jobs = {
+            job.uuid: job.state
+            for job in self.env["queue.job"]
+            .sudo()
+            .search([("uuid", "in", [m.job_uuid for m in candidates if m.job_uuid])])
+        }
+        requeued = raised = 0
+        for message in candidates:
+            if jobs.get(message.job_uuid) in ALIVE_JOB_STATES:
+                continue
+            if (
+                message.state == "queued"
+                and message.flow_id.mode == "batch"
+                and not message.job_uuid
+            ):
+                continue  # waits for its batch run; that run is watched by the SLA
+            if message.flow_id._retry_policy().exhausted(message.attempt_count):
+                message.write({"state": FAILED_STATE[message.direction]})
+                message._raise_exception(
+                    "timeout",
+                    _(
+                        "%(ref)s was stuck %(state)s with no running job after "
+                        "%(n)s attempts",
+                        ref=message.name,
+                        state=message.state,
+                        n=message.attempt_count,
+                    ),
+                    severity="high",
+                )
+                raised += 1
+            else:
+                _logger.warning(
+                    "Re-enqueueing stuck message %s (state %s, job %s: %s)",
+                    message.name,
+                    message.state,
+                    message.job_uuid,
+                    jobs.get(message.job_uuid, "missing"),
+                )
+                if message.state in IN_FLIGHT_STATE.values():
+                    message.state = "retrying"
+                message._enqueue()
+                requeued += 1
+        return requeued, raised
+
+    @api.model
+    def _cron_purge_retention(self, batch_size=1000):
+        """Drop payloads, then whole messages, of finished messages past retention."""
+        now = fields.Datetime.now()
+        purged_payloads = purged_messages = 0
+        for flow in (
+            self.env["integration.flow"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([])
+        ):
+            payload_limit = now - timedelta(days=flow.payload_retention_days)
+            old = self.sudo().search(
+                [
+                    ("flow_id", "=", flow.id),
+                    ("state", "in", FINAL_STATES),
+                    ("create_date", "<", payload_limit),
+                    ("payload_purged", "=", False),
+                ],
+                limit=batch_size,
+            )
+            attachments = old.payload_attachment_id | old.response_attachment_id
+            attachments.unlink()
+            old.write({"payload_purged": True})
+            purged_payloads += len(old)
+
+            metadata_limit = now - timedelta(days=flow.metadata_retention_days)
+            expired = self.sudo().search(
+                [
+                    ("flow_id", "=", flow.id),
+                    ("state", "in", FINAL_STATES),
+                    ("create_date", "<", metadata_limit),
+                ],
+                limit=batch_size,
+            )
+            purged_messages += len(expired)
+            expired.unlink()
+        if purged_payloads or purged_messages:
+            _logger.info(
+                "Retention: %s payloads and %s messages removed",
+                purged_payloads,
+                purged_messages,
+            )
+        return purged_payloads, purged_messages
+
+    def unlink(self):
+        attachments = self.sudo().mapped("payload_attachment_id") | self.sudo().mapped(
+            "response_attachment_id"
+        )
+        result = super().unlink()
+        attachments.unlink()
+        return result

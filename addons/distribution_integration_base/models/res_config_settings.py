@@ -1,0 +1,55 @@
+from odoo import api, fields, models
+
+PARAM_PREFIX = "distribution_integration_base."
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    integration_master_key_configured = fields.Boolean(
+        compute="_compute_integration_master_key"
+    )
+    integration_master_key_id = fields.Char(compute="_compute_integration_master_key")
+    integration_master_key_message = fields.Char(
+        compute="_compute_integration_master_key"
+    )
+    integration_foreign_key_count = fields.Integer(
+        compute="_compute_integration_master_key",
+        help="Credentials encrypted under another master key: run integration-rekey.",
+    )
+    integration_default_sla_minutes = fields.Integer(
+        config_parameter=PARAM_PREFIX + "default_sla_minutes", default=60
+    )
+    integration_default_retry_max_attempts = fields.Integer(
+        config_parameter=PARAM_PREFIX + "default_retry_max_attempts", default=5
+    )
+    integration_default_payload_retention_days = fields.Integer(
+        config_parameter=PARAM_PREFIX + "default_payload_retention_days", default=30
+    )
+    integration_default_metadata_retention_days = fields.Integer(
+        config_parameter=PARAM_PREFIX + "default_metadata_retention_days", default=365
+    )
+    integration_stuck_minutes = fields.Integer(
+        config_parameter=PARAM_PREFIX + "stuck_minutes", default=15
+    )
+    integration_root_channel_capacity = fields.Integer(
+        config_parameter=PARAM_PREFIX + "root_channel_capacity", default=4
+    )
+    integration_job_channels = fields.Char(compute="_compute_integration_job_channels")
+
+    @api.depends("company_id")
+    def _compute_integration_master_key(self):
+        status = self.env["integration.credential"]._master_key_status()
+        for settings in self:
+            (
+                settings.integration_master_key_configured,
+                settings.integration_master_key_id,
+                settings.integration_master_key_message,
+                settings.integration_foreign_key_count,
+            ) = status
+
+    @api.depends("integration_root_channel_capacity")
+    def _compute_integration_job_channels(self):
+        channels = self.env["integration.endpoint"]._job_channels_option()
+        for settings in self:
+            settings.integration_job_channels = channels

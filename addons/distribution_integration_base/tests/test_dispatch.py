@@ -1,0 +1,432 @@
+import hashlib
+import json
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from .common import IntegrationCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutbound(IntegrationCase):
+    def test_send_logs_payload_and_queues_one_job(self):
+        with self.jobs() as trap:
+            message = self.send_order({"order": "PO001"}, record=self.company)
+            trap.assert_jobs_count(1)
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.direction, "outbound")
+        self.assertTrue(message.name.startswith("IM"))
+        raw = b'{"order":"PO001"}'
+        self.assertEqual(message._get_payload(), raw)
+        self.assertEqual(message.payload_size, len(raw))
+        self.assertEqual(message.payload_sha256, hashlib.sha256(raw).hexdigest())
+        self.assertEqual(message.content_type, "application/json")
+        self.assertEqual(message.record_ref, self.company)
+        self.assertTrue(message.correlation_id)
+        self.assertEqual(message.job_uuid, trap.enqueued_jobs[0].uuid)
+        self.assertEqual(trap.enqueued_jobs[0].channel, "root.integration.test-partner")
+        self.assertTrue(message.sla_deadline)
+
+    def test_successful_delivery_reaches_the_peer_with_auth_and_keys(self):
+        with self.jobs() as trap:
+            message = self.send_order(idempotency_key="PO001-rev0")
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertEqual(message.external_ref, "EXT-1")
+        self.assertTrue(message.response_attachment_id)
+        self.assertEqual(len(self.peer.requests), 1)
+        request = self.peer.requests[0]
+        self.assertEqual(request["path"], "/orders")
+        self.assertEqual(request["headers"]["X-Api-Key"], "outbound-api-key-value")
+        self.assertEqual(request["headers"]["Idempotency-Key"], "PO001-rev0")
+        self.assertEqual(request["headers"]["X-Correlation-Id"], message.correlation_id)
+        self.assertEqual(json.loads(request["body"]), {"lines": 2, "order": "PO001"})
+
+    def test_same_idempotency_key_sends_once(self):
+        with self.jobs() as trap:
+            first = self.send_order(idempotency_key="PO002-rev0")
+            second = self.send_order({"order": "changed"}, idempotency_key="PO002-rev0")
+            trap.assert_jobs_count(1)
+            self.run_jobs(trap)
+        self.assertEqual(first, second)
+        self.assertEqual(len(self.peer.requests), 1)
+        # A new revision is a new message, not an overwrite.
+        with self.jobs():
+            third = self.send_order(idempotency_key="PO002-rev1")
+        self.assertNotEqual(third, first)
+
+    def test_outbox_rollback_leaves_no_message_and_no_job(self):
+        before = self.env["integration.message"].search_count([])
+        jobs_before = self.env["queue.job"].search_count([])
+        try:
+            with self.env.cr.savepoint():
+                self.send_order(idempotency_key="rolled-back")
+                self.assertEqual(
+                    self.env["queue.job"].search_count([]), jobs_before + 1
+                )
+                raise RuntimeError("business transaction fails after sending")
+        except RuntimeError:
+            pass
+        self.env.invalidate_all()
+        self.assertEqual(self.env["integration.message"].search_count([]), before)
+        self.assertEqual(self.env["queue.job"].search_count([]), jobs_before)
+
+    def test_transient_errors_retry_with_backoff_then_succeed(self):
+        self.peer.script = [
+            {"status": 503, "body": "maintenance"},
+            {"status": 502, "body": "bad gateway"},
+        ]
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+            self.assertEqual(message.state, "retrying")
+            self.assertEqual(message.attempt_count, 1)
+            self.assertEqual(message.error_category, "transport")
+            self.assertIn("503", message.last_error)
+            self.assertEqual(len(trap.enqueued_jobs), 1)
+            first_delay = trap.enqueued_jobs[0].eta
+            self.assertTrue(first_delay)
+            self.run_jobs(trap)
+            self.assertEqual(message.state, "retrying")
+            self.assertEqual(message.attempt_count, 2)
+            second_delay = trap.enqueued_jobs[0].eta
+            # Exponential backoff: the second wait is longer than the first.
+            self.assertGreater(second_delay, first_delay)
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.attempt_count, 3)
+        self.assertFalse(message.last_error)
+        self.assertEqual(len(self.peer.requests), 3)
+
+    def test_retry_after_is_honoured(self):
+        self.peer.script = [
+            {"status": 429, "body": "slow down", "headers": {"Retry-After": "500"}}
+        ]
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+            self.assertEqual(message.state, "retrying")
+            wait = (message.next_attempt_at - fields.Datetime.now()).total_seconds()
+            self.assertGreaterEqual(wait, 490)
+
+    def test_exhausted_retries_go_dead_with_an_exception(self):
+        self.peer.default = {"status": 500, "body": "boom"}
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap, rounds=5)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.attempt_count, 3)
+        self.assertEqual(len(self.peer.requests), 3)
+        exception = message.exception_ids
+        self.assertEqual(len(exception), 1)
+        self.assertEqual(exception.category, "transport")
+        self.assertIn("3 attempts", exception.name)
+        self.assertEqual(exception.endpoint_id, self.endpoint)
+        self.assertEqual(exception.flow_id, self.flow_out)
+        self.assertTrue(exception.deadline)
+
+    def test_permanent_error_is_not_retried(self):
+        self.peer.default = {"status": 422, "body": {"error": "unknown SKU 123"}}
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap, rounds=3)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.attempt_count, 1)
+        self.assertEqual(message.exception_ids.category, "validation")
+        self.assertIn("unknown SKU 123", message.exception_ids.details)
+
+    def test_timeout_is_transient_and_categorised(self):
+        self.endpoint.read_timeout = 0.3
+        self.peer.script = [{"status": 200, "delay": 1.0}]
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "retrying")
+        self.assertEqual(message.error_category, "timeout")
+
+    def test_authentication_failure_goes_to_the_queue(self):
+        self.peer.default = {"status": 401, "body": "bad key"}
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.exception_ids.category, "authentication")
+
+    def test_later_success_resolves_the_open_exception(self):
+        self.peer.default = {"status": 500}
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap, rounds=5)
+            exception = message.exception_ids
+            self.assertEqual(exception.state, "new")
+            # Three failures also opened the circuit; the endpoint is back.
+            self.assertEqual(self.endpoint.circuit_state, "open")
+            self.endpoint.action_reset_circuit()
+            self.peer.default = {"status": 200, "body": {"id": "EXT-9"}}
+            exception.action_retry()
+            self.assertEqual(message.state, "retrying")
+            self.assertEqual(message.attempt_count, 0)
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(exception.state, "resolved")
+
+    def test_no_handler_is_a_clear_mapping_exception(self):
+        flow = self.flow_out.copy({"code": "no-handler", "handler": False})
+        with self.jobs() as trap:
+            message = self.dispatch._send(flow, self.endpoint, b"x")
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.exception_ids.category, "mapping")
+        self.assertIn("no usable handler", message.exception_ids.name)
+
+    def test_bad_input_is_refused_clearly(self):
+        with self.assertRaisesRegex(UserError, "Unknown flow 'nope'"):
+            self.dispatch._send("nope", self.endpoint, b"x")
+        with self.assertRaisesRegex(UserError, "cannot carry outbound"):
+            self.dispatch._send(self.flow_in, self.endpoint, b"x")
+        with self.assertRaisesRegex(UserError, "must be bytes, text"):
+            self.dispatch._send(self.flow_out, self.endpoint, 12.5)
+
+    def test_batch_flow_waits_for_its_schedule(self):
+        self.flow_out.write(
+            {
+                "mode": "batch",
+                "batch_interval_number": 15,
+                "batch_interval_type": "minutes",
+                "endpoint_ids": [(6, 0, self.endpoint.ids)],
+                "batch_next_run_at": fields.Datetime.now() - timedelta(minutes=1),
+            }
+        )
+        with self.jobs() as trap:
+            messages = self.send_order() | self.send_order()
+            trap.assert_jobs_count(0)
+            self.assertEqual(set(messages.mapped("state")), {"queued"})
+            self.env["integration.dispatch"]._run_batch_flows()
+            trap.assert_jobs_count(2)
+            self.assertGreater(self.flow_out.batch_next_run_at, fields.Datetime.now())
+            self.run_jobs(trap)
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+
+
+@tagged("post_install", "-at_install")
+class TestCircuitBreaker(IntegrationCase):
+    def test_circuit_opens_pauses_probes_and_closes(self):
+        self.peer.default = {"status": 503}
+        self.flow_out.retry_max_attempts = 10
+        with self.jobs() as trap:
+            messages = self.send_order() | self.send_order() | self.send_order()
+            self.run_jobs(trap)
+            self.assertEqual(self.endpoint.circuit_state, "open")
+            self.assertEqual(len(self.peer.requests), 3)
+
+            # While open, attempts wait without calling the partner or spending
+            # an attempt.
+            follower = self.send_order()
+            self.run_jobs(trap)
+            self.assertEqual(len(self.peer.requests), 3)
+            self.assertEqual(follower.state, "queued")
+            self.assertEqual(follower.attempt_count, 0)
+            self.assertTrue(follower.next_attempt_at > fields.Datetime.now())
+
+            # After the cool-down one probe goes out; its failure re-opens.
+            self.endpoint.circuit_opened_at = fields.Datetime.now() - timedelta(
+                minutes=2
+            )
+            self.run_jobs(trap)
+            self.assertEqual(len(self.peer.requests), 4)
+            self.assertEqual(self.endpoint.circuit_state, "open")
+
+            # A successful probe closes the circuit and traffic flows again.
+            self.peer.default = {"status": 200, "body": {"id": "OK"}}
+            self.endpoint.circuit_opened_at = fields.Datetime.now() - timedelta(
+                minutes=2
+            )
+            for message in messages | follower:
+                message.next_attempt_at = fields.Datetime.now()
+            self.run_jobs(trap, rounds=3)
+        self.assertEqual(self.endpoint.circuit_state, "closed")
+        self.assertEqual(self.endpoint.circuit_failure_count, 0)
+        self.assertEqual(set((messages | follower).mapped("state")), {"sent"})
+
+    def test_refused_documents_do_not_open_the_circuit(self):
+        self.peer.default = {"status": 400, "body": "bad document"}
+        with self.jobs() as trap:
+            for _i in range(4):
+                self.send_order()
+            self.run_jobs(trap)
+        self.assertEqual(self.endpoint.circuit_state, "closed")
+
+    def test_rate_limit_spreads_attempts(self):
+        self.endpoint.rate_limit_per_minute = 2
+        with self.jobs() as trap:
+            messages = self.send_order() | self.send_order() | self.send_order()
+            self.run_jobs(trap)
+        self.assertEqual(len(self.peer.requests), 2)
+        waiting = messages.filtered(lambda m: m.state == "queued")
+        self.assertEqual(len(waiting), 1)
+        self.assertEqual(waiting.attempt_count, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestInbound(IntegrationCase):
+    def receive_customer(self, data, key=None, endpoint=None):
+        return self.dispatch._receive(
+            self.flow_in, endpoint or self.endpoint, data, idempotency_key=key
+        )
+
+    def test_receive_applies_the_business_effect_once(self):
+        payload = {
+            "ref": "CUST-1",
+            "name": "Northwind Traders",
+            "email": "a@example.com",
+        }
+        with self.jobs() as trap:
+            first = self.receive_customer(payload, key="evt-1")
+            second = self.receive_customer(payload, key="evt-1")
+            trap.assert_jobs_count(1)
+            self.run_jobs(trap)
+        self.assertEqual(first, second)
+        self.assertEqual(first.state, "done")
+        partners = self.env["res.partner"].search([("ref", "=", "CUST-1")])
+        self.assertEqual(len(partners), 1)
+        self.assertEqual(first.record_ref, partners)
+        self.assertEqual(first.partner_id, partners)
+
+    def test_invalid_inbound_payload_is_rejected_with_an_exception(self):
+        with self.jobs() as trap:
+            message = self.receive_customer({"name": "no ref"})
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "rejected")
+        self.assertEqual(message.exception_ids.category, "validation")
+        self.assertIn("ref", message.exception_ids.name)
+
+    def test_change_from_a_non_owner_is_refused_not_applied(self):
+        other = self.endpoint.copy({"code": "other-partner", "name": "Other"})
+        with self.jobs() as trap:
+            message = self.receive_customer(
+                {"ref": "CUST-2", "name": "Intruder"}, endpoint=other
+            )
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "rejected")
+        self.assertEqual(message.exception_ids.category, "ownership")
+        self.assertIn("not the system of record", message.exception_ids.name)
+        self.assertFalse(self.env["res.partner"].search([("ref", "=", "CUST-2")]))
+
+    def test_odoo_owns_domains_without_a_rule(self):
+        self.env["integration.ownership"].search([]).unlink()
+        with self.jobs() as trap:
+            message = self.receive_customer({"ref": "CUST-3", "name": "X"})
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "rejected")
+        self.assertIn("owner: Odoo", message.exception_ids.name)
+
+
+@tagged("post_install", "-at_install")
+class TestMonitoring(IntegrationCase):
+    def test_acknowledgement_accepted_and_missing(self):
+        self.flow_out.write({"ack_expected": True, "ack_timeout_minutes": 10})
+        with self.jobs() as trap:
+            acked = self.send_order()
+            silent = self.send_order()
+            self.run_jobs(trap)
+        self.assertTrue(silent.ack_due_at)
+        self.dispatch._acknowledge(acked, accepted=True)
+        self.assertEqual(acked.state, "acknowledged")
+        silent.ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["integration.message"]._cron_monitor_sla()
+        self.assertTrue(silent.ack_overdue)
+        self.assertEqual(silent.exception_ids.category, "acknowledgement")
+        # Late acknowledgement closes the exception.
+        self.dispatch._acknowledge(silent, accepted=True)
+        self.assertEqual(silent.exception_ids.state, "resolved")
+
+    def test_rejecting_acknowledgement_raises_with_partner_codes(self):
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        self.dispatch._acknowledge(message, accepted=False, details="AK5*R*5")
+        self.assertEqual(message.state, "dead")
+        self.assertIn("AK5*R*5", message.exception_ids.details)
+
+    def test_sla_breach_raises_once(self):
+        with self.jobs():
+            message = self.send_order()
+        message.sla_deadline = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["integration.message"]._cron_monitor_sla()
+        self.env["integration.message"]._cron_monitor_sla()
+        self.assertEqual(len(message.exception_ids), 1)
+        self.assertEqual(message.exception_ids.category, "sla")
+
+    def _age(self, message, minutes):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE integration_message SET write_date = now() at time zone 'UTC' "
+            "- interval '%s minutes' WHERE id = %s",
+            [minutes, message.id],
+        )
+        message.invalidate_recordset()
+
+    def test_stuck_message_without_job_is_requeued(self):
+        with self.jobs():
+            message = self.send_order()
+        # The job vanished (e.g. deleted by hand): the detector must notice.
+        self._age(message, 60)
+        with self.jobs() as trap:
+            requeued, raised = self.env["integration.message"]._cron_detect_stuck()
+            self.assertEqual((requeued, raised), (1, 0))
+            trap.assert_jobs_count(1)
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+
+    def test_stuck_message_out_of_attempts_is_raised(self):
+        with self.jobs():
+            message = self.send_order()
+        message.write({"state": "sending", "attempt_count": 3})
+        self._age(message, 60)
+        requeued, raised = self.env["integration.message"]._cron_detect_stuck()
+        self.assertEqual((requeued, raised), (0, 1))
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.exception_ids.category, "timeout")
+
+    def test_worker_crash_loop_is_capped(self):
+        with self.jobs() as trap:
+            message = self.send_order()
+            # Three attempts started (claimed at job start) and never finished.
+            message.write({"state": "sending", "attempt_count": 4})
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(len(self.peer.requests), 0)
+
+    def test_retention_purges_payloads_then_metadata(self):
+        self.flow_out.write(
+            {"payload_retention_days": 7, "metadata_retention_days": 30}
+        )
+        with self.jobs() as trap:
+            young, old, ancient = (
+                self.send_order(),
+                self.send_order(),
+                self.send_order(),
+            )
+            pending = self.send_order()
+            self.run_jobs(trap)
+            pending.write({"state": "retrying"})
+        for message, days in ((old, 10), (ancient, 40), (pending, 40)):
+            self.env.cr.execute(
+                "UPDATE integration_message "
+                "SET create_date = now() - interval '%s days' "
+                "WHERE id = %s",
+                [days, message.id],
+            )
+        attachment = old.payload_attachment_id
+        self.env.invalidate_all()
+        self.env["integration.message"]._cron_purge_retention()
+        self.assertFalse(attachment.exists())
+        self.assertTrue(old.exists() and old.payload_purged)
+        with self.assertRaisesRegex(UserError, "no longer kept"):
+            old._get_payload()
+        self.assertFalse(ancient.exists())
+        self.assertFalse(young.payload_purged)
+        self.assertTrue(pending.exists() and not pending.payload_purged)

@@ -1,0 +1,132 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .common import IntegrationCase
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionQueue(IntegrationCase):
+    def dead_message(self, payload=None):
+        self.peer.script = [{"status": 400, "body": "bad price"}]
+        with self.jobs() as trap:
+            message = self.send_order(payload or {"order": "PO9", "price": "1,00"})
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "dead")
+        return message
+
+    def test_replay_sends_the_original_payload_as_a_linked_message(self):
+        message = self.dead_message()
+        exception = message.exception_ids
+        with self.jobs() as trap:
+            exception.action_replay()
+            self.run_jobs(trap)
+        replay = message.child_ids
+        self.assertEqual(len(replay), 1)
+        self.assertEqual(replay.state, "sent")
+        self.assertEqual(replay.correlation_id, message.correlation_id)
+        self.assertEqual(replay.payload_sha256, message.payload_sha256)
+        self.assertEqual(self.peer.requests[-1]["body"], message._get_payload())
+        self.assertEqual(exception.state, "in_progress")
+
+    def test_edit_and_replay_is_for_managers_and_audited(self):
+        message = self.dead_message()
+        exception = message.exception_ids
+        user = new_test_user(
+            self.env,
+            "queue_worker",
+            groups="base.group_user,distribution_integration_base.group_integration_user",
+        )
+        with self.assertRaises(AccessError):
+            exception.with_user(user).action_edit_payload()
+        action = exception.action_edit_payload()
+        self.assertEqual(
+            action["context"]["default_payload"], message._get_payload_text()
+        )
+        wizard = self.env["integration.payload.edit"].create(
+            {
+                "exception_id": exception.id,
+                "payload": '{"order":"PO9","price":"1.00"}',
+                "reason": "Decimal comma refused by the partner",
+            }
+        )
+        with self.jobs() as trap:
+            wizard.action_replay()
+            self.run_jobs(trap)
+        replay = message.child_ids
+        self.assertEqual(replay.payload_edited_from_id, message)
+        self.assertEqual(replay.state, "sent")
+        self.assertEqual(
+            self.peer.requests[-1]["body"], b'{"order":"PO9","price":"1.00"}'
+        )
+        (audit,) = [
+            body for body in exception.message_ids.mapped("body")
+            if "Payload edited" in body
+        ]
+        self.assertIn("Decimal comma refused", audit)
+        self.assertIn(replay.name, audit)
+        self.assertIn("1,00", audit)  # the diff shows what changed
+        # The original payload is kept untouched.
+        self.assertIn(b"1,00", message._get_payload())
+
+    def test_bulk_resolve_and_ignore(self):
+        first, second, third = (self.dead_message() for _i in range(3))
+        exceptions = (first | second | third).exception_ids
+        (exceptions[0] | exceptions[1]).action_resolve()
+        exceptions[2].action_ignore()
+        self.assertEqual(
+            exceptions.mapped("state"), ["resolved", "resolved", "ignored"]
+        )
+        self.assertTrue(all(exceptions.mapped("resolved_by_id")))
+        with self.assertRaisesRegex(UserError, "already closed"):
+            exceptions.action_retry()
+        exceptions[2].action_reopen()
+        self.assertEqual(exceptions[2].state, "new")
+
+    def test_bulk_retry(self):
+        messages = self.dead_message() | self.dead_message()
+        with self.jobs() as trap:
+            messages.exception_ids.action_retry()
+            trap.assert_jobs_count(2)
+            self.run_jobs(trap)
+        self.assertEqual(set(messages.mapped("state")), {"sent"})
+        self.assertEqual(set(messages.exception_ids.mapped("state")), {"resolved"})
+
+    def test_repeated_failure_updates_the_open_exception(self):
+        message = self.dead_message()
+        message._raise_exception("validation", "again")
+        self.assertEqual(len(message.exception_ids), 1)
+        self.assertEqual(message.exception_ids.occurrence_count, 2)
+
+    def test_assignee_defaults_to_endpoint_responsible_and_follows(self):
+        admin = self.env.ref("base.user_admin")
+        self.endpoint.user_id = admin
+        exception = self.dead_message().exception_ids
+        self.assertEqual(exception.user_id, admin)
+        self.assertIn(admin.partner_id, exception.message_partner_ids)
+
+    def test_replaying_any_message_is_for_managers(self):
+        message = self.dead_message()
+        user = new_test_user(
+            self.env,
+            "queue_worker2",
+            groups="base.group_user,distribution_integration_base.group_integration_user",
+        )
+        with self.assertRaises(AccessError):
+            message.with_user(user).action_replay()
+        with self.assertRaises(AccessError):
+            message.with_user(user).action_cancel()
+        # ...while the exception queue lets the user replay the failed message.
+        with self.jobs() as trap:
+            message.exception_ids.with_user(user).action_replay()
+            self.run_jobs(trap)
+        self.assertEqual(message.child_ids.state, "sent")
+
+    def test_cancel_and_retry_guards(self):
+        with self.jobs():
+            message = self.send_order()
+        message.action_cancel()
+        self.assertEqual(message.state, "cancelled")
+        with self.assertRaisesRegex(UserError, "already cancelled"):
+            message.action_cancel()
+        with self.assertRaisesRegex(UserError, "only failed or waiting"):
+            message.action_retry()

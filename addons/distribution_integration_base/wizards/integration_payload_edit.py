@@ -1,0 +1,54 @@
+import difflib
+import hashlib
+
+from markupsafe import Markup, escape
+
+from odoo import _, fields, models
+
+
+class IntegrationPayloadEdit(models.TransientModel):
+    """Edit a failed message's payload and replay it (managers only, audited)."""
+
+    _name = "integration.payload.edit"
+    _description = "Edit Payload and Replay"
+
+    exception_id = fields.Many2one(
+        "integration.exception", required=True, readonly=True
+    )
+    payload = fields.Text(required=True)
+    reason = fields.Char(required=True, help="Why the payload was changed (audited).")
+
+    def action_replay(self):
+        self.ensure_one()
+        exception = self.exception_id
+        exception._check_payload_editor()
+        message = exception._messages_or_error()
+        original = message._get_payload_text()
+        edited = self.payload.encode()
+        replay = message._replay(edited, edited=True)
+        diff = "\n".join(
+            difflib.unified_diff(
+                original.splitlines(),
+                self.payload.splitlines(),
+                "original",
+                "edited",
+                lineterm="",
+                n=1,
+            )
+        )
+        body = Markup("%s<pre>%s</pre>") % (
+            _(
+                "Payload edited by %(user)s and replayed as %(ref)s. "
+                "Reason: %(reason)s. "
+                "SHA-256 %(old)s → %(new)s.",
+                user=self.env.user.name,
+                ref=replay.name,
+                reason=self.reason,
+                old=message.payload_sha256,
+                new=hashlib.sha256(edited).hexdigest(),
+            ),
+            escape(diff[:20000]),
+        )
+        exception.message_post(body=body)
+        exception.write({"state": "in_progress"})
+        return replay._action_open()
