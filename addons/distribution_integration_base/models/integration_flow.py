@@ -117,12 +117,14 @@ class IntegrationFlow(models.Model):
     payload_retention_days = fields.Integer(
         default=lambda self: self._default_setting(
             "default_payload_retention_days", 30
-        ), help="Days payloads of finished messages are kept."
+        ),
+        help="Days payloads of finished messages are kept.",
     )
     metadata_retention_days = fields.Integer(
         default=lambda self: self._default_setting(
             "default_metadata_retention_days", 365
-        ), help="Days finished messages themselves are kept."
+        ),
+        help="Days finished messages themselves are kept.",
     )
     data_domain = fields.Selection(
         DATA_DOMAINS,

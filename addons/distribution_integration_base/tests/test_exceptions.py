@@ -59,7 +59,8 @@ class TestExceptionQueue(IntegrationCase):
             self.peer.requests[-1]["body"], b'{"order":"PO9","price":"1.00"}'
         )
         (audit,) = [
-            body for body in exception.message_ids.mapped("body")
+            body
+            for body in exception.message_ids.mapped("body")
             if "Payload edited" in body
         ]
         self.assertIn("Decimal comma refused", audit)
