@@ -49,18 +49,22 @@ def ensure_odoo_python():
 
 
 def addons_path(python):
-    probe = (
-        "import os, odoo, odoo.addons.queue_job as q;"
-        "base = os.path.dirname(odoo.__file__);"
-        "paths = [os.path.join(base, 'addons'),"
-        " os.path.join(os.path.dirname(base), 'addons'),"
-        " os.path.dirname(os.path.dirname(q.__file__))];"
-        "print(','.join(p for p in paths if os.path.isdir(p)))"
-    )
-    found = subprocess.run(
-        [python, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return ",".join([found, str(REPO / "addons"), str(REPO / "benchmarks" / "addons")])
+    """Odoo's and queue_job's addons folders (found by scripts/lib/odoo_paths.py,
+    the same discovery the test command uses), then the suite's."""
+    output = subprocess.run(
+        [python, str(REPO / "scripts" / "lib" / "odoo_paths.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    paths = [
+        found.get("ODOO_ADDONS_PATH", ""),
+        found.get("QUEUE_JOB_DIR", ""),
+        str(REPO / "addons"),
+        str(REPO / "benchmarks" / "addons"),
+    ]
+    return ",".join(path for path in paths if path)
 
 
 class BenchEnvironment:

@@ -14,7 +14,6 @@
     "data": [
         "security/integration_security.xml",
         "security/ir.model.access.csv",
-        "data/ir_sequence.xml",
         "data/queue_job_data.xml",
         "data/mail_activity_type.xml",
         "data/ir_cron.xml",

@@ -1,3 +1,4 @@
+from . import integration_code_mixin
 from . import integration_endpoint
 from . import integration_credential
 from . import integration_flow

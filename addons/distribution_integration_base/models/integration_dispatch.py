@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
@@ -142,10 +142,23 @@ class IntegrationDispatch(models.AbstractModel):
         if isinstance(value, models.BaseModel):
             value.ensure_one()
             return value.sudo()
-        record = self.env[model].sudo().search([("code", "=", value)], limit=1)
-        if not record:
+        record_id = self._id_for_code(model, value)
+        if not record_id:
             raise UserError(_("Unknown %(label)s %(code)r.", label=label, code=value))
-        return record
+        return self.env[model].sudo().browse(record_id)
+
+    @api.model
+    @tools.ormcache("model", "code")
+    def _id_for_code(self, model, code):
+        # Channels dispatch by code on every message; the mixin clears this cache
+        # whenever a code changes.
+        record = (
+            self.env[model]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("code", "=", code)], limit=1)
+        )
+        return record.id
 
     @api.model
     def _encode_payload(self, payload, content_type):
@@ -211,8 +224,7 @@ class IntegrationDispatch(models.AbstractModel):
             record.ensure_one()
         now = fields.Datetime.now()
         vals = {
-            "name": self.env["ir.sequence"].sudo().next_by_code("integration.message")
-            or "/",
+            "name": messages._next_reference(),
             "direction": direction,
             "flow_id": flow.id,
             "endpoint_id": endpoint.id,

@@ -13,9 +13,20 @@ from ..kernel import circuit
 
 _logger = logging.getLogger(__name__)
 
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 JOB_CHANNEL_PARENT = "root.integration"
 
+# What the dispatcher reads on every attempt (circuit, rate limit, timeouts).
+CIRCUIT_FIELDS = (
+    "circuit_state",
+    "circuit_failure_count",
+    "circuit_opened_at",
+    "circuit_probe_started_at",
+    "circuit_failure_threshold",
+    "circuit_cooldown_seconds",
+    "connect_timeout",
+    "read_timeout",
+    "rate_limit_per_minute",
+)
 # Message states that still wait for work; used by the health figures.
 PENDING_STATES = ("queued", "sending", "retrying", "received", "processing")
 
@@ -25,7 +36,7 @@ class IntegrationEndpoint(models.Model):
 
     _name = "integration.endpoint"
     _description = "Integration Endpoint"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "integration.code.mixin"]
     _order = "sequence, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -200,18 +211,6 @@ class IntegrationEndpoint(models.Model):
             "The job channel capacity must be at least 1.",
         ),
     ]
-
-    @api.constrains("code")
-    def _check_code(self):
-        for endpoint in self:
-            if not CODE_PATTERN.match(endpoint.code or ""):
-                raise ValidationError(
-                    _(
-                        "Endpoint code %(code)r is not valid: use lowercase letters, "
-                        "digits, '-' and '_' (it appears in URLs and job channels).",
-                        code=endpoint.code,
-                    )
-                )
 
     @api.constrains("inbound_ip_allowlist")
     def _check_ip_allowlist(self):
@@ -417,6 +416,7 @@ class IntegrationEndpoint(models.Model):
         already been recorded (the circuit is half-open with this probe running).
         """
         self.ensure_one()
+        self.fetch(CIRCUIT_FIELDS)
         breaker = self._circuit_breaker()
         now = time.time()
         decision = breaker.decide(self._circuit_snapshot(), now)

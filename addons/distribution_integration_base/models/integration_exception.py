@@ -87,6 +87,11 @@ class IntegrationException(models.Model):
         help="The technical detail: partner answer, error codes, trace."
     )
     occurrence_count = fields.Integer(default=1, readonly=True)
+    closes_on_success = fields.Boolean(
+        readonly=True,
+        help="Raised by a failed attempt: closes by itself when a later attempt of "
+        "the message succeeds. Business exceptions stay open for a person.",
+    )
     resolution_note = fields.Text(tracking=True)
     resolved_by_id = fields.Many2one("res.users", readonly=True)
     resolved_at = fields.Datetime(readonly=True)
@@ -253,6 +258,8 @@ class IntegrationException(models.Model):
     def _resolve_automatically(self, note):
         """Close open exceptions whose cause went away (e.g. a later attempt worked)."""
         open_ones = self.filtered(lambda e: e.state in OPEN_STATES)
+        if not open_ones:
+            return
         for exception in open_ones:
             exception.sudo().write(
                 {

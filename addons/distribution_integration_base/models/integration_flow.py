@@ -4,8 +4,19 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel.retry import RetryPolicy
-from .integration_endpoint import CODE_PATTERN
 from .integration_ownership import DATA_DOMAINS
+
+# What the dispatcher reads on every attempt (loaded alone: see _retry_policy).
+RUNTIME_FIELDS = (
+    "code",
+    "handler",
+    "retry_max_attempts",
+    "retry_initial_delay",
+    "retry_max_delay",
+    "retry_multiplier",
+    "ack_expected",
+    "ack_timeout_minutes",
+)
 
 BATCH_INTERVALS = {
     "minutes": lambda n: relativedelta(minutes=n),
@@ -19,7 +30,7 @@ class IntegrationFlow(models.Model):
 
     _name = "integration.flow"
     _description = "Integration Flow"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "integration.code.mixin"]
     _order = "sequence, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -175,18 +186,6 @@ class IntegrationFlow(models.Model):
             if name != "integration.handler"
         )
 
-    @api.constrains("code")
-    def _check_code(self):
-        for flow in self:
-            if not CODE_PATTERN.match(flow.code or ""):
-                raise ValidationError(
-                    _(
-                        "Flow code %r is not valid: use lowercase letters, digits, "
-                        "'-' and '_'.",
-                        flow.code,
-                    )
-                )
-
     @api.constrains("mode", "batch_interval_number", "batch_interval_type")
     def _check_batch_interval(self):
         for flow in self:
@@ -216,6 +215,7 @@ class IntegrationFlow(models.Model):
 
     def _retry_policy(self):
         self.ensure_one()
+        self.fetch(RUNTIME_FIELDS)
         return RetryPolicy(
             max_attempts=self.retry_max_attempts,
             initial_delay=float(self.retry_initial_delay),

@@ -40,6 +40,25 @@ FAILED_STATE = {"outbound": "dead", "inbound": "rejected"}
 FINAL_STATES = ("sent", "acknowledged", "dead", "done", "rejected", "cancelled")
 PENDING_STATES = ("queued", "sending", "retrying", "received", "processing")
 ALIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+# Columns an attempt reads. Loading just these keeps a job cheap: an ORM load
+# of the whole row costs more than the rest of a small attempt.
+RUNTIME_FIELDS = (
+    "name",
+    "direction",
+    "state",
+    "job_uuid",
+    "endpoint_id",
+    "flow_id",
+    "company_id",
+    "attempt_count",
+    "create_date",
+    "error_category",
+    "payload_attachment_id",
+    "payload_purged",
+    "content_type",
+    "idempotency_key",
+    "correlation_id",
+)
 
 
 class IntegrationMessage(models.Model):
@@ -123,7 +142,7 @@ class IntegrationMessage(models.Model):
         help="This message replays another one with a payload edited by a manager.",
     )
 
-    attempt_count = fields.Integer(readonly=True)
+    attempt_count = fields.Integer(readonly=True, default=0)
     last_attempt_at = fields.Datetime(readonly=True)
     next_attempt_at = fields.Datetime(readonly=True)
     processed_at = fields.Datetime(
@@ -160,6 +179,17 @@ class IntegrationMessage(models.Model):
             """CREATE INDEX IF NOT EXISTS integration_message_endpoint_recent_idx
                ON integration_message (endpoint_id, create_date)"""
         )
+        # References come straight from a sequence: ir.sequence costs a search
+        # per message and needs no configuration here.
+        self.env.cr.execute(
+            "CREATE SEQUENCE IF NOT EXISTS integration_message_reference_seq"
+        )
+
+    @api.model
+    def _next_reference(self):
+        self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
+        number = self.env.cr.fetchone()[0]
+        return f"IM{fields.Date.context_today(self):%y}-{number:07d}"
 
     @api.model
     def _selection_record_ref(self):
@@ -244,7 +274,17 @@ class IntegrationMessage(models.Model):
                     self.flow_id.code,
                 )
             )
-        return self.payload_attachment_id.sudo().raw or b""
+        # Every handler reads its payload: fetch only where the bytes are (the
+        # full attachment record costs more than a small payload itself).
+        self.env["ir.attachment"].flush_model(["store_fname", "db_datas"])
+        self.env.cr.execute(
+            "SELECT store_fname, db_datas FROM ir_attachment WHERE id = %s",
+            [self.payload_attachment_id.id],
+        )
+        store_fname, db_datas = self.env.cr.fetchone()
+        if store_fname:
+            return self.env["ir.attachment"]._file_read(store_fname)
+        return bytes(db_datas or b"")
 
     def _get_payload_text(self):
         return self._get_payload().decode("utf-8", errors="replace")
@@ -270,6 +310,8 @@ class IntegrationMessage(models.Model):
                     ref=message.name,
                 ),
             )._job_run()
+            if message.state not in PENDING_STATES:
+                continue  # the job already ran inline (queue_job__no_delay)
             message.write(
                 {
                     "job_uuid": job.uuid,
@@ -283,17 +325,34 @@ class IntegrationMessage(models.Model):
 
         Called when the queue_job runner starts the job (and committed with the
         job's own start), so an attempt that crashes the worker still counts.
+        One UPDATE: this runs for every job, and the increment must be atomic.
         """
-        for message in self:
-            if message.state not in RUNNABLE_STATES[message.direction]:
-                continue
-            message.write(
-                {
-                    "state": IN_FLIGHT_STATE[message.direction],
-                    "attempt_count": message.attempt_count + 1,
-                    "last_attempt_at": fields.Datetime.now(),
-                }
-            )
+        if not self.ids:
+            return
+        self.flush_recordset(["state", "attempt_count"])
+        self.env.cr.execute(
+            """
+            UPDATE integration_message
+               SET state = CASE direction WHEN 'outbound' THEN 'sending'
+                                          ELSE 'processing' END,
+                   attempt_count = COALESCE(attempt_count, 0) + 1,
+                   last_attempt_at = now() at time zone 'UTC',
+                   write_date = now() at time zone 'UTC',
+                   write_uid = %s
+             WHERE id IN %s
+               AND ((direction = 'outbound' AND state IN %s)
+                    OR (direction = 'inbound' AND state IN %s))
+            """,
+            [
+                self.env.uid,
+                tuple(self.ids),
+                RUNNABLE_STATES["outbound"],
+                RUNNABLE_STATES["inbound"],
+            ],
+        )
+        self.invalidate_recordset(
+            ["state", "attempt_count", "last_attempt_at", "write_date", "write_uid"]
+        )
 
     def _job_alive(self, job_uuid):
         return bool(
@@ -307,6 +366,7 @@ class IntegrationMessage(models.Model):
         """Run one attempt of the message's pending step (queue_job entry point)."""
         self.ensure_one()
         message = self.sudo()
+        message.fetch(RUNTIME_FIELDS)
         current_job = self.env.context.get("job_uuid")
         if (
             current_job
@@ -439,6 +499,7 @@ class IntegrationMessage(models.Model):
 
     def _record_success(self, result, duration_ms=0):
         self.ensure_one()
+        had_failure = bool(self.error_category)
         now = fields.Datetime.now()
         response = result.pop("response", None)
         response_type = result.pop("response_content_type", "application/octet-stream")
@@ -455,6 +516,9 @@ class IntegrationMessage(models.Model):
             vals["ack_due_at"] = now + timedelta(
                 minutes=self.flow_id.ack_timeout_minutes
             )
+        if not had_failure:
+            # Most attempts never failed: nothing to clear.
+            del vals["last_error"], vals["error_category"]
         vals.update(result)
         self.write(vals)
         if response is not None:
@@ -463,9 +527,10 @@ class IntegrationMessage(models.Model):
             self._store_payload(response, response_type, response=True)
         if self.direction == "outbound":
             self.endpoint_id._circuit_record(success=True)
-        self.exception_ids._resolve_automatically(
-            _("%s succeeded on a later attempt.", self.name)
-        )
+        if had_failure:
+            self.exception_ids.filtered("closes_on_success")._resolve_automatically(
+                _("%s succeeded on a later attempt.", self.name)
+            )
         return _(
             "%(ref)s %(state)s in %(ms)s ms (attempt %(n)s).",
             ref=self.name,
@@ -519,6 +584,7 @@ class IntegrationMessage(models.Model):
             title,
             details=text,
             severity="high" if error.transient else "medium",
+            closes_on_success=True,
         )
         return _(
             "%(ref)s is %(state)s: %(error)s",
@@ -527,8 +593,14 @@ class IntegrationMessage(models.Model):
             error=str(error)[:200],
         )
 
-    def _raise_exception(self, category, title, details=None, severity="medium"):
-        """Open an exception for this message (one open exception per category)."""
+    def _raise_exception(
+        self, category, title, details=None, severity="medium", closes_on_success=False
+    ):
+        """Open an exception for this message (one open exception per category).
+
+        ``closes_on_success`` marks exceptions a later successful attempt cures
+        (failed attempts, stuck jobs); business exceptions stay open for a person.
+        """
         self.ensure_one()
         existing = self.exception_ids.filtered(
             lambda e: e.category == category and e.state in ("new", "in_progress")
@@ -552,6 +624,7 @@ class IntegrationMessage(models.Model):
                     "endpoint_id": self.endpoint_id.id,
                     "company_id": self.company_id.id,
                     "user_id": self.endpoint_id.user_id.id,
+                    "closes_on_success": closes_on_success,
                     "category": category,
                     "severity": severity,
                     "details": details or title,
@@ -795,6 +868,7 @@ class IntegrationMessage(models.Model):
                         n=message.attempt_count,
                     ),
                     severity="high",
+                    closes_on_success=True,
                 )
                 raised += 1
             else:

@@ -1,3 +1,4 @@
+from . import test_configuration
 from . import test_credentials
 from . import test_dispatch
 from . import test_exceptions

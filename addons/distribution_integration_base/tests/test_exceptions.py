@@ -92,6 +92,21 @@ class TestExceptionQueue(IntegrationCase):
         self.assertEqual(set(messages.mapped("state")), {"sent"})
         self.assertEqual(set(messages.exception_ids.mapped("state")), {"resolved"})
 
+    def test_business_exceptions_survive_a_later_success(self):
+        message = self.dead_message()
+        business = self.dispatch._raise_exception(
+            message, "business_rule", "Price differs from the contract"
+        )
+        self.assertEqual(len(message.exception_ids), 2)
+        self.endpoint.action_reset_circuit()
+        with self.jobs() as trap:
+            message.action_retry()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        failure = message.exception_ids - business
+        self.assertEqual(failure.state, "resolved")
+        self.assertEqual(business.state, "new")
+
     def test_repeated_failure_updates_the_open_exception(self):
         message = self.dead_message()
         message._raise_exception("validation", "again")
