@@ -383,3 +383,33 @@ def test_classify_works_without_requests(monkeypatch):
     assert errors._optional_requests() is None
     assert errors.classify_exception(TimeoutError()).category == "timeout"
     assert errors.classify_exception(ValueError("bad")).category == "mapping"
+
+
+class _Response:
+    """The attributes of a requests.Response that error_for_response reads."""
+
+    def __init__(self, status_code, text="", headers=None, url="https://p.example/x"):
+        self.status_code = status_code
+        self.text = text
+        self.headers = headers or {}
+        self.url = url
+
+
+def test_error_for_response_success_is_none():
+    assert errors.error_for_response(_Response(201)) is None
+
+
+def test_error_for_response_carries_retry_after_and_url():
+    error = errors.error_for_response(
+        _Response(503, "down", {"Retry-After": "12"}, "https://p.example/api")
+    )
+    assert isinstance(error, errors.TransientError)
+    assert error.retry_after == 12.0
+    assert "https://p.example/api" in str(error)
+    assert "down" in str(error)
+
+
+def test_error_for_response_url_override():
+    error = errors.error_for_response(_Response(404), "https://other.example/y")
+    assert "https://other.example/y" in str(error)
+    assert isinstance(error, errors.PermanentError)

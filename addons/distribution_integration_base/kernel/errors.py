@@ -234,6 +234,23 @@ def error_for_http_status(status, *, retry_after=None, body_excerpt="", url=""):
     return PermanentError(message, category="transport", details=details)
 
 
+def error_for_response(response, url=None):
+    """:func:`error_for_http_status` for a ``requests``-style response (anything
+    with ``status_code``, ``headers``, ``text`` and ``url``): None on success.
+
+    >>> class Answer:
+    ...     status_code, headers, text, url = 429, {"Retry-After": "5"}, "slow", "https://x"
+    >>> error_for_response(Answer()).retry_after
+    5.0
+    """
+    return error_for_http_status(
+        response.status_code,
+        retry_after=response.headers.get("Retry-After"),
+        body_excerpt=response.text,
+        url=url or getattr(response, "url", ""),
+    )
+
+
 def _optional_requests():
     try:
         import requests

@@ -84,12 +84,7 @@ class HttpJsonHandler(models.AbstractModel):
                 )
         except requests.RequestException as exc:
             raise errors.classify_exception(exc) from exc
-        error = errors.error_for_http_status(
-            response.status_code,
-            retry_after=response.headers.get("Retry-After"),
-            body_excerpt=response.text,
-            url=url,
-        )
+        error = errors.error_for_response(response, url)
         if error is not None:
             raise error
         result = {

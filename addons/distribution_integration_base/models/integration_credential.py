@@ -320,12 +320,7 @@ class IntegrationCredential(models.Model):
             )
         except requests.RequestException as exc:
             raise errors.classify_exception(exc) from exc
-        error = errors.error_for_http_status(
-            response.status_code,
-            retry_after=response.headers.get("Retry-After"),
-            body_excerpt=response.text,
-            url=self.token_url,
-        )
+        error = errors.error_for_response(response, self.token_url)
         if error is not None:
             if response.status_code in (400, 401, 403):
                 raise errors.AuthenticationError(
