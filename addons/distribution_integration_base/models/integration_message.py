@@ -841,15 +841,26 @@ class IntegrationMessage(models.Model):
             order="id",
         )
         jobs = {
-            job.uuid: job.state
+            job.uuid: job
             for job in self.env["queue.job"]
             .sudo()
             .search([("uuid", "in", [m.job_uuid for m in candidates if m.job_uuid])])
         }
         requeued = raised = 0
         for message in candidates:
-            if jobs.get(message.job_uuid) in ALIVE_JOB_STATES:
-                continue
+            job = jobs.get(message.job_uuid)
+            if job and job.state in ALIVE_JOB_STATES:
+                if job.state != "started" or (
+                    not job.date_started or job.date_started > threshold
+                ):
+                    continue
+                # Started long ago: its worker died (Odoo's limit_time_real kills
+                # any worker long before this). queue_job does not requeue such
+                # jobs by default, so retire it; if it ever ran, the message's
+                # new job supersedes it.
+                job._change_job_state(
+                    "cancelled", result=_("Abandoned by the stuck-message detector")
+                )
             if (
                 message.state == "queued"
                 and message.flow_id.mode == "batch"
@@ -877,7 +888,7 @@ class IntegrationMessage(models.Model):
                     message.name,
                     message.state,
                     message.job_uuid,
-                    jobs.get(message.job_uuid, "missing"),
+                    job.state if job else "missing",
                 )
                 if message.state in IN_FLIGHT_STATE.values():
                     message.state = "retrying"

@@ -381,6 +381,45 @@ class TestMonitoring(IntegrationCase):
             self.run_jobs(trap)
         self.assertEqual(message.state, "sent")
 
+    def test_message_whose_worker_died_is_requeued(self):
+        message = self.send_order()  # a real, stored job
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(job.state, "pending")
+        # The runner started the job (claiming attempt 1), then the worker died
+        # mid-call long ago.
+        job.write({"state": "started"})
+        self.assertEqual((message.state, message.attempt_count), ("sending", 1))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE queue_job SET date_started = now() at time zone 'UTC' "
+            "- interval '2 hours' WHERE id = %s",
+            [job.id],
+        )
+        job.invalidate_recordset()
+        self._age(message, 60)
+        with self.jobs() as trap:
+            requeued, raised = self.env["integration.message"]._cron_detect_stuck()
+            self.assertEqual((requeued, raised), (1, 0))
+            self.assertEqual(job.state, "cancelled")
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.attempt_count, 2)  # the crashed attempt counts
+
+    def test_running_job_is_left_alone(self):
+        message = self.send_order()
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        job.write({"state": "started"})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE queue_job SET date_started = now() at time zone 'UTC' "
+            "WHERE id = %s",
+            [job.id],
+        )
+        job.invalidate_recordset()
+        self._age(message, 60)
+        self.assertEqual(self.env["integration.message"]._cron_detect_stuck(), (0, 0))
+        self.assertEqual(message.state, "sending")
+
     def test_stuck_message_out_of_attempts_is_raised(self):
         with self.jobs():
             message = self.send_order()
