@@ -413,3 +413,35 @@ def test_error_for_response_url_override():
     error = errors.error_for_response(_Response(404), "https://other.example/y")
     assert "https://other.example/y" in str(error)
     assert isinstance(error, errors.PermanentError)
+
+
+class _CarrierDown(Exception):
+    transient = True
+    category = "timeout"
+    retry_after = 7.0
+
+
+class _AddressRefused(Exception):
+    transient = False
+    category = "not-a-category"
+
+
+def test_declared_transient_error_is_honoured():
+    error = errors.classify_exception(_CarrierDown("gateway busy"))
+    assert isinstance(error, errors.TransientError)
+    assert (error.category, error.retry_after) == ("timeout", 7.0)
+    assert "gateway busy" in str(error)
+    assert isinstance(error.__cause__, _CarrierDown)
+
+
+def test_declared_permanent_error_with_unknown_category_falls_back():
+    error = errors.classify_exception(_AddressRefused("no such street"))
+    assert isinstance(error, errors.PermanentError)
+    assert error.category == "validation"
+
+
+def test_non_boolean_transient_attribute_is_ignored():
+    class Odd(Exception):
+        transient = "yes"
+
+    assert errors.classify_exception(Odd("x")).category == "mapping"

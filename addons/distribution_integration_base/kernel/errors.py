@@ -274,15 +274,25 @@ def _describe(exc):
 def classify_exception(exc):
     """Turn any exception raised while talking to a partner into an IntegrationError.
 
-    IntegrationErrors are returned unchanged. Timeouts and connection errors
-    (of ``requests`` when installed, or of the socket layer) become transient;
-    ``requests.HTTPError`` is mapped by its response status; anything else is
-    a permanent ``mapping`` error (a bug or unexpected data in our code). The
-    original exception is kept as ``__cause__``.
+    IntegrationErrors are returned unchanged. An exception that declares a
+    boolean ``transient`` attribute (optionally ``category`` and
+    ``retry_after``) is taken at its word: channel protocol libraries raise
+    their own exceptions without importing this module. Timeouts and
+    connection errors (of ``requests`` when installed, or of the socket layer)
+    become transient; ``requests.HTTPError`` is mapped by its response status;
+    anything else is a permanent ``mapping`` error (a bug or unexpected data in
+    our code). The original exception is kept as ``__cause__``.
+
+    >>> class LabelRefused(Exception):
+    ...     transient, category = False, "validation"
+    >>> type(classify_exception(LabelRefused("no such service"))).__name__
+    'PermanentError'
     """
     if isinstance(exc, IntegrationError):
         return exc
-    result = _classify_requests_exception(exc, _optional_requests())
+    result = _declared_error(exc)
+    if result is None:
+        result = _classify_requests_exception(exc, _optional_requests())
     if result is None:
         if isinstance(exc, TimeoutError):  # socket.timeout is an alias since 3.10
             result = TransientError(f"Timed out: {_describe(exc)}", category="timeout")
@@ -296,6 +306,23 @@ def classify_exception(exc):
         result.details = _traceback_text(exc)
     result.__cause__ = exc
     return result
+
+
+def _declared_error(exc):
+    """The IntegrationError an exception asks for through its attributes."""
+    transient = getattr(exc, "transient", None)
+    if not isinstance(transient, bool):
+        return None
+    category = getattr(exc, "category", None)
+    if category not in CATEGORY_CODES:
+        category = "transport" if transient else "validation"
+    if transient:
+        return TransientError(
+            _describe(exc),
+            category=category,
+            retry_after=getattr(exc, "retry_after", None),
+        )
+    return PermanentError(_describe(exc), category=category)
 
 
 def _classify_requests_exception(exc, requests):
