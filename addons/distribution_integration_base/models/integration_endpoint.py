@@ -166,16 +166,19 @@ class IntegrationEndpoint(models.Model):
     # Circuit breaker, maintained by the dispatcher.
     circuit_state = fields.Selection(
         [
-            (circuit.CLOSED, "Closed"),
-            (circuit.OPEN, "Open"),
+            (circuit.CLOSED, "Closed (flowing)"),
+            (circuit.OPEN, "Open (paused)"),
             (circuit.HALF_OPEN, "Half-open (probing)"),
         ],
         default=circuit.CLOSED,
+        string="Circuit",
         required=True,
         readonly=True,
         copy=False,
     )
-    circuit_failure_count = fields.Integer(readonly=True, copy=False)
+    circuit_failure_count = fields.Integer(
+        string="Consecutive failures", readonly=True, copy=False
+    )
     circuit_opened_at = fields.Datetime(readonly=True, copy=False)
     circuit_probe_started_at = fields.Datetime(readonly=True, copy=False)
     circuit_failure_threshold = fields.Integer(

@@ -142,21 +142,25 @@ class IntegrationMessage(models.Model):
         help="This message replays another one with a payload edited by a manager.",
     )
 
-    attempt_count = fields.Integer(readonly=True, default=0)
-    last_attempt_at = fields.Datetime(readonly=True)
-    next_attempt_at = fields.Datetime(readonly=True)
+    attempt_count = fields.Integer(string="Attempts", readonly=True, default=0)
+    last_attempt_at = fields.Datetime(string="Last attempt", readonly=True)
+    next_attempt_at = fields.Datetime(string="Next attempt", readonly=True)
     processed_at = fields.Datetime(
-        readonly=True, help="When the message was sent (outbound) or applied (inbound)."
+        string="Processed",
+        readonly=True,
+        help="When the message was sent (outbound) or applied (inbound).",
     )
-    acknowledged_at = fields.Datetime(readonly=True)
+    acknowledged_at = fields.Datetime(string="Acknowledged", readonly=True)
     ack_due_at = fields.Datetime(string="Acknowledgement due", readonly=True)
-    ack_overdue = fields.Boolean(readonly=True)
+    ack_overdue = fields.Boolean(string="Acknowledgement overdue", readonly=True)
     duration_ms = fields.Integer(string="Last attempt (ms)", readonly=True)
     lead_time_seconds = fields.Integer(
         string="Lead time (s)", readonly=True, aggregator="avg"
     )
-    sla_deadline = fields.Datetime(readonly=True, index="btree_not_null")
-    sla_breached = fields.Boolean(readonly=True)
+    sla_deadline = fields.Datetime(
+        string="SLA deadline", readonly=True, index="btree_not_null"
+    )
+    sla_breached = fields.Boolean(string="SLA breached", readonly=True)
     last_error = fields.Text(readonly=True)
     error_category = fields.Selection(list(errors.CATEGORIES), readonly=True)
     job_uuid = fields.Char(string="Job UUID", readonly=True, index="btree_not_null")
