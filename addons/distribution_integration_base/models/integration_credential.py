@@ -83,6 +83,7 @@ class IntegrationCredential(models.Model):
     token_url = fields.Char(string="Token URL", tracking=True)
     scope = fields.Char(tracking=True)
     header_name = fields.Char(
+        string="Header",
         default="X-Api-Key",
         help="Header that carries the API key on outbound requests.",
     )
@@ -101,7 +102,9 @@ class IntegrationCredential(models.Model):
     access_token_token = fields.Char(
         copy=False, groups="base.group_system", exportable=False
     )
-    access_token_expires_at = fields.Datetime(copy=False, readonly=True)
+    access_token_expires_at = fields.Datetime(
+        string="Access token expires", copy=False, readonly=True
+    )
 
     # Write-only views of the secrets.
     secret = fields.Char(
@@ -117,7 +120,7 @@ class IntegrationCredential(models.Model):
         exportable=False,
         string="Private key (PEM)",
     )
-    has_secret = fields.Boolean(compute="_compute_masks")
+    has_secret = fields.Boolean(string="Secret set", compute="_compute_masks")
     key_id = fields.Char(
         string="Master key id",
         compute="_compute_masks",
@@ -131,13 +134,20 @@ class IntegrationCredential(models.Model):
         readonly=True,
         copy=False,
         tracking=True,
+        string="Rotation",
     )
-    rotated_at = fields.Datetime(readonly=True, copy=False, tracking=True)
-    expiry_date = fields.Date(tracking=True)
+    rotated_at = fields.Datetime(
+        string="Rotated on", readonly=True, copy=False, tracking=True
+    )
+    expiry_date = fields.Date(string="Expires on", tracking=True)
     reminder_days = fields.Integer(
-        default=14, help="Days before expiry when the responsible gets an activity."
+        string="Reminder (days before)",
+        default=14,
+        help="Days before expiry when the responsible gets an activity.",
     )
-    expiry_reminded_for = fields.Date(readonly=True, copy=False)
+    expiry_reminded_for = fields.Date(
+        string="Reminder sent for", readonly=True, copy=False
+    )
 
     @api.constrains("kind", "username", "client_id", "token_url")
     def _check_kind_fields(self):
@@ -223,7 +233,7 @@ class IntegrationCredential(models.Model):
                 )
             credential.sudo().write(vals)
             credential.sudo().access_token_token = False
-            credential.message_post(body=_("Secret changed."))
+            credential._message_log(body=_("Secret changed."))
         self._forget_clear_values()
 
     def _forget_clear_values(self):
@@ -245,7 +255,7 @@ class IntegrationCredential(models.Model):
             credential.sudo().private_key_token = credential._encrypt(
                 "private_key_token", value
             )
-            credential.message_post(body=_("Private key changed."))
+            credential._message_log(body=_("Private key changed."))
         self._forget_clear_values()
 
     def action_confirm_rotation(self):
@@ -272,7 +282,7 @@ class IntegrationCredential(models.Model):
                     "access_token_token": False,
                 }
             )
-            credential.message_post(body=_("Rotation reverted to the previous secret."))
+            credential._message_log(body=_("Rotation reverted to the previous secret."))
         return True
 
     # -- use by channels -------------------------------------------------------

@@ -87,13 +87,18 @@ class IntegrationEndpoint(models.Model):
     )
     base_url = fields.Char(string="Base URL", tracking=True)
     health_check_path = fields.Char(
-        help="Path appended to the base URL by 'Test connection'. Empty: the base URL."
+        string="Health check path",
+        help="Path appended to the base URL by 'Test connection'. Empty: the base URL.",
     )
     connect_timeout = fields.Float(
-        default=5.0, help="Seconds to wait for a connection to the endpoint."
+        string="Connect timeout (s)",
+        default=5.0,
+        help="Seconds to wait for a connection to the endpoint.",
     )
     read_timeout = fields.Float(
-        default=30.0, help="Seconds to wait for the endpoint's answer."
+        string="Read timeout (s)",
+        default=30.0,
+        help="Seconds to wait for the endpoint's answer.",
     )
     rate_limit_per_minute = fields.Integer(
         string="Outbound rate limit (per minute)",
@@ -114,8 +119,12 @@ class IntegrationEndpoint(models.Model):
         tracking=True,
         help="Gets the endpoint's exceptions and credential expiry reminders.",
     )
-    credential_ids = fields.One2many("integration.credential", "endpoint_id")
-    credential_count = fields.Integer(compute="_compute_credential_count")
+    credential_ids = fields.One2many(
+        "integration.credential", "endpoint_id", string="Credentials"
+    )
+    credential_count = fields.Integer(
+        string="Credential count", compute="_compute_credential_count"
+    )
 
     # Inbound gateway
     inbound_auth = fields.Selection(
@@ -156,8 +165,11 @@ class IntegrationEndpoint(models.Model):
     inbound_url = fields.Char(compute="_compute_inbound_url", string="Inbound URL")
 
     # Job channel: one per endpoint so a slow partner cannot starve the others.
-    job_channel = fields.Char(compute="_compute_job_channel", store=True)
+    job_channel = fields.Char(
+        string="Job channel", compute="_compute_job_channel", store=True
+    )
     job_channel_capacity = fields.Integer(
+        string="Job channel capacity",
         default=1,
         help="Jobs of this endpoint that may run at the same time. Applied by the "
         "queue_job runner from its 'channels' option (see Settings).",
@@ -179,27 +191,46 @@ class IntegrationEndpoint(models.Model):
     circuit_failure_count = fields.Integer(
         string="Consecutive failures", readonly=True, copy=False
     )
-    circuit_opened_at = fields.Datetime(readonly=True, copy=False)
-    circuit_probe_started_at = fields.Datetime(readonly=True, copy=False)
+    circuit_opened_at = fields.Datetime(
+        string="Circuit opened", readonly=True, copy=False
+    )
+    circuit_probe_started_at = fields.Datetime(
+        string="Probe started", readonly=True, copy=False
+    )
     circuit_failure_threshold = fields.Integer(
+        string="Failures to open",
         default=5,
         help="Consecutive transport failures that open the circuit. 0 disables it.",
     )
     circuit_cooldown_seconds = fields.Integer(
-        default=60, help="Seconds the circuit stays open before one probe is sent."
+        string="Cool-down (s)",
+        default=60,
+        help="Seconds the circuit stays open before one probe is sent.",
     )
 
     # Connection check
-    last_check_at = fields.Datetime(readonly=True, copy=False)
-    last_check_ok = fields.Boolean(readonly=True, copy=False)
-    last_check_message = fields.Char(readonly=True, copy=False)
+    last_check_at = fields.Datetime(string="Last test", readonly=True, copy=False)
+    last_check_ok = fields.Boolean(
+        string="Last test succeeded", readonly=True, copy=False
+    )
+    last_check_message = fields.Char(
+        string="Last test result", readonly=True, copy=False
+    )
 
     # Health (kanban)
-    success_rate_24h = fields.Float(compute="_compute_health", digits=(5, 1))
-    message_count_24h = fields.Integer(compute="_compute_health")
-    backlog_count = fields.Integer(compute="_compute_health")
-    oldest_pending_minutes = fields.Integer(compute="_compute_health")
-    open_exception_count = fields.Integer(compute="_compute_health")
+    success_rate_24h = fields.Float(
+        string="Success rate 24 h (%)", compute="_compute_health", digits=(5, 1)
+    )
+    message_count_24h = fields.Integer(
+        string="Messages 24 h", compute="_compute_health"
+    )
+    backlog_count = fields.Integer(string="Backlog", compute="_compute_health")
+    oldest_pending_minutes = fields.Integer(
+        string="Oldest waiting (min)", compute="_compute_health"
+    )
+    open_exception_count = fields.Integer(
+        string="Open exceptions", compute="_compute_health"
+    )
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The endpoint code must be unique."),
@@ -404,7 +435,7 @@ class IntegrationEndpoint(models.Model):
                 previous_state,
                 snapshot.state,
             )
-            self.sudo().message_post(
+            self.sudo()._message_log(
                 body=_(
                     "Circuit breaker %(old)s → %(new)s.",
                     old=previous_state,
@@ -485,9 +516,28 @@ class IntegrationEndpoint(models.Model):
         started = time.monotonic()
         try:
             response = requests.get(url, timeout=self._timeout(), allow_redirects=False)
+        except requests.Timeout:
+            return False, _(
+                "%(url)s did not answer within %(seconds)s s.",
+                url=url,
+                seconds=self.connect_timeout + self.read_timeout,
+            )
+        except requests.exceptions.SSLError as exc:
+            return False, _(
+                "%(url)s: TLS error (%(reason)s).",
+                url=url,
+                reason=str(exc.args[0])[-120:] if exc.args else "",
+            )
+        except requests.ConnectionError:
+            return False, _(
+                "%(url)s could not be reached: connection refused or host unreachable.",
+                url=url,
+            )
         except requests.RequestException as exc:
             return False, _(
-                "%(url)s could not be reached: %(error)s", url=url, error=exc
+                "%(url)s could not be reached: %(error)s",
+                url=url,
+                error=type(exc).__name__,
             )
         elapsed_ms = (time.monotonic() - started) * 1000
         ok = response.status_code < 500

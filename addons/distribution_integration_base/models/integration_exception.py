@@ -19,7 +19,11 @@ class IntegrationException(models.Model):
 
     name = fields.Char(string="Problem", required=True, tracking=True)
     message_id = fields.Many2one(
-        "integration.message", index=True, ondelete="set null", readonly=True
+        "integration.message",
+        index=True,
+        ondelete="set null",
+        readonly=True,
+        string="Message",
     )
     flow_id = fields.Many2one(
         "integration.flow",
@@ -86,15 +90,16 @@ class IntegrationException(models.Model):
     details = fields.Text(
         help="The technical detail: partner answer, error codes, trace."
     )
-    occurrence_count = fields.Integer(default=1, readonly=True)
+    occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
     closes_on_success = fields.Boolean(
+        string="Closes on success",
         readonly=True,
         help="Raised by a failed attempt: closes by itself when a later attempt of "
         "the message succeeds. Business exceptions stay open for a person.",
     )
-    resolution_note = fields.Text(tracking=True)
-    resolved_by_id = fields.Many2one("res.users", readonly=True)
-    resolved_at = fields.Datetime(readonly=True)
+    resolution_note = fields.Text(string="Resolution", tracking=True)
+    resolved_by_id = fields.Many2one("res.users", readonly=True, string="Resolved by")
+    resolved_at = fields.Datetime(string="Resolved on", readonly=True)
     can_edit_payload = fields.Boolean(compute="_compute_can_edit_payload")
 
     @api.depends("message_id")
@@ -182,7 +187,7 @@ class IntegrationException(models.Model):
         messages = self._messages_or_error()
         messages.action_retry()
         for exception in self:
-            exception.message_post(body=_("Retry requested by %s.", self.env.user.name))
+            exception._message_log(body=_("Retry requested by %s.", self.env.user.name))
         self.write({"state": "in_progress"})
         return True
 
@@ -194,7 +199,7 @@ class IntegrationException(models.Model):
             message = exception._messages_or_error()
             replay = message._replay(message._get_payload())
             replays |= replay
-            exception.message_post(
+            exception._message_log(
                 body=_(
                     "Replayed as %(ref)s by %(user)s.",
                     ref=replay.name,
@@ -268,4 +273,4 @@ class IntegrationException(models.Model):
                     "resolved_at": fields.Datetime.now(),
                 }
             )
-            exception.sudo().message_post(body=note)
+            exception.sudo()._message_log(body=note)

@@ -75,11 +75,14 @@ class IntegrationFlow(models.Model):
         help="Real time: each message is queued at once. Batch: messages wait for "
         "the flow's schedule, which also runs the handler's collect step.",
     )
-    batch_interval_number = fields.Integer(default=15, tracking=True)
+    batch_interval_number = fields.Integer(
+        string="Batch every", default=15, tracking=True
+    )
     batch_interval_type = fields.Selection(
         [("minutes", "Minutes"), ("hours", "Hours"), ("days", "Days")],
         default="minutes",
         tracking=True,
+        string="Batch interval unit",
     )
     batch_next_run_at = fields.Datetime(
         string="Next batch run", default=fields.Datetime.now, copy=False
@@ -126,12 +129,14 @@ class IntegrationFlow(models.Model):
     retry_max_delay = fields.Integer(string="Longest retry delay (s)", default=3600)
     retry_multiplier = fields.Float(string="Backoff multiplier", default=2.0)
     payload_retention_days = fields.Integer(
+        string="Keep payloads (days)",
         default=lambda self: self._default_setting(
             "default_payload_retention_days", 30
         ),
         help="Days payloads of finished messages are kept.",
     )
     metadata_retention_days = fields.Integer(
+        string="Keep messages (days)",
         default=lambda self: self._default_setting(
             "default_metadata_retention_days", 365
         ),
@@ -144,8 +149,10 @@ class IntegrationFlow(models.Model):
         help="Inbound messages of this flow change this domain; they are applied "
         "only when they come from the domain's system of record.",
     )
-    message_count = fields.Integer(compute="_compute_message_count")
-    handler_missing = fields.Boolean(compute="_compute_handler_missing")
+    message_count = fields.Integer(string="Messages", compute="_compute_message_count")
+    handler_missing = fields.Boolean(
+        string="Handler missing", compute="_compute_handler_missing"
+    )
 
     _sql_constraints = [
         ("code_unique", "unique(code)", "The flow code must be unique."),

@@ -97,12 +97,14 @@ class IntegrationMessage(models.Model):
     environment = fields.Selection(related="endpoint_id.environment")
 
     correlation_id = fields.Char(
+        string="Correlation ID",
         readonly=True,
         index=True,
         help="Shared by every message of one business exchange (order, its "
         "acknowledgement, ship notice, invoice...).",
     )
     idempotency_key = fields.Char(
+        string="Idempotency key",
         readonly=True,
         help="Unique per endpoint, flow and direction: the same key is never "
         "processed twice.",
@@ -120,17 +122,23 @@ class IntegrationMessage(models.Model):
         compute="_compute_record_ref",
     )
     parent_id = fields.Many2one(
-        "integration.message", readonly=True, index=True, ondelete="set null"
+        "integration.message",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        string="Follows message",
     )
-    child_ids = fields.One2many("integration.message", "parent_id", readonly=True)
+    child_ids = fields.One2many(
+        "integration.message", "parent_id", readonly=True, string="Following messages"
+    )
 
     payload_attachment_id = fields.Many2one(
         "ir.attachment", string="Payload", readonly=True, ondelete="set null"
     )
     payload_size = fields.Integer(string="Payload size (bytes)", readonly=True)
-    content_type = fields.Char(readonly=True)
+    content_type = fields.Char(string="Content type", readonly=True)
     payload_sha256 = fields.Char(string="Payload SHA-256", readonly=True)
-    payload_purged = fields.Boolean(readonly=True)
+    payload_purged = fields.Boolean(string="Payload purged", readonly=True)
     response_attachment_id = fields.Many2one(
         "ir.attachment", string="Response", readonly=True, ondelete="set null"
     )
@@ -161,11 +169,17 @@ class IntegrationMessage(models.Model):
         string="SLA deadline", readonly=True, index="btree_not_null"
     )
     sla_breached = fields.Boolean(string="SLA breached", readonly=True)
-    last_error = fields.Text(readonly=True)
-    error_category = fields.Selection(list(errors.CATEGORIES), readonly=True)
+    last_error = fields.Text(string="Last error", readonly=True)
+    error_category = fields.Selection(
+        list(errors.CATEGORIES), readonly=True, string="Error category"
+    )
     job_uuid = fields.Char(string="Job UUID", readonly=True, index="btree_not_null")
-    exception_ids = fields.One2many("integration.exception", "message_id")
-    open_exception_count = fields.Integer(compute="_compute_open_exception_count")
+    exception_ids = fields.One2many(
+        "integration.exception", "message_id", string="Exceptions"
+    )
+    open_exception_count = fields.Integer(
+        string="Open exceptions", compute="_compute_open_exception_count"
+    )
 
     _sql_constraints = [
         (

@@ -25,7 +25,9 @@ class IntegrationOwnership(models.Model):
     _order = "company_id, data_domain"
     _rec_name = "data_domain"
 
-    data_domain = fields.Selection(DATA_DOMAINS, required=True, tracking=True)
+    data_domain = fields.Selection(
+        DATA_DOMAINS, string="Master-data domain", required=True, tracking=True
+    )
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -50,6 +52,19 @@ class IntegrationOwnership(models.Model):
             "A master-data domain has one system of record per company.",
         )
     ]
+
+    @api.depends("data_domain", "owner", "endpoint_id")
+    def _compute_display_name(self):
+        labels = dict(DATA_DOMAINS)
+        for rule in self:
+            owner = (
+                rule.endpoint_id.display_name if rule.owner == "endpoint" else "Odoo"
+            )
+            rule.display_name = _(
+                "%(domain)s: %(owner)s",
+                domain=labels.get(rule.data_domain),
+                owner=owner,
+            )
 
     @api.constrains("owner", "endpoint_id")
     def _check_owner(self):

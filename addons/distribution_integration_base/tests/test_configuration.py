@@ -76,7 +76,14 @@ class TestConfiguration(IntegrationCase):
         action = self.endpoint.action_test_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertFalse(self.endpoint.last_check_ok)
-        self.assertIn("could not be reached", self.endpoint.last_check_message)
+        self.assertIn("connection refused", self.endpoint.last_check_message)
+        self.assertNotIn("object at 0x", self.endpoint.last_check_message)
+
+    def test_system_of_record_reads_as_a_sentence(self):
+        rule = self.env["integration.ownership"].search(
+            [("data_domain", "=", "customers"), ("company_id", "=", self.company.id)]
+        )
+        self.assertEqual(rule.display_name, "Customers: Test partner")
 
     def test_health_figures(self):
         self.peer.default = {"status": 400}

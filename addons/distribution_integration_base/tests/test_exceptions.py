@@ -137,6 +137,40 @@ class TestExceptionQueue(IntegrationCase):
             self.run_jobs(trap)
         self.assertEqual(message.child_ids.state, "sent")
 
+    def test_user_without_email_works_the_queue(self):
+        user = new_test_user(
+            self.env,
+            "no_mail_worker",
+            email=False,
+            groups="base.group_user,distribution_integration_base.group_integration_user",
+        )
+        self.assertFalse(user.email)
+        exception = self.dead_message().exception_ids.with_user(user)
+        with self.jobs() as trap:
+            exception.action_replay()
+            exception.action_retry()
+            self.run_jobs(trap)
+        notes = " ".join(exception.sudo().message_ids.mapped("body"))
+        self.assertIn("Retry requested by", notes)
+        self.assertIn("Replayed as", notes)
+
+    def test_logged_messages_and_payloads_are_read_only_for_people(self):
+        manager = new_test_user(
+            self.env,
+            "log_manager",
+            groups="base.group_user,distribution_integration_base.group_integration_manager",
+        )
+        message = self.dead_message().with_user(manager)
+        with self.assertRaises(AccessError):
+            message.write({"state": "done"})
+        with self.assertRaises(AccessError):
+            message.payload_attachment_id.write({"raw": b"forged"})
+        with self.assertRaises(AccessError):
+            message.payload_attachment_id.unlink()
+        with self.assertRaises(AccessError):
+            message.unlink()
+        self.assertIn(b"PO9", message.sudo()._get_payload())
+
     def test_cancel_and_retry_guards(self):
         with self.jobs():
             message = self.send_order()

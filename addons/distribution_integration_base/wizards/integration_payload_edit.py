@@ -49,6 +49,6 @@ class IntegrationPayloadEdit(models.TransientModel):
             ),
             escape(diff[:20000]),
         )
-        exception.message_post(body=body)
+        exception._message_log(body=body)
         exception.write({"state": "in_progress"})
         return replay._action_open()
