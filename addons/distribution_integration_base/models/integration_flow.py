@@ -149,7 +149,9 @@ class IntegrationFlow(models.Model):
         help="Inbound messages of this flow change this domain; they are applied "
         "only when they come from the domain's system of record.",
     )
-    message_count = fields.Integer(string="Messages", compute="_compute_message_count")
+    message_count = fields.Integer(
+        string="Logged messages", compute="_compute_message_count"
+    )
     handler_missing = fields.Boolean(
         string="Handler missing", compute="_compute_handler_missing"
     )
