@@ -741,55 +741,39 @@ class EdiReader:
             )
         if tag == "ST":
             header = group.header
+
+            def unsupported(detail):
+                result.findings.append(
+                    Finding(
+                        ErrorKind.SET_NOT_SUPPORTED,
+                        tag,
+                        head.position,
+                        1,
+                        element=1,
+                        value=result.code,
+                        detail=detail,
+                    )
+                )
+
             if header is None:
                 dictionary = X12_004010
             else:
                 dictionary = self.x12_dictionaries.get(header.version[:6])
             if dictionary is None:
-                result.findings.append(
-                    Finding(
-                        ErrorKind.SET_NOT_SUPPORTED,
-                        tag,
-                        head.position,
-                        1,
-                        element=1,
-                        value=result.code,
-                        detail=(
-                            f"{result.code} is in a group of version "
-                            f"{header.version!r}, which is not supported"
-                        ),
-                    )
+                unsupported(
+                    f"{result.code} is in a group of version "
+                    f"{header.version!r}, which is not supported"
                 )
                 return None, None
             result.version = dictionary.version
             set_def = dictionary.set(result.code)
             if set_def is None:
-                result.findings.append(
-                    Finding(
-                        ErrorKind.SET_NOT_SUPPORTED,
-                        tag,
-                        head.position,
-                        1,
-                        element=1,
-                        value=result.code,
-                        detail=f"transaction set {result.code} is not supported",
-                    )
-                )
+                unsupported(f"transaction set {result.code} is not supported")
                 return None, None
             if header is not None and set_def.functional_id != header.functional_id:
-                result.findings.append(
-                    Finding(
-                        ErrorKind.SET_NOT_SUPPORTED,
-                        tag,
-                        head.position,
-                        1,
-                        element=1,
-                        value=result.code,
-                        detail=(
-                            f"{result.code} belongs in a {set_def.functional_id} "
-                            f"group, not in GS01 {header.functional_id!r}"
-                        ),
-                    )
+                unsupported(
+                    f"{result.code} belongs in a {set_def.functional_id} "
+                    f"group, not in GS01 {header.functional_id!r}"
                 )
             return set_def, dictionary
         identifier = result.message_identifier
