@@ -74,7 +74,10 @@ class TestCredentials(IntegrationCase):
                 "secret": "old-secret",
             }
         )
+        # What the web client reads back right after saving is the mask.
+        self.assertEqual(hmac.read(["secret"])[0]["secret"], "********")
         hmac.secret = "new-secret"
+        self.assertEqual(hmac.secret, "********")
         self.assertEqual(hmac.rotation_state, "pending")
         self.assertEqual(hmac._get_secret(), "new-secret")
         self.assertEqual(hmac._secrets_for_verification(), ["new-secret", "old-secret"])

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config
+from odoo.tools import config, mute_logger
 
 from ..kernel import crypto, signatures
 
@@ -206,6 +206,20 @@ class TestGateway(HttpCase):
     def test_no_inbound_credential_is_403(self):
         self.endpoint.inbound_credential_id = False
         self.assertRefused(self.post({"ref": "x"}), 403, "no_inbound_credential")
+
+    def test_undecryptable_credential_is_503_and_stores_nothing(self):
+        # The server runs under another master key than the one that encrypted
+        # the secret: the caller cannot fix that, so no 401 and nothing stored.
+        with (
+            patch.dict(
+                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
+            ),
+            mute_logger(
+                "odoo.addons.distribution_integration_base.controllers.gateway"
+            ),
+        ):
+            response = self.post({"ref": "x", "name": "y"})
+        self.assertRefused(response, 503, "credential_unavailable")
 
     def test_dispatch_api_is_not_callable_over_rpc(self):
         self.authenticate("admin", "admin")
