@@ -20,7 +20,6 @@ Usage: python benchmarks/edi_codec.py [--sizes 1,100,10000] [--repeat 3]
 """
 
 import argparse
-import datetime
 import gc
 import os
 import subprocess
@@ -28,89 +27,51 @@ import sys
 import tempfile
 import time
 import warnings
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "addons" / "distribution_edi"))
 
 import edi  # noqa: E402
-from edi.writer import (  # noqa: E402
-    EdifactEnvelope,
-    OutboundSet,
-    X12Envelope,
-    write_edifact,
-    write_x12,
-)
+from edi.writer import write_edifact, write_x12  # noqa: E402
 
-MOMENT = datetime.datetime(2026, 11, 26, 10, 30)
+# The benchmark trades the same documents as the codec's tests.
+sys.path.insert(0, str(ROOT / "tests" / "edi"))
+import edi_builders  # noqa: E402
+
 LINES_PER_ORDER = 5
 
 
 def x12_order(number):
-    lines = []
-    for line in range(1, LINES_PER_ORDER + 1):
-        lines += [
-            (
-                "PO1",
-                str(line),
-                10 * line,
-                "EA",
-                Decimal("12.50"),
-                "",
-                "VP",
-                f"W-{line}",
-            ),
-            ("PID", "F", "", "", "", f"Widget number {line}"),
-        ]
-    return OutboundSet(
-        "850",
-        f"{number:04d}",
-        [
-            ("BEG", "00", "SA", f"PO{number:08d}", "", "20261126"),
-            ("REF", "DP", "038"),
-            ("DTM", "002", "20261214"),
-            ("N1", "ST", "Main warehouse", "92", "WH1"),
-            ("N3", "1 Harbour Road"),
-            ("N4", "Rotterdam", "", "3011", "NL"),
-            *lines,
-            ("CTT", LINES_PER_ORDER),
-        ],
+    return edi_builders.x12_order(
+        control=f"{number:04d}", po=f"PO{number:08d}", lines=LINES_PER_ORDER
     )
 
 
 def edifact_order(number):
-    lines = []
-    for line in range(1, LINES_PER_ORDER + 1):
-        lines += [
-            ("LIN", str(line), "", (f"W-{line}", "SA")),
-            ("IMD", "F", "", ("", "", "", f"Widget number {line}")),
-            ("QTY", ("21", str(10 * line), "PCE")),
-            ("PRI", ("AAA", "12.50")),
-        ]
-    return OutboundSet(
-        "ORDERS",
-        str(number),
-        [
-            ("BGM", "220", f"PO{number:08d}", "9"),
-            ("DTM", ("137", "20261126", "102")),
-            ("NAD", "BY", ("BUYER", "", "92")),
-            ("NAD", "SU", ("EURODIS", "", "92")),
-            *lines,
-            ("UNS", "S"),
-            ("CNT", ("2", str(LINES_PER_ORDER))),
-        ],
+    return edi_builders.edifact_order(
+        control=str(number), po=f"PO{number:08d}", lines=LINES_PER_ORDER
+    )
+
+
+def x12_envelope():
+    return edi_builders.x12_envelope(control_number=1, group_control_number=1)
+
+
+def edifact_envelope():
+    return edi_builders.edifact_envelope(
+        control_number="1", sender_qualifier="", receiver_qualifier=""
     )
 
 
 def x12_interchange(count):
-    envelope = X12Envelope("BUYER", "ACME", 1, 1, timestamp=MOMENT)
-    return write_x12(envelope, [x12_order(n) for n in range(1, count + 1)])
+    return write_x12(x12_envelope(), [x12_order(n) for n in range(1, count + 1)])
 
 
 def edifact_interchange(count):
-    envelope = EdifactEnvelope("BUYER", "EURODIS", "1", timestamp=MOMENT)
-    return write_edifact(envelope, [edifact_order(n) for n in range(1, count + 1)])
+    return write_edifact(
+        edifact_envelope(), [edifact_order(n) for n in range(1, count + 1)]
+    )
 
 
 def best_of(repeat, function):
@@ -148,7 +109,7 @@ def measure(dialect, count, repeat, found):
     if dialect == "X12":
         data = x12_interchange(count)
         sets = [x12_order(n) for n in range(1, count + 1)]
-        envelope = X12Envelope("BUYER", "ACME", 1, 1, timestamp=MOMENT)
+        envelope = x12_envelope()
 
         def ours_write(validate):
             return write_x12(envelope, sets, validate=validate)
@@ -156,7 +117,7 @@ def measure(dialect, count, repeat, found):
     else:
         data = edifact_interchange(count)
         sets = [edifact_order(n) for n in range(1, count + 1)]
-        envelope = EdifactEnvelope("BUYER", "EURODIS", "1", timestamp=MOMENT)
+        envelope = edifact_envelope()
 
         def ours_write(validate):
             return write_edifact(envelope, sets, validate=validate)
