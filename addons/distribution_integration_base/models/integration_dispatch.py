@@ -272,9 +272,10 @@ class IntegrationDispatch(models.AbstractModel):
         messages = self.env["integration.message"].sudo()
         for flow in flows.sudo():
             collected = 0
-            handler = flow.handler in self.env and self.env[flow.handler]
+            # A model is an empty recordset: test for its presence, not its truth.
+            handler = self.env.get(flow.handler) if flow.handler else None
             for endpoint in flow.endpoint_ids.filtered("active"):
-                if not handler:
+                if handler is None:
                     break
                 try:
                     with self.env.cr.savepoint():

@@ -1,10 +1,12 @@
 import hashlib
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import IntegrationCase
 
@@ -209,6 +211,59 @@ class TestOutbound(IntegrationCase):
             self.assertGreater(self.flow_out.batch_next_run_at, fields.Datetime.now())
             self.run_jobs(trap)
         self.assertEqual(set(messages.mapped("state")), {"sent"})
+
+    def test_run_batch_now_does_not_wait_for_the_schedule(self):
+        later = fields.Datetime.now() + timedelta(hours=1)
+        self.flow_out.write(
+            {
+                "mode": "batch",
+                "batch_next_run_at": later,
+                "endpoint_ids": [(6, 0, self.endpoint.ids)],
+            }
+        )
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.env["integration.dispatch"]._run_batch_flows()
+            trap.assert_jobs_count(0)  # not due yet
+            self.flow_out.action_run_batch_now()
+            trap.assert_jobs_count(1)
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(self.flow_out.batch_last_run_at)
+
+    def test_one_failing_collect_does_not_stop_the_others(self):
+        other = self.endpoint.copy({"code": "second-partner"})
+        self.flow_out.write(
+            {
+                "mode": "batch",
+                "batch_next_run_at": fields.Datetime.now() - timedelta(minutes=1),
+                "endpoint_ids": [(6, 0, (self.endpoint | other).ids)],
+            }
+        )
+        collected_from = []
+
+        def collect(handler, flow, endpoint):
+            if endpoint == self.endpoint:
+                raise ConnectionError("folder share unreachable")
+            collected_from.append(endpoint)
+            return 1
+
+        handler_class = type(self.env["integration.handler.http_json"])
+        with (
+            patch.object(handler_class, "_collect", collect),
+            self.jobs(),
+            mute_logger(
+                "odoo.addons.distribution_integration_base.models.integration_dispatch"
+            ),
+        ):
+            self.env["integration.dispatch"]._run_batch_flows()
+        self.assertEqual(collected_from, [other])
+        exception = self.env["integration.exception"].search(
+            [("endpoint_id", "=", self.endpoint.id), ("flow_id", "=", self.flow_out.id)]
+        )
+        self.assertEqual(exception.category, "transport")
+        self.assertIn("folder share unreachable", exception.name)
+        self.assertGreater(self.flow_out.batch_next_run_at, fields.Datetime.now())
 
 
 @tagged("post_install", "-at_install")
