@@ -220,7 +220,7 @@ class IntegrationDispatch(models.AbstractModel):
             if existing:
                 return existing, False
         raw, content_type = self._encode_payload(payload, content_type)
-        if record is not None and record:
+        if record:
             record.ensure_one()
         now = fields.Datetime.now()
         vals = {
