@@ -28,6 +28,8 @@ VERBOSE="${VERBOSE:-0}"
 RUN_UNIT=1
 RUN_ODOO=1
 QUEUE_JOB_FALLBACK_PIN="odoo-addon-queue-job==18.0.1.7.0"
+# OCA delivery_state, which distribution_carrier depends on (installed the same way).
+DELIVERY_STATE_PIN="odoo-addon-delivery-state==18.0.1.2.3"
 ODOO_PIN_NAMES='cryptography|pyopenssl|urllib3|requests|psycopg2|psycopg2-binary'
 
 usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -515,6 +517,10 @@ if ((RUN_ODOO)) && ((ODOO_FOUND)); then
         [[ -n $QUEUE_JOB_DIR ]] || { note "queue_job is still not importable by $PY" >&2; exit 1; }
     fi
     note "queue_job: $QUEUE_JOB_DIR/queue_job"
+    if [[ ! -d $QUEUE_JOB_DIR/delivery_state ]]; then
+        note "installing OCA delivery_state ($DELIVERY_STATE_PIN, --no-deps)"
+        pip_install "$PY" --no-deps "$DELIVERY_STATE_PIN"
+    fi
     run_odoo_tests
 
     section "integration tests (pytest tests/integration)"

@@ -73,12 +73,15 @@ class IntegrationCredential(models.Model):
             ("oauth2_client_credentials", "OAuth2 client credentials"),
             ("hmac_secret", "HMAC signing secret"),
             ("client_certificate", "Client certificate and key"),
+            ("ssh_key", "SSH key (SFTP)"),
         ],
         required=True,
         default="api_key",
         tracking=True,
     )
-    username = fields.Char(tracking=True, help="User name for basic authentication.")
+    username = fields.Char(
+        tracking=True, help="User name for basic authentication or an SSH login."
+    )
     client_id = fields.Char(string="Client ID", tracking=True)
     token_url = fields.Char(string="Token URL", tracking=True)
     scope = fields.Char(tracking=True)
@@ -152,10 +155,14 @@ class IntegrationCredential(models.Model):
     @api.constrains("kind", "username", "client_id", "token_url")
     def _check_kind_fields(self):
         for credential in self:
-            if credential.kind == "basic_auth" and not credential.username:
+            if (
+                credential.kind in ("basic_auth", "ssh_key")
+                and not credential.username
+            ):
                 raise ValidationError(
                     _(
-                        "Credential %s: basic authentication needs a user name.",
+                        "Credential %s: basic authentication and SSH keys need a "
+                        "user name.",
                         credential.name,
                     )
                 )

@@ -1,0 +1,1057 @@
+"""Flow handlers of the EDI channel (found by the kernel's flow catalog).
+
+* ``integration.handler.edi_send``: delivers an interchange over the trading
+  partner's transport (HTTP through the kernel's HTTP handler, folder, SFTP);
+* ``integration.handler.edi_interchange``: reads a received interchange,
+  answers it with a 997 / CONTRL and splits it into one business message per
+  transaction set;
+* ``integration.handler.edi_document``: applies one business document (order
+  response, ship notice, invoice, acknowledgement) to Odoo;
+* ``integration.handler.edi_poll``: the batch flow's collect step, picking up
+  files from folder and SFTP partners.
+"""
+
+import json
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from odoo import Command, _, fields, models
+from odoo.addons.distribution_integration_base.kernel import errors
+
+from ..edi import EdiReader, ack, documents
+
+_logger = logging.getLogger(__name__)
+
+INTERCHANGE_FLOW = "edi-interchange-in"
+ACK_FLOW = "edi-ack-out"
+DOCUMENT_FLOWS = {
+    documents.ACKNOWLEDGEMENT: "edi-ack-in",
+    documents.ORDER_RESPONSE: "edi-order-response-in",
+    documents.DESPATCH: "edi-despatch-in",
+    documents.INVOICE: "edi-invoice-in",
+}
+ACK_CODES = {"997", "CONTRL"}
+
+
+def _trading_partner_of(message):
+    """The trading partner a message was exchanged with."""
+    env = message.env
+    document = (
+        env["edi.document"].sudo().search([("message_id", "=", message.id)], limit=1)
+    )
+    if document:
+        return document.trading_partner_id
+    found = (
+        env["edi.trading.partner"]
+        .sudo()
+        .search(
+            [
+                ("endpoint_id", "=", message.endpoint_id.id),
+                ("partner_id", "=", message.partner_id.id),
+            ],
+            limit=1,
+        )
+    )
+    if not found:
+        raise errors.PermanentError(
+            _(
+                "No EDI trading partner for %(partner)s on endpoint %(endpoint)s.",
+                partner=message.partner_id.display_name,
+                endpoint=message.endpoint_id.code,
+            ),
+            category="mapping",
+        )
+    return found
+
+
+class EdiSendHandler(models.AbstractModel):
+    _name = "integration.handler.edi_send"
+    _inherit = "integration.handler"
+    _description = "EDI: send an interchange (HTTP, folder or SFTP)"
+
+    def _send(self, message):
+        trading_partner = _trading_partner_of(message)
+        if trading_partner.transport == "http":
+            result = self.env["integration.handler.http_json"]._send(message)
+            result.pop("external_ref", None)
+            result.update(self._http_verdict(result.get("response")))
+        else:
+            payload = message._get_payload()
+            name = message.payload_attachment_id.name or f"{message.name}.edi"
+            with trading_partner._transport() as exchange:
+                written = exchange.put(name, payload)
+            result = {"external_ref": written}
+        if message.flow_id.ack_expected:
+            result["ack_due_at"] = fields.Datetime.now() + timedelta(
+                minutes=trading_partner.ack_window_minutes
+            )
+        return result
+
+    def _http_verdict(self, response):
+        # A partner that answers JSON may name the interchange it filed; a
+        # refusal there (not a syntax finding, which comes in the 997) is final.
+        try:
+            answer = json.loads(response or b"")
+        except ValueError:
+            return {}
+        if isinstance(answer, dict) and answer.get("accepted") is False:
+            # Only an envelope refusal says "error"; refused sets come back in
+            # the partner's 997 / CONTRL like any other verdict.
+            error = answer.get("error") or "; ".join(
+                str(item["error"])
+                for item in answer.get("interchanges", [])
+                if item.get("error")
+            )
+            if error:
+                raise errors.PermanentError(
+                    _("The partner refused the interchange: %s", error),
+                    category="validation",
+                )
+        if isinstance(answer, dict) and answer.get("interchange"):
+            return {"external_ref": str(answer["interchange"])}
+        return {}
+
+
+class EdiInterchangeHandler(models.AbstractModel):
+    _name = "integration.handler.edi_interchange"
+    _inherit = "integration.handler"
+    _description = "EDI: read a received interchange, acknowledge it, split it"
+
+    def _process(self, message):
+        payload = message._get_payload()
+        endpoint = message.endpoint_id
+        reader = EdiReader(payload, keep_sets=True)
+        try:
+            transaction_sets = list(reader)
+        except Exception as exc:
+            raise errors.PermanentError(
+                _("The file is not a readable X12 or EDIFACT interchange: %s", exc),
+                category="validation",
+            ) from exc
+        if not reader.interchanges:
+            raise errors.PermanentError(
+                _("The file holds no X12 or EDIFACT interchange."),
+                category="validation",
+            )
+        problems = []
+        created = 0
+        partner = self.env["res.partner"]
+        for interchange in reader.interchanges:
+            trading_partner = self.env["edi.trading.partner"]._for_interchange(
+                interchange.header, endpoint
+            )
+            header = interchange.header
+            if not trading_partner:
+                raise errors.PermanentError(
+                    _(
+                        "No trading partner on endpoint %(endpoint)s sends as "
+                        "%(qualifier)s:%(sender)s to %(receiver)s. Add it on the "
+                        "supplier (EDI trading partners), then retry this message.",
+                        endpoint=endpoint.code,
+                        qualifier=header.sender_qualifier,
+                        sender=header.sender_id,
+                        receiver=header.receiver_id,
+                    ),
+                    category="mapping",
+                )
+            partner = trading_partner.partner_id
+            if header.test != trading_partner.test_indicator:
+                raise errors.PermanentError(
+                    _(
+                        "Interchange %(number)s is marked %(marked)s but endpoint "
+                        "%(endpoint)s is %(environment)s: nothing was applied.",
+                        number=header.control_number,
+                        marked=_("test") if header.test else _("production"),
+                        endpoint=endpoint.code,
+                        environment=endpoint.environment,
+                    ),
+                    category="validation",
+                )
+            sets = [ts for ts in transaction_sets if ts.interchange is header]
+            if trading_partner.strict_syntax:
+                self._apply_strictness(interchange, sets)
+            if trading_partner.send_acknowledgements and not all(
+                ts.code in ACK_CODES for ts in sets
+            ):
+                self._send_acknowledgement(message, trading_partner, interchange)
+            if interchange.rejected:
+                problems.append(
+                    _(
+                        "Interchange %(number)s was refused: %(summary)s",
+                        number=header.control_number,
+                        summary=ack.summary(interchange),
+                    )
+                )
+                continue
+            for transaction_set in sets:
+                problem = self._split(message, trading_partner, transaction_set)
+                if problem:
+                    problems.append(problem)
+                else:
+                    created += 1
+        if problems:
+            self.env["integration.dispatch"]._raise_exception(
+                message,
+                "validation",
+                _(
+                    "%(ref)s: %(count)s document(s) of the interchange were not "
+                    "applied",
+                    ref=message.name,
+                    count=len(problems),
+                ),
+                details="\n".join(problems),
+                severity="high",
+            )
+        result = {
+            "external_ref": ", ".join(
+                i.header.control_number for i in reader.interchanges
+            )
+        }
+        if partner:
+            result["partner_id"] = partner.id
+        return result
+
+    def _apply_strictness(self, interchange, sets):
+        for transaction_set in sets:
+            result = transaction_set.result
+            if result.findings and result.status != "R":
+                result.status = "R"
+        for group in interchange.groups:
+            group.accepted = sum(1 for r in group.results if r.accepted)
+
+    def _send_acknowledgement(self, message, trading_partner, interchange):
+        envelope = trading_partner._envelope()
+        header = interchange.header
+        if interchange.dialect == "X12":
+            first_control = int(trading_partner._next_set_control_number())
+            payload = ack.build_acknowledgement(
+                interchange,
+                envelope,
+                first_control_number=first_control,
+                newline=trading_partner.write_newlines,
+            )
+            code = "TA1" if interchange.rejected else "997"
+            set_control = str(first_control).zfill(4)
+        else:
+            set_control = trading_partner._next_set_control_number()
+            payload = ack.build_acknowledgement(
+                interchange,
+                envelope,
+                control_number=set_control,
+                newline=trading_partner.write_newlines,
+            )
+            code = "CONTRL"
+        answer = self.env["integration.dispatch"]._send(
+            ACK_FLOW,
+            trading_partner.endpoint_id,
+            payload,
+            parent=message,
+            partner=trading_partner.partner_id,
+            idempotency_key=(
+                f"{trading_partner.partner_interchange_id}:{header.control_number}"
+                f":{message.payload_sha256[:16]}"
+            ),
+            content_type=trading_partner._content_type(),
+            filename=trading_partner._file_name(code, set_control),
+            external_ref=header.control_number,
+        )
+        self.env["edi.document"].sudo().create(
+            {
+                "trading_partner_id": trading_partner.id,
+                "direction": "outbound",
+                "kind": "acknowledgement",
+                "code": code,
+                "interchange_control_number": str(envelope.control_number),
+                "group_control_number": str(
+                    getattr(envelope, "group_control_number", "")
+                ),
+                "set_control_number": set_control,
+                "reference": header.control_number,
+                "message_id": answer.id,
+            }
+        )
+        return answer
+
+    def _split(self, message, trading_partner, transaction_set):
+        """One business message per accepted set; a text for what is not."""
+        label = f"{transaction_set.code} {transaction_set.control_number}"
+        if not transaction_set.accepted:
+            findings = "; ".join(str(f) for f in transaction_set.findings[:5])
+            return _(
+                "%(set)s refused by syntax: %(findings)s", set=label, findings=findings
+            )
+        try:
+            document = documents.read_business_document(transaction_set)
+        except documents.DocumentError as exc:
+            return _("%(set)s: %(error)s", set=label, error=exc)
+        kind = document["kind"]
+        if kind not in DOCUMENT_FLOWS or not trading_partner._accepts(kind):
+            return _(
+                "%(set)s: %(partner)s is not set up to send this document "
+                "(trading partner, Documents).",
+                set=label,
+                partner=trading_partner.name,
+            )
+        header = transaction_set.interchange
+        group = transaction_set.group
+        document.update(
+            trading_partner_id=trading_partner.id,
+            interchange_control_number=header.control_number,
+            group_control_number=group.control_number if group is not None else "",
+            test=header.test,
+        )
+        order = self._order_of(trading_partner, document)
+        child = self.env["integration.dispatch"]._receive(
+            DOCUMENT_FLOWS[kind],
+            trading_partner.endpoint_id,
+            document,
+            parent=message,
+            partner=trading_partner.partner_id,
+            record=order or None,
+            correlation_id=order.edi_correlation_id if order else None,
+            idempotency_key=(
+                f"{trading_partner.partner_interchange_id}:{header.control_number}"
+                f":{document['group_control_number']}:{transaction_set.control_number}"
+            ),
+            external_ref=self._reference(document),
+            filename=f"{transaction_set.code}-{transaction_set.control_number}.json",
+        )
+        self.env["edi.document"].sudo().create(
+            {
+                "trading_partner_id": trading_partner.id,
+                "direction": "inbound",
+                "kind": kind,
+                "code": transaction_set.code,
+                "interchange_control_number": header.control_number,
+                "group_control_number": document["group_control_number"],
+                "set_control_number": transaction_set.control_number,
+                "reference": self._reference(document),
+                "message_id": child.id,
+                "purchase_id": order.id if order else False,
+            }
+        )
+        return None
+
+    @staticmethod
+    def _reference(document):
+        kind = document["kind"]
+        if kind == documents.INVOICE:
+            return document["invoice_number"]
+        if kind == documents.DESPATCH:
+            return document["shipment_id"]
+        if kind == documents.ORDER_RESPONSE:
+            return document["order_number"]
+        return document.get("acknowledged_group") or document.get(
+            "acknowledged_interchange"
+        )
+
+    def _order_of(self, trading_partner, document):
+        number = document.get("order_number") or next(
+            iter(document.get("order_numbers") or []), ""
+        )
+        if not number:
+            return self.env["purchase.order"]
+        return self.env["purchase.order"]._edi_find(trading_partner, number)
+
+
+class EdiDocumentHandler(models.AbstractModel):
+    _name = "integration.handler.edi_document"
+    _inherit = "integration.handler"
+    _description = "EDI: apply a supplier's document (855, 856, 810, 997 and EDIFACT)"
+
+    def _process(self, message):
+        try:
+            document = json.loads(message._get_payload())
+        except ValueError as exc:
+            raise errors.PermanentError(
+                _("The document is not valid JSON: %s", exc), category="validation"
+            ) from exc
+        trading_partner = (
+            self.env["edi.trading.partner"]
+            .sudo()
+            .browse(document.get("trading_partner_id"))
+            .exists()
+        )
+        if not trading_partner:
+            raise errors.PermanentError(
+                _("The document names no known trading partner."), category="mapping"
+            )
+        applier = {
+            documents.ACKNOWLEDGEMENT: self._apply_acknowledgement,
+            documents.ORDER_RESPONSE: self._apply_order_response,
+            documents.DESPATCH: self._apply_despatch,
+            documents.INVOICE: self._apply_invoice,
+        }.get(document.get("kind"))
+        if applier is None:
+            raise errors.PermanentError(
+                _("Unknown document kind %r.", document.get("kind")),
+                category="validation",
+            )
+        record = applier(message, trading_partner, document)
+        if record:
+            return {"res_model": record._name, "res_id": record.id}
+        return {}
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _find_order(self, trading_partner, number):
+        order = self.env["purchase.order"]._edi_find(trading_partner, number)
+        if not order:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s sent a document for purchase order %(number)s, "
+                    "which does not exist for this supplier.",
+                    partner=trading_partner.name,
+                    number=number,
+                ),
+                category="mapping",
+            )
+        return order
+
+    def _order_line(self, order, line_data):
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        line_id = line_data.get("line_id") or ""
+        if line_id.isdigit():
+            found = lines.filtered(lambda line: line.id == int(line_id))
+            if found:
+                return found
+        for key, field in (("vendor_code", "product_code"), ("gtin", "barcode")):
+            value = line_data.get(key)
+            if not value:
+                continue
+            found = lines.filtered(
+                lambda line, value=value, field=field: (
+                    line.product_id.barcode == value
+                    if field == "barcode"
+                    else value
+                    in (
+                        line.product_id.default_code,
+                        *line.product_id.seller_ids.filtered(
+                            lambda s: s.partner_id == order.partner_id
+                        ).mapped("product_code"),
+                    )
+                )
+            )
+            if len(found) == 1:
+                return found
+        return self.env["purchase.order.line"]
+
+    def _raise(self, message, category, title, details, *, assignee=None):
+        exception = self.env["integration.dispatch"]._raise_exception(
+            message, category, title, details=details, severity="high"
+        )
+        if assignee:
+            exception.user_id = assignee
+        return exception
+
+    # -- 997 / CONTRL ---------------------------------------------------------------
+
+    def _apply_acknowledgement(self, message, trading_partner, document):
+        sent = (
+            self.env["edi.document"]
+            .sudo()
+            .search(
+                [
+                    ("trading_partner_id", "=", trading_partner.id),
+                    ("direction", "=", "outbound"),
+                    ("kind", "!=", "acknowledgement"),
+                ]
+                + (
+                    [("group_control_number", "=", document["acknowledged_group"])]
+                    if document.get("acknowledged_group")
+                    else [
+                        (
+                            "interchange_control_number",
+                            "=",
+                            document["acknowledged_interchange"],
+                        )
+                    ]
+                )
+            )
+        )
+        if document.get("acknowledged_group") and document.get("functional_id"):
+            functional = {"PO": "850"}.get(document["functional_id"])
+            if functional:
+                sent = sent.filtered(lambda doc: doc.code == functional)
+        verdicts = {s["control_number"]: s for s in document.get("sets", [])}
+        group_status = document.get("group_status") or ""
+        group_errors = document.get("group_errors") or []
+        matched = self.env["edi.document"]
+        for sent_document in sent:
+            verdict = verdicts.get(sent_document.set_control_number)
+            if verdicts and verdict is None:
+                if len(verdicts) == 1 and not document.get("acknowledged_group"):
+                    # CONTRL names its message by UNH reference.
+                    verdict = next(iter(verdicts.values()))
+                else:
+                    continue
+            status = (verdict or {}).get("status") or group_status
+            details = "\n".join(group_errors + (verdict or {}).get("errors", []))
+            state = {
+                "A": "accepted",
+                "E": "accepted_with_errors",
+                "R": "rejected",
+                "M": "rejected",
+                "W": "rejected",
+                "X": "rejected",
+                "P": "accepted_with_errors",
+            }.get(status, "accepted")
+            sent_document.write(
+                {
+                    "ack_state": state,
+                    "ack_details": details or False,
+                    "acknowledged_at": fields.Datetime.now(),
+                }
+            )
+            matched |= sent_document
+        if not matched:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s acknowledged %(what)s, which we never sent.",
+                    partner=trading_partner.name,
+                    what=_("group %s", document["acknowledged_group"])
+                    if document.get("acknowledged_group")
+                    else _("interchange %s", document["acknowledged_interchange"]),
+                ),
+                category="mapping",
+            )
+        dispatch = self.env["integration.dispatch"]
+        for sent_message in matched.message_id:
+            verdicts_for_message = matched.filtered(
+                lambda doc, m=sent_message: doc.message_id == m
+            )
+            rejected = verdicts_for_message.filtered(
+                lambda doc: doc.ack_state == "rejected"
+            )
+            if sent_message.state not in ("sent", "acknowledged", "dead"):
+                # An acknowledgement can overtake our own bookkeeping: the
+                # partner filed the interchange, so it was sent.
+                sent_message.sudo().write({"state": "sent"})
+            details = "\n".join(
+                f"{doc.code} {doc.set_control_number} ({doc.reference}): "
+                f"{doc.ack_details or doc.ack_state}"
+                for doc in rejected
+            )
+            dispatch._acknowledge(
+                sent_message,
+                accepted=not rejected,
+                details=details or None,
+                ack_message=message,
+            )
+            for order in verdicts_for_message.purchase_id:
+                order.with_context(edi_applying_partner_document=True).edi_state = (
+                    "rejected"
+                    if rejected
+                    else (
+                        "acknowledged"
+                        if order.edi_state in ("queued", "sent")
+                        else order.edi_state
+                    )
+                )
+        return matched.purchase_id[:1]
+
+    # -- 855 / ORDRSP ---------------------------------------------------------------
+
+    def _apply_order_response(self, message, trading_partner, document):
+        order = self._find_order(trading_partner, document["order_number"])
+        order = order.with_context(edi_applying_partner_document=True)
+        decisions = []
+        changed = False
+        if document.get("order_rejected"):
+            order.edi_state = "refused"
+            order.order_line.write({"edi_status": "rejected"})
+            self._raise(
+                message,
+                "business_rule",
+                _(
+                    "%(partner)s refused purchase order %(order)s",
+                    partner=trading_partner.name,
+                    order=order.name,
+                ),
+                _(
+                    "The supplier refused the whole order (%s). Cancel the order or "
+                    "agree a new one with the supplier.",
+                    document.get("response_type"),
+                ),
+                assignee=order.user_id,
+            )
+            return order
+        quantity_tolerance = trading_partner.quantity_tolerance_percent / 100
+        price_tolerance = trading_partner.price_tolerance_percent / 100
+        for line_data in document.get("lines", []):
+            line = self._order_line(order, line_data)
+            if not line:
+                decisions.append(
+                    _(
+                        "Line %(line)s (%(code)s) of the response matches no line "
+                        "of %(order)s.",
+                        line=line_data.get("line_id"),
+                        code=line_data.get("vendor_code") or line_data.get("gtin"),
+                        order=order.name,
+                    )
+                )
+                continue
+            status = line_data.get("status")
+            confirmed = _float(line_data.get("confirmed_quantity"), line.product_qty)
+            backordered = _float(line_data.get("backordered_quantity"), 0.0)
+            price = _float(line_data.get("price"), line.price_unit)
+            values = {
+                "edi_confirmed_qty": confirmed,
+                "edi_confirmed_price": price,
+                "edi_note": (line_data.get("reason") or "")[:250] or False,
+                "edi_status": "accepted",
+            }
+            if line_data.get("date"):
+                values["date_planned"] = fields.Datetime.to_datetime(line_data["date"])
+            label = f"{line.product_id.display_name}"
+            if status == documents.LINE_REJECTED or (
+                confirmed == 0 and not backordered
+            ):
+                values["edi_status"] = "rejected"
+                decisions.append(
+                    _(
+                        "%(product)s: rejected by the supplier%(reason)s. Cancel the "
+                        "line or source it elsewhere.",
+                        product=label,
+                        reason=f" ({line_data['reason']})"
+                        if line_data.get("reason")
+                        else "",
+                    )
+                )
+            else:
+                arriving = confirmed + backordered
+                if abs(arriving - line.product_qty) > 1e-6:
+                    allowed = quantity_tolerance * line.product_qty
+                    if abs(arriving - line.product_qty) <= allowed + 1e-6:
+                        values["product_qty"] = arriving
+                        values["edi_status"] = "changed"
+                        changed = True
+                    else:
+                        values["edi_status"] = "waiting"
+                        decisions.append(
+                            _(
+                                "%(product)s: the supplier confirms %(confirmed)s of "
+                                "%(ordered)s%(reason)s. Reduce the line, keep waiting "
+                                "or order the rest elsewhere.",
+                                product=label,
+                                confirmed=arriving,
+                                ordered=line.product_qty,
+                                reason=f" ({line_data['reason']})"
+                                if line_data.get("reason")
+                                else "",
+                            )
+                        )
+                elif backordered:
+                    values["edi_status"] = "backordered"
+                if abs(price - line.price_unit) > 1e-6:
+                    if (
+                        abs(price - line.price_unit)
+                        <= price_tolerance * abs(line.price_unit) + 1e-6
+                    ):
+                        values["price_unit"] = price
+                        values["edi_status"] = "changed"
+                        changed = True
+                    else:
+                        values["edi_status"] = "waiting"
+                        decisions.append(
+                            _(
+                                "%(product)s: the supplier prices it at %(price)s, the "
+                                "order says %(ordered)s. Accept the price on the order "
+                                "or dispute it.",
+                                product=label,
+                                price=price,
+                                ordered=line.price_unit,
+                            )
+                        )
+            line.write(values)
+        order.edi_state = "changed" if (changed or decisions) else "confirmed"
+        if decisions:
+            self._raise(
+                message,
+                "business_rule",
+                _(
+                    "%(order)s: %(count)s answer(s) from %(partner)s need the buyer",
+                    order=order.name,
+                    count=len(decisions),
+                    partner=trading_partner.name,
+                ),
+                "\n".join(decisions),
+                assignee=order.user_id,
+            )
+        order._message_log(
+            body=_(
+                "Order response from %(partner)s applied (%(message)s).",
+                partner=trading_partner.name,
+                message=message.name,
+            )
+        )
+        return order
+
+    # -- 856 / DESADV ---------------------------------------------------------------
+
+    def _apply_despatch(self, message, trading_partner, document):
+        orders = self.env["purchase.order"]
+        for number in document.get("order_numbers") or []:
+            orders |= self._find_order(trading_partner, number)
+        if not orders:
+            raise errors.PermanentError(
+                _(
+                    "Ship notice %s names no purchase order.",
+                    document.get("shipment_id"),
+                ),
+                category="mapping",
+            )
+        problems = []
+        pickings = self.env["stock.picking"]
+        for item in document.get("items", []):
+            number = item.get("order_number")
+            order = orders.filtered(lambda o, n=number: o.name == n)[:1] or orders[:1]
+            line = self._order_line(order, item)
+            if not line:
+                problems.append(
+                    _(
+                        "Item %(line)s (%(code)s) matches no line of %(order)s.",
+                        line=item.get("line_id"),
+                        code=item.get("vendor_code") or item.get("gtin"),
+                        order=order.name,
+                    )
+                )
+                continue
+            quantity = _float(item.get("quantity"), 0.0)
+            problem, picking = self._announce(line, quantity, item.get("lots") or [])
+            pickings |= picking
+            if problem:
+                problems.append(problem)
+        tracking = ", ".join(document.get("tracking_numbers") or [])
+        for picking in pickings:
+            values = {
+                "edi_shipment_id": document.get("shipment_id"),
+                "edi_carrier": document.get("carrier") or False,
+                "edi_tracking_numbers": tracking or False,
+                "edi_bill_of_lading": document.get("bill_of_lading") or False,
+                "edi_shipped_date": document.get("shipped_date") or False,
+            }
+            if document.get("expected_date"):
+                values["scheduled_date"] = fields.Datetime.to_datetime(
+                    document["expected_date"]
+                )
+            picking.write(values)
+            picking._message_log(
+                body=_(
+                    "Ship notice %(shipment)s from %(partner)s: %(carrier)s "
+                    "%(tracking)s",
+                    shipment=document.get("shipment_id"),
+                    partner=trading_partner.name,
+                    carrier=document.get("carrier") or "",
+                    tracking=tracking,
+                )
+            )
+        if trading_partner.receipt_policy == "validate":
+            for picking in pickings.filtered(
+                lambda p: p.state not in ("done", "cancel")
+            ):
+                if any(move.quantity for move in picking.move_ids):
+                    picking.with_context(
+                        skip_backorder=False, cancel_backorder=False
+                    )._action_done()
+        if problems:
+            self._raise(
+                message,
+                "business_rule",
+                _(
+                    "Ship notice %(shipment)s from %(partner)s needs checking",
+                    shipment=document.get("shipment_id"),
+                    partner=trading_partner.name,
+                ),
+                "\n".join(problems),
+                assignee=orders[:1].user_id,
+            )
+        return pickings[:1] or orders[:1]
+
+    def _announce(self, line, quantity, lots):
+        """Put ``quantity`` of ``line`` on its open receipt moves; return
+        (problem or None, pickings touched)."""
+        moves = line.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel") and m.picking_code == "incoming"
+        ).sorted("id")
+        if not moves:
+            return (
+                _(
+                    "%(product)s: %(quantity)s announced but no receipt is open for "
+                    "it on %(order)s.",
+                    product=line.product_id.display_name,
+                    quantity=quantity,
+                    order=line.order_id.name,
+                ),
+                self.env["stock.picking"],
+            )
+        move = moves[0]
+        problem = None
+        open_quantity = sum(moves.mapped("product_uom_qty"))
+        if quantity > open_quantity + 1e-6:
+            problem = _(
+                "%(product)s: %(quantity)s shipped, only %(open)s still expected; the "
+                "surplus is on the receipt for the warehouse to check.",
+                product=line.product_id.display_name,
+                quantity=quantity,
+                open=open_quantity,
+            )
+        move.edi_announced_qty += quantity
+        if move.has_tracking != "none" and lots:
+            move.move_line_ids.unlink()
+            share = quantity / len(lots)
+            move.write(
+                {
+                    "move_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": move.product_id.id,
+                                "product_uom_id": move.product_uom.id,
+                                "location_id": move.location_id.id,
+                                "location_dest_id": move.location_dest_id.id,
+                                "lot_name": lot,
+                                "quantity": share,
+                                "picking_id": move.picking_id.id,
+                            }
+                        )
+                        for lot in lots
+                    ]
+                }
+            )
+        else:
+            move.quantity = move.edi_announced_qty
+            if lots:
+                problem = problem or None
+        move.picked = True
+        return problem, move.picking_id
+
+    # -- 810 / INVOIC ---------------------------------------------------------------
+
+    def _apply_invoice(self, message, trading_partner, document):
+        order = self._find_order(trading_partner, document["order_number"])
+        number = document["invoice_number"]
+        commercial = trading_partner.partner_id.commercial_partner_id
+        existing = self.env["account.move"].search(
+            [
+                ("move_type", "=", "in_invoice"),
+                ("commercial_partner_id", "=", commercial.id),
+                ("state", "!=", "cancel"),
+                "|",
+                ("edi_invoice_number", "=", number),
+                ("ref", "=", number),
+            ],
+            limit=1,
+        )
+        if existing:
+            self._raise(
+                message,
+                "duplicate",
+                _(
+                    "%(partner)s sent invoice %(number)s again; it is already %(bill)s",
+                    partner=trading_partner.name,
+                    number=number,
+                    bill=existing.display_name,
+                ),
+                _(
+                    "No second bill was created. If the supplier really bills "
+                    "twice, ask for a credit note or a new invoice number."
+                ),
+                assignee=order.user_id,
+            )
+            return existing
+        lines = []
+        unmatched = []
+        for line_data in document.get("lines", []):
+            purchase_line = self._order_line(order, line_data)
+            quantity = _float(line_data.get("quantity"), 0.0)
+            price = _float(line_data.get("price"), 0.0)
+            if not purchase_line:
+                unmatched.append(line_data)
+                lines.append(
+                    Command.create(
+                        {
+                            "name": _(
+                                "%(code)s (not on %(order)s)",
+                                code=line_data.get("vendor_code")
+                                or line_data.get("gtin")
+                                or line_data.get("line_id"),
+                                order=order.name,
+                            ),
+                            "quantity": quantity,
+                            "price_unit": price,
+                        }
+                    )
+                )
+                continue
+            values = purchase_line._prepare_account_move_line()
+            values.update(quantity=quantity, price_unit=price)
+            lines.append(Command.create(values))
+        invoice_date = document.get("date") or fields.Date.context_today(self)
+        bill = (
+            self.env["account.move"]
+            .with_company(order.company_id)
+            .with_context(default_move_type="in_invoice")
+            .create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": order.partner_id.id,
+                    "ref": number,
+                    "edi_invoice_number": number,
+                    "invoice_date": invoice_date,
+                    "invoice_origin": order.name,
+                    "currency_id": self._currency(document, order).id,
+                    "company_id": order.company_id.id,
+                    "invoice_line_ids": lines,
+                }
+            )
+        )
+        differences = bill._edi_three_way_match()
+        total = document.get("total")
+        if total is not None and abs(
+            Decimal(total) - Decimal(str(bill.amount_total))
+        ) > Decimal("0.01"):
+            differences.append(
+                _(
+                    "The invoice says %(total)s in all; its lines make %(computed)s.",
+                    total=total,
+                    computed=bill.amount_total,
+                )
+            )
+            bill.edi_match_state = "mismatch"
+            bill.edi_match_details = "\n".join(differences)
+        bill._message_log(
+            body=_(
+                "Created from %(partner)s's EDI invoice %(number)s (%(message)s).",
+                partner=trading_partner.name,
+                number=number,
+                message=message.name,
+            )
+        )
+        if differences:
+            self._raise(
+                message,
+                "business_rule",
+                _(
+                    "Invoice %(number)s from %(partner)s does not match %(order)s",
+                    number=number,
+                    partner=trading_partner.name,
+                    order=order.name,
+                ),
+                _(
+                    "Bill %(bill)s is a draft and cannot be posted until the "
+                    "difference is resolved:\n%(details)s",
+                    bill=bill.display_name,
+                    details="\n".join(differences),
+                ),
+                assignee=order.user_id,
+            )
+        return bill
+
+    def _currency(self, document, order):
+        code = document.get("currency")
+        if code and code != order.currency_id.name:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code)], limit=1)
+            )
+            if currency:
+                return currency
+        return order.currency_id
+
+
+class EdiPollHandler(models.AbstractModel):
+    _name = "integration.handler.edi_poll"
+    _inherit = "integration.handler"
+    _description = "EDI: collect files from folder and SFTP partners"
+
+    def _collect(self, flow, endpoint):
+        collected = 0
+        trading_partners = (
+            self.env["edi.trading.partner"]
+            .sudo()
+            .search(
+                [
+                    ("endpoint_id", "=", endpoint.id),
+                    ("transport", "in", ("folder", "sftp")),
+                ]
+            )
+        )
+        for trading_partner in trading_partners:
+            collected += self._collect_from(trading_partner)
+        return collected
+
+    def _collect_from(self, trading_partner):
+        """Log every settled file of the partner's inbox as an inbound message.
+
+        A file is claimed (renamed) first; it moves to processed/ only once
+        the message is committed, and goes back to its name on a rollback,
+        so nothing is lost and nothing is read twice.
+        """
+        cr = self.env.cr
+        exchange = trading_partner._transport()
+        claimed = exchange.claim()
+        if not claimed:
+            exchange.close()
+            return 0
+        done, failed = [], []
+        try:
+            self._log_files(trading_partner, exchange, claimed, done, failed)
+        except Exception:
+            # The savepoint around the collect step rolls the messages back:
+            # put the files back too, for the next run.
+            for inbound in claimed:
+                exchange.release(inbound)
+            exchange.close()
+            raise
+        count = len(done)
+
+        def finish():
+            try:
+                for inbound in done:
+                    exchange.done(inbound)
+                for inbound, reason in failed:
+                    exchange.failed(inbound, reason)
+            finally:
+                exchange.close()
+
+        def give_back():
+            try:
+                for inbound in claimed:
+                    exchange.release(inbound)
+            finally:
+                exchange.close()
+
+        cr.postcommit.add(finish)
+        cr.postrollback.add(give_back)
+        return count
+
+    def _log_files(self, trading_partner, exchange, claimed, done, failed):
+        dispatch = self.env["integration.dispatch"]
+        for inbound in claimed:
+            try:
+                payload = exchange.read(inbound)
+            except Exception as exc:  # unreadable: keep it aside for a person
+                failed.append((inbound, str(exc)))
+                continue
+            if not payload.strip():
+                failed.append((inbound, "empty file"))
+                continue
+            dispatch._receive(
+                INTERCHANGE_FLOW,
+                trading_partner.endpoint_id,
+                payload,
+                partner=trading_partner.partner_id,
+                idempotency_key=f"file:{trading_partner._payload_digest(payload)}",
+                content_type=trading_partner._content_type(),
+                filename=inbound.name,
+                external_ref=inbound.name,
+            )
+            done.append(inbound)
+
+
+def _float(value, default):
+    if value in (None, ""):
+        return default
+    return float(value)

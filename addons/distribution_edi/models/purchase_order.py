@@ -1,0 +1,375 @@
+import hashlib
+import json
+from decimal import Decimal
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..edi import documents
+from ..edi.writer import write_edifact, write_x12
+
+ORDER_FLOW = "edi-order-out"
+EDI_STATES = [
+    ("none", "Not traded by EDI"),
+    ("queued", "Order queued"),
+    ("sent", "Order sent"),
+    ("acknowledged", "Syntax accepted"),
+    ("rejected", "Rejected by the supplier's translator"),
+    ("confirmed", "Confirmed"),
+    ("changed", "Confirmed with changes"),
+    ("refused", "Refused by the supplier"),
+]
+# Line fields whose change after sending is a new revision of the order.
+REVISION_LINE_FIELDS = {"product_id", "product_qty", "price_unit", "date_planned"}
+LINE_STATUSES = [
+    ("accepted", "Accepted"),
+    ("changed", "Changed"),
+    ("backordered", "Partly backordered"),
+    ("rejected", "Rejected"),
+    ("waiting", "Waiting for the buyer"),
+]
+
+
+class PurchaseOrder(models.Model):
+    _inherit = "purchase.order"
+
+    edi_trading_partner_id = fields.Many2one(
+        "edi.trading.partner",
+        string="EDI trading partner",
+        compute="_compute_edi_trading_partner",
+        store=True,
+        readonly=True,
+    )
+    edi_state = fields.Selection(
+        EDI_STATES, string="EDI status", default="none", copy=False, tracking=True
+    )
+    edi_revision = fields.Integer(
+        string="EDI revision",
+        copy=False,
+        readonly=True,
+        help="0 for the original order; each change sent afterwards adds one.",
+    )
+    edi_sent_digest = fields.Char(copy=False, readonly=True)
+    edi_correlation_id = fields.Char(
+        string="EDI correlation", copy=False, readonly=True, index=True
+    )
+    edi_document_ids = fields.One2many(
+        "edi.document", "purchase_id", string="EDI documents"
+    )
+    edi_document_count = fields.Integer(compute="_compute_edi_document_count")
+
+    @api.depends("partner_id", "company_id")
+    def _compute_edi_trading_partner(self):
+        trading_partners = self.env["edi.trading.partner"].sudo()
+        for order in self:
+            order.edi_trading_partner_id = trading_partners.search(
+                [
+                    ("partner_id", "=", order.partner_id.commercial_partner_id.id),
+                    ("company_id", "=", order.company_id.id),
+                    ("send_orders", "=", True),
+                ],
+                limit=1,
+            )
+
+    def _compute_edi_document_count(self):
+        for order in self:
+            order.edi_document_count = len(order.edi_document_ids)
+
+    def button_confirm(self):
+        result = super().button_confirm()
+        self.filtered(
+            lambda o: o.state in ("purchase", "done") and o.edi_trading_partner_id
+        )._edi_schedule_send()
+        return result
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"partner_ref", "date_planned", "picking_type_id"} & vals.keys():
+            self._edi_schedule_send(only_if_sent=True)
+        return result
+
+    # -- sending -----------------------------------------------------------------
+
+    def _edi_schedule_send(self, only_if_sent=False):
+        """Send the order (or its new revision) once the transaction is about to
+        commit, so that several edits in one save become one revision."""
+        if self.env.context.get("edi_applying_partner_document"):
+            return
+        orders = self.filtered(
+            lambda o: (
+                o.edi_trading_partner_id
+                and o.state in ("purchase", "done")
+                and (o.edi_state != "none" or not only_if_sent)
+            )
+        )
+        if not orders:
+            return
+        data = self.env.cr.precommit.data.setdefault("edi.orders_to_send", set())
+        if not data:
+            self.env.cr.precommit.add(self._edi_send_scheduled)
+        data.update(orders.ids)
+
+    @api.model
+    def _edi_send_scheduled(self):
+        ids = self.env.cr.precommit.data.pop("edi.orders_to_send", set())
+        self.browse(sorted(ids)).exists()._edi_send_order()
+
+    def _edi_send_order(self):
+        """Queue the 850 / ORDERS of each order through the kernel.
+
+        The same content is never sent twice; a changed order goes as a new
+        revision (BEG01 05 / BGM 1225 5) under its own idempotency key.
+        """
+        dispatch = self.env["integration.dispatch"]
+        messages = self.env["integration.message"]
+        for order in self:
+            trading_partner = order.edi_trading_partner_id
+            if not trading_partner or not trading_partner.send_orders:
+                continue
+            content = order._edi_order_content(trading_partner)
+            digest = hashlib.sha256(
+                json.dumps(content, sort_keys=True, default=str).encode()
+            ).hexdigest()
+            if digest == order.edi_sent_digest:
+                continue
+            revision = order.edi_revision + 1 if order.edi_sent_digest else 0
+            content.update(
+                number=order.name,
+                purpose="replace" if revision else "original",
+                date=fields.Date.to_string(
+                    fields.Date.context_today(order, order.date_approve)
+                    if order.date_approve
+                    else fields.Date.context_today(order)
+                ),
+            )
+            envelope = trading_partner._envelope()
+            control = trading_partner._next_set_control_number()
+            transaction_set = documents.order_set(
+                content,
+                trading_partner.dialect,
+                control,
+            )
+            writer = write_x12 if trading_partner.dialect == "X12" else write_edifact
+            try:
+                payload = writer(
+                    envelope, [transaction_set], newline=trading_partner.write_newlines
+                )
+            except Exception as exc:
+                raise UserError(
+                    _(
+                        "Purchase order %(order)s cannot be written as EDI for "
+                        "%(partner)s: %(error)s",
+                        order=order.name,
+                        partner=trading_partner.name,
+                        error=exc,
+                    )
+                ) from exc
+            correlation = order.edi_correlation_id or f"PO {order.name} {order.id}"
+            message = dispatch._send(
+                ORDER_FLOW,
+                trading_partner.endpoint_id,
+                payload,
+                record=order,
+                partner=order.partner_id.commercial_partner_id,
+                idempotency_key=f"{order.name}:revision-{revision}",
+                correlation_id=correlation,
+                content_type=trading_partner._content_type(),
+                filename=trading_partner._file_name(transaction_set.code, control),
+                external_ref=order.name,
+            )
+            messages |= message
+            self.env["edi.document"].sudo().create(
+                {
+                    "trading_partner_id": trading_partner.id,
+                    "direction": "outbound",
+                    "kind": "order",
+                    "code": transaction_set.code,
+                    "interchange_control_number": str(envelope.control_number),
+                    "group_control_number": str(
+                        getattr(envelope, "group_control_number", "")
+                    ),
+                    "set_control_number": control,
+                    "reference": order.name,
+                    "message_id": message.id,
+                    "purchase_id": order.id,
+                    "ack_state": "pending"
+                    if trading_partner.receive_acknowledgements
+                    else "not_expected",
+                }
+            )
+            order.sudo().write(
+                {
+                    "edi_revision": revision,
+                    "edi_sent_digest": digest,
+                    "edi_correlation_id": correlation,
+                    "edi_state": "queued",
+                }
+            )
+            order._message_log(
+                body=_(
+                    "EDI %(code)s revision %(revision)s queued as %(message)s.",
+                    code=transaction_set.code,
+                    revision=revision,
+                    message=message.name,
+                )
+            )
+        return messages
+
+    def _edi_order_content(self, trading_partner):
+        """What the order says to the supplier (stable for the same order)."""
+        self.ensure_one()
+        ship_to = (
+            self.picking_type_id.warehouse_id.partner_id or self.company_id.partner_id
+        )
+        lines = []
+        for line in self.order_line.filtered(
+            lambda line: not line.display_type and line.product_id
+        ):
+            vendor_code, gtin = line._edi_product_identifiers(trading_partner)
+            lines.append(
+                {
+                    "line_id": line.id,
+                    "vendor_code": vendor_code,
+                    "gtin": gtin,
+                    "description": (line.name or "").splitlines()[0][:80]
+                    if line.name
+                    else "",
+                    "quantity": _decimal(line.product_qty),
+                    "uom": trading_partner._uom_code(line.product_uom),
+                    "price": _decimal(line.price_unit),
+                    "date": fields.Date.to_string(line.date_planned.date())
+                    if line.date_planned
+                    else None,
+                }
+            )
+        if not lines:
+            raise UserError(
+                _("Purchase order %s has no product lines to send.", self.name)
+            )
+        return {
+            "currency": self.currency_id.name,
+            "requested_date": fields.Date.to_string(self.date_planned.date())
+            if self.date_planned
+            else None,
+            "buyer": {
+                "name": self.company_id.name,
+                "id": trading_partner.our_interchange_id,
+            },
+            "supplier": {
+                "name": self.partner_id.commercial_partner_id.name,
+                "id": trading_partner.partner_interchange_id,
+            },
+            "ship_to": {
+                "name": ship_to.name or "",
+                "code": self.picking_type_id.warehouse_id.code or "",
+                "street": ship_to.street or "",
+                "city": ship_to.city or "",
+                "state": ship_to.state_id.code or "",
+                "zip": ship_to.zip or "",
+                "country": ship_to.country_id.code or "",
+            },
+            "lines": lines,
+        }
+
+    @api.model
+    def _edi_find(self, trading_partner, number):
+        """The purchase order ``number`` placed with ``trading_partner``."""
+        return self.sudo().search(
+            [
+                ("name", "=", number),
+                (
+                    "partner_id.commercial_partner_id",
+                    "=",
+                    trading_partner.partner_id.commercial_partner_id.id,
+                ),
+                ("company_id", "=", trading_partner.company_id.id),
+            ],
+            limit=1,
+        )
+
+    def action_view_edi_documents(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_edi.edi_document_action"
+        )
+        action["domain"] = [("purchase_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    def action_view_edi_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_integration_base.integration_message_action"
+        )
+        action["domain"] = [("correlation_id", "=", self.edi_correlation_id)]
+        action["context"] = {}
+        return action
+
+
+class PurchaseOrderLine(models.Model):
+    _inherit = "purchase.order.line"
+
+    edi_status = fields.Selection(
+        LINE_STATUSES, string="Supplier says", copy=False, readonly=True
+    )
+    edi_confirmed_qty = fields.Float(
+        string="Confirmed quantity",
+        digits="Product Unit of Measure",
+        copy=False,
+        readonly=True,
+    )
+    edi_confirmed_price = fields.Float(
+        string="Confirmed price", digits="Product Price", copy=False, readonly=True
+    )
+    edi_note = fields.Char(string="Supplier note", copy=False, readonly=True)
+
+    def _edi_product_identifiers(self, trading_partner):
+        """(supplier product code, GTIN) as the partner identifies products."""
+        self.ensure_one()
+        product = self.product_id
+        vendor_code = gtin = ""
+        if trading_partner.product_identification in ("both", "vendor_code"):
+            seller = product._select_seller(
+                partner_id=self.order_id.partner_id,
+                quantity=self.product_qty,
+                date=self.order_id.date_order and self.order_id.date_order.date(),
+                uom_id=self.product_uom,
+            )
+            vendor_code = (seller.product_code if seller else "") or (
+                product.default_code or ""
+            )
+        if trading_partner.product_identification in ("both", "gtin"):
+            gtin = product.barcode or ""
+        if not (vendor_code or gtin):
+            raise UserError(
+                _(
+                    "Product %(product)s has neither a supplier product code nor a "
+                    "barcode to identify it to %(partner)s.",
+                    product=product.display_name,
+                    partner=trading_partner.name,
+                )
+            )
+        return vendor_code, gtin
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.order_id._edi_schedule_send(only_if_sent=True)
+        return lines
+
+    def write(self, vals):
+        result = super().write(vals)
+        if REVISION_LINE_FIELDS & vals.keys():
+            self.order_id._edi_schedule_send(only_if_sent=True)
+        return result
+
+    def unlink(self):
+        orders = self.order_id
+        result = super().unlink()
+        orders.exists()._edi_schedule_send(only_if_sent=True)
+        return result
+
+
+def _decimal(value):
+    # Floats carry binary noise; the documents carry what the user typed.
+    return Decimal(format(Decimal(repr(round(value, 6))).normalize(), "f"))

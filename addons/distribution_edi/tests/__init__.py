@@ -1,0 +1,3 @@
+from . import test_edi_outbound
+from . import test_edi_cycle
+from . import test_edi_files

@@ -1,0 +1,284 @@
+"""850 -> 997 -> 855 -> 856 -> 810 with a real mock-edi supplier, over HTTP.
+
+Orders leave through the kernel's dispatch (POST /edi to the mock); what the
+mock answers is handed to the kernel as the inbound gateway would.
+"""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import EdiCase
+
+
+@tagged("post_install", "-at_install")
+class TestEdiCycle(EdiCase):
+    def full_cycle(self, our_id, lines, **partner_values):
+        trading_partner = self.env["edi.trading.partner"].search(
+            [("our_interchange_id", "=", our_id)]
+        )
+        if trading_partner:
+            trading_partner.write(partner_values)
+        else:
+            trading_partner = self.make_trading_partner(our_id, **partner_values)
+        self.use_partner(trading_partner)
+        with self.jobs() as trap:
+            order = self.create_order(lines)
+            self.run_jobs(trap)
+            sent = self.messages("edi-order-out", res_id=order.id)
+            self.assertEqual(sent.state, "sent", sent.last_error)
+            self.deliver_answers(trap, our_id)
+        return trading_partner, order, sent
+
+    def test_accepting_supplier_x12(self):
+        trading_partner, order, sent = self.full_cycle(
+            "ACME", [("BRKT-050", 10), ("CABLE-2M", 20)]
+        )
+        # 997: the order is acknowledged, in the log and on the order.
+        self.assertEqual(sent.state, "acknowledged")
+        self.assertEqual(
+            order.edi_document_ids.filtered(lambda d: d.kind == "order").ack_state,
+            "accepted",
+        )
+        # 855: every line confirmed.
+        self.assertEqual(order.edi_state, "confirmed")
+        self.assertEqual(set(order.order_line.mapped("edi_status")), {"accepted"})
+        # 856: the receipt was validated with what shipped, with the tracking.
+        receipt = order.picking_ids.filtered(lambda p: p.state == "done")
+        self.assertTrue(receipt.edi_shipment_id)
+        self.assertTrue(receipt.edi_tracking_numbers)
+        self.assertEqual(order.order_line.mapped("qty_received"), [10, 20])
+        # 810: a draft bill linked to the order, matched three ways.
+        bill = order.invoice_ids
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(bill.state, "draft")
+        self.assertEqual(bill.edi_match_state, "matched", bill.edi_match_details)
+        self.assertAlmostEqual(bill.amount_untaxed, 10 * 4.15 + 20 * 3.95)
+        bill.action_post()
+        # Every inbound interchange was acknowledged back to the supplier.
+        acks = self.messages("edi-ack-out")
+        self.assertEqual(len(acks), 3)  # 855, 856, 810; a 997 is never acknowledged
+        self.assertEqual(set(acks.mapped("state")), {"sent"})
+        outstanding = self.mock.unacknowledged()
+        self.assertFalse(
+            [row for row in outstanding if row["partner"] == "ACME"], outstanding
+        )
+        # The whole exchange shares the order's correlation id.
+        self.assertEqual(
+            len(
+                self.env["integration.message"].search(
+                    [("correlation_id", "=", order.edi_correlation_id)]
+                )
+            ),
+            4,  # 850 out, 855, 856, 810 in (the 997 answers the interchange)
+        )
+        self.assertFalse(self.open_exceptions())
+
+    def test_accepting_supplier_edifact(self):
+        # EURODIS trades EDIFACT D.96A; PANEL-A3 has 35 in stock: 15 follow later.
+        trading_partner, order, sent = self.full_cycle(
+            "EURODIS",
+            [("BRKT-050", 10), ("PANEL-A3", 50)],
+            dialect="EDIFACT",
+            our_qualifier="14",
+        )
+        self.assertEqual(sent.state, "acknowledged")
+        payload = sent._get_payload()
+        self.assertIn(b"UNH+", payload)
+        self.assertIn(b"ORDERS:D:96A:UN", payload)
+        panel = order.order_line.filtered(
+            lambda line: line.product_id == self.products["PANEL-A3"]
+        )
+        self.assertEqual(panel.edi_status, "backordered")
+        self.assertEqual(panel.edi_confirmed_qty, 35)
+        self.assertEqual(
+            panel.product_qty, 50, "the balance follows: nothing to decide"
+        )
+        # Two consignments: 35 at once, the 15 of the backorder on their day.
+        receipts = order.picking_ids
+        self.assertEqual(len(receipts), 2)
+        self.assertEqual(set(receipts.mapped("state")), {"done"})
+        self.assertEqual(len(set(receipts.mapped("edi_shipment_id"))), 2)
+        self.assertEqual(panel.qty_received, 50)
+        # Each consignment billed on its own, each bill matched.
+        self.assertEqual(len(order.invoice_ids), 2)
+        self.assertEqual(set(order.invoice_ids.mapped("edi_match_state")), {"matched"})
+        self.assertEqual(panel.qty_invoiced, 50)
+        # ORDRSP, two DESADV and two INVOIC, each answered with a CONTRL.
+        self.assertEqual(
+            self.messages("edi-ack-out").mapped(lambda m: m._get_payload()[:3]),
+            [b"UNA"] * 5,
+        )
+        self.assertFalse(self.open_exceptions())
+
+    def test_short_shipping_supplier(self):
+        # GLOBEX trades 005010 and confirms less than ordered, with no balance.
+        self.mock.behaviour("GLOBEX", "short-ship")
+        trading_partner, order, sent = self.full_cycle(
+            "GLOBEX", [("BRKT-050", 10)], x12_version="005010"
+        )
+        line = order.order_line
+        self.assertEqual(line.edi_status, "waiting")
+        self.assertLess(line.edi_confirmed_qty, 10)
+        self.assertEqual(line.product_qty, 10, "outside tolerance: the buyer decides")
+        decision = self.open_exceptions("business_rule")
+        self.assertEqual(len(decision), 1, decision.mapped("details"))
+        self.assertIn("confirms", decision.details)
+        # What shipped was received; the rest stays expected on a backorder.
+        self.assertEqual(line.qty_received, line.edi_confirmed_qty)
+        self.assertTrue(
+            order.picking_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        )
+        # Invoiced what shipped: it matches the receipt.
+        self.assertEqual(order.invoice_ids.edi_match_state, "matched")
+
+    def test_quantity_change_within_tolerance_is_applied(self):
+        self.mock.behaviour("GLOBEX", "short-ship")
+        trading_partner, order, sent = self.full_cycle(
+            "GLOBEX",
+            [("BRKT-050", 10)],
+            x12_version="005010",
+            quantity_tolerance_percent=50,
+        )
+        line = order.order_line
+        self.assertEqual(line.edi_status, "changed")
+        self.assertEqual(line.product_qty, line.edi_confirmed_qty)
+        unexpected = self.open_exceptions("business_rule")
+        self.assertFalse(unexpected, unexpected.mapped("details"))
+        # Applying the supplier's answer is not a new revision of our order.
+        self.assertEqual(len(self.messages("edi-order-out")), 1)
+
+    def test_supplier_rejecting_a_line(self):
+        self.mock.behaviour("INITECH", "reject-line")
+        trading_partner, order, sent = self.full_cycle(
+            "INITECH", [("BRKT-050", 10), ("CABLE-2M", 5)]
+        )
+        self.assertEqual(
+            sorted(order.order_line.mapped("edi_status")), ["accepted", "rejected"]
+        )
+        decision = self.open_exceptions("business_rule")
+        self.assertEqual(len(decision), 1, decision.mapped("details"))
+        self.assertIn("rejected by the supplier", decision.details)
+        self.assertEqual(decision.user_id, order.user_id)
+        # The rejected line is neither shipped nor invoiced.
+        rejected = order.order_line.filtered(lambda line: line.edi_status == "rejected")
+        self.assertEqual(rejected.qty_received, 0)
+        self.assertEqual(len(order.invoice_ids.invoice_line_ids), 1)
+
+    def test_invoice_before_the_goods_waits_for_the_receipt(self):
+        # out-of-order: 997, 810, 856, 855 -- the invoice comes before the goods.
+        self.mock.behaviour("ACME", "out-of-order")
+        trading_partner, order, sent = self.full_cycle("ACME", [("CABLE-2M", 8)])
+        bill = order.invoice_ids
+        self.assertEqual(order.order_line.qty_received, 8)
+        # Matched again when the ship notice validated the receipt; its
+        # exception closed itself.
+        self.assertEqual(bill.edi_match_state, "matched", bill.edi_match_details)
+        resolved = self.env["integration.exception"].search(
+            [("flow_id.code", "=", "edi-invoice-in"), ("state", "=", "resolved")]
+        )
+        self.assertEqual(len(resolved), 1)
+        self.assertIn("received", resolved.resolution_note)
+        self.assertEqual(order.edi_state, "confirmed")
+
+    def test_duplicate_invoice_creates_no_second_bill(self):
+        self.mock.behaviour("ACME", "duplicate-invoice")
+        trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 4)])
+        self.assertEqual(len(order.invoice_ids), 1)
+        duplicate = self.open_exceptions("duplicate")
+        self.assertEqual(len(duplicate), 1)
+        self.assertIn(order.invoice_ids.ref, duplicate.name)
+
+    def test_price_disagreement_blocks_the_bill(self):
+        # Ordered below the supplier's price: it confirms and bills its own price.
+        trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 10, 3.00)])
+        line = order.order_line
+        self.assertEqual(line.edi_status, "waiting")
+        self.assertAlmostEqual(line.edi_confirmed_price, 4.15)
+        self.assertIn("prices it at", self.open_exceptions("business_rule")[0].details)
+        bill = order.invoice_ids
+        self.assertEqual(bill.edi_match_state, "mismatch")
+        self.assertIn("ordered at 3.0", bill.edi_match_details)
+        with self.assertRaisesRegex(UserError, "do not match"):
+            bill.action_post()
+        bill.action_edi_approve_mismatch()
+        bill.action_post()
+        self.assertEqual(bill.state, "posted")
+
+    def test_supplier_that_never_acknowledges(self):
+        self.mock.behaviour("ACME", "no-ack")
+        trading_partner = self.trading_partner
+        trading_partner.ack_window_minutes = 15
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 1)])
+            self.run_jobs(trap)
+            self.deliver_answers(trap, "ACME", expect_answers=False)
+        sent = self.messages("edi-order-out", res_id=order.id)
+        self.assertEqual(sent.state, "sent")
+        self.assertEqual(
+            sent.ack_due_at.replace(second=0, microsecond=0),
+            (
+                sent.processed_at
+                + timedelta(minutes=trading_partner.ack_window_minutes)
+            ).replace(second=0, microsecond=0),
+        )
+        self.env["integration.message"]._cron_monitor_sla()
+        self.assertFalse(self.open_exceptions("acknowledgement"))
+        sent.sudo().ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["integration.message"]._cron_monitor_sla()
+        missing = self.open_exceptions("acknowledgement")
+        self.assertEqual(len(missing), 1)
+        self.assertEqual(missing.message_id, sent)
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_strict_partner_rejects_what_its_guide_forbids(self):
+        # The supplier's implementation guide requires a REF the order lacks.
+        self.mock.behaviour("ACME", "strict")
+        self.mock.expect(
+            "PUT",
+            "/_mock/partners/ACME/profile",
+            {"name": "Guide requiring REF", "sets": {"850": {"require": ["REF"]}}},
+        )
+        try:
+            trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 2)])
+        finally:
+            self.mock.expect("DELETE", "/_mock/partners/ACME/profile")
+        self.assertEqual(sent.state, "dead")
+        self.assertEqual(order.edi_state, "rejected")
+        document = order.edi_document_ids.filtered(lambda d: d.kind == "order")
+        self.assertEqual(document.ack_state, "rejected")
+        rejection = self.open_exceptions("validation", message_id=sent.id)
+        self.assertEqual(len(rejection), 1)
+        self.assertIn("error code", rejection.details)
+        # Nothing else came: the supplier acts on no rejected set.
+        self.assertFalse(order.invoice_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestEdiFaultyPartner(EdiCase):
+    """mock-edi's --error-rate: a third of the trading requests answer 500."""
+
+    mock_options = {"error_rate": 0.35}
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_nothing_lost_nothing_duplicated(self):
+        self.endpoint.circuit_failure_threshold = 1000  # keep retrying in the test
+        orders = self.env["purchase.order"]
+        with self.jobs() as trap:
+            for quantity in range(1, 7):
+                orders |= self.create_order([("BRKT-050", quantity)])
+            self.run_jobs(trap, rounds=40)
+        sent = self.messages("edi-order-out")
+        self.assertEqual(len(sent), 6)
+        self.assertEqual(set(sent.mapped("state")), {"sent"}, sent.mapped("last_error"))
+        self.assertGreater(sum(sent.mapped("attempt_count")), 6, "some attempts failed")
+        ours = set(orders.mapped("name"))
+        held = [
+            row["po_number"]
+            for row in self.mock.expect("GET", "/_mock/orders")
+            if row["po_number"] in ours
+        ]
+        self.assertEqual(sorted(held), sorted(ours), "each order arrived once")
