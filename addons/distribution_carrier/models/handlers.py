@@ -1,0 +1,312 @@
+"""Flow handlers of the carrier channel: flow code → handler → adapter.
+
+=======================  ===========================================  =========
+flow                     handler                                      adapter
+=======================  ===========================================  =========
+carrier-book             integration.handler.carrier_book             ship
+carrier-cancel           integration.handler.carrier_cancel           cancel
+carrier-return           integration.handler.carrier_return           return_label
+carrier-tracking-in      integration.handler.carrier_tracking         parse_webhook
+carrier-tracking-poll    integration.handler.carrier_tracking_poll    track
+=======================  ===========================================  =========
+
+Carrier errors (:class:`~..carrier.CarrierError`) become kernel errors with the
+carrier's own message, its category and, for SOAP carriers, the redacted XML
+exchange in the details; the kernel retries the transient ones.
+"""
+
+import json
+import logging
+
+from odoo import _, models
+from odoo.addons.distribution_integration_base.kernel import errors
+
+from ..carrier import CarrierError
+from ..carrier.codec import (
+    request_from_dict,
+    tracking_from_dict,
+    tracking_to_dict,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+def _exchange_text(adapter):
+    exchange = getattr(adapter, "last_exchange", None)
+    if not exchange or not exchange.get("operation"):
+        return ""
+    return (
+        f"SOAP {exchange['operation']} (HTTP {exchange.get('http_status')})\n"
+        f"--- request (credentials masked) ---\n{exchange['request']}\n"
+        f"--- response ---\n{exchange['response']}"
+    )
+
+
+def kernel_error(exc, adapter=None):
+    """The kernel error for a CarrierError: same words, category, transience."""
+    details = (
+        "\n\n".join(
+            part for part in (exc.details or "", _exchange_text(adapter)) if part
+        )
+        or None
+    )
+    category = exc.category if exc.category in errors.CATEGORY_CODES else None
+    if exc.transient:
+        return errors.TransientError(
+            exc.message, category=category, details=details, retry_after=exc.retry_after
+        )
+    return errors.PermanentError(exc.message, category=category, details=details)
+
+
+class CarrierHandlerMixin(models.AbstractModel):
+    _name = "integration.handler.carrier_mixin"
+    _description = "Carrier handler helpers"
+
+    def _picking_of(self, message):
+        picking = message._related_record()
+        if not picking or picking._name != "stock.picking":
+            raise errors.PermanentError(
+                _("%s concerns no existing transfer.", message.name),
+                category="mapping",
+            )
+        return picking
+
+    def _account_of(self, picking):
+        try:
+            return picking.carrier_id._carrier_account()
+        except Exception as exc:
+            raise errors.PermanentError(str(exc), category="mapping") from exc
+
+    def _payload_json(self, message):
+        try:
+            return json.loads(message._get_payload())
+        except ValueError as exc:
+            raise errors.PermanentError(
+                _(
+                    "Payload of %(ref)s is not JSON: %(error)s",
+                    ref=message.name,
+                    error=exc,
+                ),
+                category="validation",
+            ) from exc
+
+    def _call(self, adapter, method, *args):
+        try:
+            return getattr(adapter, method)(*args)
+        except CarrierError as exc:
+            raise kernel_error(exc, adapter) from exc
+
+    def _result(self, external_ref, summary, adapter):
+        exchange = _exchange_text(adapter)
+        response = json.dumps(summary, indent=1, default=str)
+        if exchange:
+            response += "\n\n" + exchange
+        return {
+            "external_ref": external_ref,
+            "response": response.encode(),
+            "response_content_type": "text/plain; charset=utf-8"
+            if exchange
+            else "application/json",
+        }
+
+
+class CarrierBookHandler(models.AbstractModel):
+    _name = "integration.handler.carrier_book"
+    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _description = "Carrier: book a shipment (labels, tracking numbers)"
+
+    def _send(self, message):
+        picking = self._picking_of(message)
+        account = self._account_of(picking)
+        request = request_from_dict(self._payload_json(message))
+        with account._adapter() as adapter:
+            result = self._call(adapter, "ship", request)
+            picking._carrier_apply_booking(result, request, message)
+            return self._result(
+                result.carrier_shipment_id,
+                {
+                    "shipment": result.carrier_shipment_id,
+                    "tracking_numbers": result.tracking_numbers,
+                    "price": result.total_price,
+                    "currency": result.currency,
+                    "service": result.service_code,
+                    "reused": result.extra.get("reused"),
+                    "extra": result.extra,
+                },
+                adapter,
+            )
+
+
+class CarrierCancelHandler(models.AbstractModel):
+    _name = "integration.handler.carrier_cancel"
+    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _description = "Carrier: cancel (void) a shipment"
+
+    def _send(self, message):
+        picking = self._picking_of(message)
+        account = self._account_of(picking)
+        shipment_id = self._payload_json(message)["shipment_id"]
+        with account._adapter() as adapter:
+            self._call(adapter, "cancel", shipment_id)
+            picking._carrier_apply_cancel(shipment_id)
+            return self._result(shipment_id, {"cancelled": shipment_id}, adapter)
+
+
+class CarrierReturnHandler(models.AbstractModel):
+    _name = "integration.handler.carrier_return"
+    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _description = "Carrier: buy a return label"
+
+    def _send(self, message):
+        picking = self._picking_of(message)
+        account = self._account_of(picking)
+        request = request_from_dict(self._payload_json(message))
+        with account._adapter() as adapter:
+            result = self._call(adapter, "return_label", request)
+            picking._carrier_apply_return(result)
+            return self._result(
+                result.carrier_shipment_id,
+                {
+                    "return": result.carrier_shipment_id,
+                    "tracking": result.tracking_numbers,
+                },
+                adapter,
+            )
+
+
+class CarrierTrackingMixin(models.AbstractModel):
+    _name = "integration.handler.carrier_tracking_mixin"
+    _inherit = "integration.handler.carrier_mixin"
+    _description = "Carrier tracking helpers"
+
+    def _apply_infos(self, message, infos):
+        """Apply tracking infos to the pickings that shipped those numbers."""
+        pickings = self.env["stock.picking"]
+        new_events = 0
+        for info in infos:
+            found = pickings._carrier_pickings_for(
+                info.tracking_number, message.endpoint_id
+            )
+            for picking in found:
+                new_events += picking._carrier_apply_tracking(info, message)
+            pickings |= found
+        result = {}
+        if len(pickings) == 1:
+            result.update(res_model="stock.picking", res_id=pickings.id)
+        if infos:
+            result["external_ref"] = ",".join(
+                dict.fromkeys(info.tracking_number for info in infos)
+            )[:250]
+        _logger.info(
+            "%s: %s tracking update(s), %s new event(s) on %s transfer(s)",
+            message.name,
+            len(infos),
+            new_events,
+            len(pickings),
+        )
+        return result
+
+
+class CarrierTrackingHandler(models.AbstractModel):
+    _name = "integration.handler.carrier_tracking"
+    _inherit = ["integration.handler", "integration.handler.carrier_tracking_mixin"]
+    _description = "Carrier: tracking webhook (events, delivery, proof of delivery)"
+
+    def _process(self, message):
+        accounts = (
+            self.env["carrier.account"]
+            .sudo()
+            .search([("endpoint_id", "=", message.endpoint_id.id)])
+        )
+        if not accounts:
+            raise errors.PermanentError(
+                _(
+                    "No carrier account uses endpoint %s: the webhook cannot be read.",
+                    message.endpoint_id.code,
+                ),
+                category="mapping",
+            )
+        account = accounts[0]
+        with account._adapter() as adapter:
+            infos = self._call(adapter, "parse_webhook", message._get_payload(), {})
+            for info in infos:
+                if info.delivered and info.pod is None and info.pod_url:
+                    info.pod = self._call(adapter, "fetch_pod", info)
+        return self._apply_infos(message, infos)
+
+
+class CarrierTrackingPollHandler(models.AbstractModel):
+    _name = "integration.handler.carrier_tracking_poll"
+    _inherit = ["integration.handler", "integration.handler.carrier_tracking_mixin"]
+    _description = "Carrier: poll tracking of open shipments"
+
+    def _collect(self, flow, endpoint):
+        accounts = (
+            self.env["carrier.account"]
+            .sudo()
+            .search(
+                [("endpoint_id", "=", endpoint.id), ("tracking_by_webhook", "=", False)]
+            )
+        )
+        if not accounts:
+            return 0
+        pickings = (
+            self.env["stock.picking"]
+            .sudo()
+            .search(
+                [
+                    ("carrier_id.carrier_account_id", "in", accounts.ids),
+                    ("carrier_booking_state", "=", "booked"),
+                ]
+            )
+            ._carrier_open_for_tracking()
+        )
+        return self._poll(endpoint, pickings, flow)
+
+    def _poll(self, endpoint, pickings, flow=None):
+        """Track the pickings' numbers; each new state becomes an inbound message."""
+        if not pickings:
+            return 0
+        account = pickings[0].carrier_id.carrier_account_id
+        numbers = list(
+            dict.fromkeys(
+                number
+                for picking in pickings
+                for number in picking.carrier_package_ids.filtered(
+                    lambda p: p.state == "booked"
+                ).mapped("tracking_number")
+            )
+        )
+        dispatch = self.env["integration.dispatch"]
+        with account._adapter() as adapter:
+            try:
+                infos = adapter.track(numbers)
+            except CarrierError as exc:
+                raise kernel_error(exc, adapter) from exc
+        for info in infos:
+            picking = pickings.filtered(
+                lambda p, number=info.tracking_number: (
+                    number in p.carrier_package_ids.mapped("tracking_number")
+                )
+            )[:1]
+            latest = max(
+                (e.timestamp.isoformat() for e in info.events if e.timestamp),
+                default="",
+            )
+            # Polling an unchanged shipment again finds this key and adds nothing.
+            key = (
+                f"poll-{info.tracking_number}-{info.status}-{len(info.events)}-{latest}"
+            )
+            dispatch._receive(
+                flow or "carrier-tracking-poll",
+                endpoint,
+                tracking_to_dict(info),
+                record=picking or None,
+                idempotency_key=key[:250],
+                external_ref=info.tracking_number,
+            )
+        return len(infos)
+
+    def _process(self, message):
+        info = tracking_from_dict(self._payload_json(message))
+        return self._apply_infos(message, [info])

@@ -1,0 +1,615 @@
+"""The picking side of the carrier channel: queue bookings, apply results.
+
+Validation of an outgoing picking never waits for the carrier: it queues a
+``carrier-book`` kernel message (one idempotency key per picking and booking
+round) and returns. The job's handler books through the adapter and calls
+:meth:`StockPicking._carrier_apply_booking`; tracking messages (webhook or
+poll) call :meth:`StockPicking._carrier_apply_tracking`.
+"""
+
+import base64
+import hashlib
+import re
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..carrier.base import (
+    DELIVERED,
+    EXCEPTION,
+    IN_TRANSIT,
+    LABEL_MIMETYPES,
+    OUT_FOR_DELIVERY,
+    PENDING,
+    RETURNED,
+    ShipmentRequest,
+)
+from ..carrier.codec import request_to_dict
+from .carrier_shipment_package import TRACKING_STATUS_SELECTION
+from .delivery_carrier import CARRIER_TYPES
+
+FLOW_BOOK = "carrier-book"
+FLOW_CANCEL = "carrier-cancel"
+FLOW_RETURN = "carrier-return"
+FLOW_TRACKING_IN = "carrier-tracking-in"
+FLOW_TRACKING_POLL = "carrier-tracking-poll"
+
+# Our tracking status → OCA delivery_state's value on the picking.
+DELIVERY_STATE = {
+    PENDING: "shipping_recorded_in_carrier",
+    IN_TRANSIT: "in_transit",
+    OUT_FOR_DELIVERY: "in_transit",
+    DELIVERED: "customer_delivered",
+    EXCEPTION: "incident",
+    RETURNED: "warehouse_delivered",
+}
+FINAL_DELIVERY_STATES = ("customer_delivered", "canceled_shipment", "no_update")
+EXTENSIONS = {"PDF": "pdf", "ZPL": "zpl"}
+_REFERENCE_RE = re.compile(r"[^A-Za-z0-9-]")
+
+
+def event_key(tracking_number, event):
+    """The digest that identifies one scan across webhook or poll deliveries."""
+    stamp = event.timestamp.isoformat() if event.timestamp else ""
+    text = "|".join(
+        [tracking_number, stamp, event.code, event.description, event.location]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    carrier_account_id = fields.Many2one(
+        related="carrier_id.carrier_account_id", string="Carrier account"
+    )
+    carrier_booking_message_id = fields.Many2one(
+        "integration.message",
+        string="Booking message",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+    )
+    carrier_booking_round = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Incremented when a booked shipment is cancelled, so a new booking "
+        "gets a new idempotency key.",
+    )
+    carrier_booking_state = fields.Selection(
+        [
+            ("none", "Not booked"),
+            ("queued", "Booking queued"),
+            ("booked", "Booked"),
+            ("cancelling", "Cancellation queued"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="none",
+        readonly=True,
+        copy=False,
+        string="Carrier booking",
+    )
+    carrier_booking_message_state = fields.Selection(
+        related="carrier_booking_message_id.state", string="Booking message state"
+    )
+    carrier_shipment_ref = fields.Char(
+        string="Carrier shipment",
+        readonly=True,
+        copy=False,
+        help="The carrier's shipment id (Karrio shipment, LTL PRO number).",
+    )
+    carrier_package_ids = fields.One2many(
+        "carrier.shipment.package", "picking_id", string="Carrier packages"
+    )
+    carrier_tracking_event_ids = fields.One2many(
+        "carrier.tracking.event", "picking_id", string="Tracking events"
+    )
+    carrier_tracking_status = fields.Selection(
+        TRACKING_STATUS_SELECTION,
+        string="Tracking status",
+        readonly=True,
+        copy=False,
+        help="The carrier's latest status, finer than the delivery state "
+        "(out for delivery, returned).",
+    )
+    carrier_last_event_at = fields.Datetime(
+        string="Last scan", readonly=True, copy=False
+    )
+    carrier_signed_by = fields.Char(string="Signed by", readonly=True, copy=False)
+    carrier_scan_overdue = fields.Boolean(readonly=True, copy=False)
+
+    # -- booking -------------------------------------------------------------------
+
+    def _carrier_is_ours(self):
+        self.ensure_one()
+        return self.carrier_id.delivery_type in CARRIER_TYPES
+
+    def send_to_shipper(self):
+        if not self._carrier_is_ours():
+            return super().send_to_shipper()
+        self._carrier_queue_booking()
+
+    def _carrier_idempotency_key(self, kind="book"):
+        self.ensure_one()
+        # Unique across databases sharing one carrier account (Karrio stores it).
+        db = (self.env["ir.config_parameter"].sudo().get_param("database.uuid", ""))[:8]
+        return f"{db}-{kind}-picking-{self.id}-{self.carrier_booking_round}"
+
+    def _carrier_parcels(self):
+        """(package, Parcel) per physical package, bulk content as one more."""
+        self.ensure_one()
+        carrier = self.carrier_id
+        base = _REFERENCE_RE.sub("", self.name)
+        parcels = []
+        for package in self.move_line_ids.result_package_id:
+            weight = carrier._carrier_weight_kg(
+                package.shipping_weight or package.weight
+            )
+            parcels.append(
+                (
+                    package,
+                    carrier._carrier_parcel(
+                        weight,
+                        package.package_type_id,
+                        reference=f"{base}-{_REFERENCE_RE.sub('', package.name)}",
+                        description=package.name,
+                    ),
+                )
+            )
+        if self.weight_bulk or not parcels:
+            weight = carrier._carrier_weight_kg(
+                self.weight_bulk or self.shipping_weight
+            )
+            parcels.append(
+                (
+                    self.env["stock.quant.package"],
+                    carrier._carrier_parcel(
+                        weight,
+                        reference=f"{base}-{len(parcels) + 1}",
+                        description=_("Bulk content"),
+                    ),
+                )
+            )
+        return parcels
+
+    def _carrier_request(self, is_return=False):
+        self.ensure_one()
+        carrier = self.carrier_id
+        account = carrier._carrier_account()
+        warehouse_address = carrier._carrier_address_obj(
+            carrier._carrier_shipper(self.picking_type_id.warehouse_id, self.company_id)
+        )
+        customer_address = carrier._carrier_address_obj(
+            carrier._carrier_address(self.partner_id)
+        )
+        shipper, recipient = warehouse_address, customer_address
+        if is_return:
+            shipper, recipient = recipient, shipper
+        return ShipmentRequest(
+            shipper=shipper,
+            recipient=recipient,
+            parcels=[parcel for _package, parcel in self._carrier_parcels()],
+            service_code=carrier.carrier_service_code or "",
+            label_format=account.label_format,
+            reference=self.origin or self.name,
+            idempotency_key=self._carrier_idempotency_key(
+                "return" if is_return else "book"
+            ),
+        )
+
+    def _carrier_queue(self, flow, payload, key, record=None):
+        self.ensure_one()
+        return self.env["integration.dispatch"]._send(
+            flow,
+            self.carrier_id._carrier_account().endpoint_id,
+            payload,
+            record=record or self,
+            idempotency_key=key,
+            partner=self.partner_id,
+            external_ref=self.name,
+        )
+
+    def _carrier_queue_booking(self):
+        """Queue one booking message per picking; clicking twice queues once."""
+        for picking in self:
+            if picking.carrier_booking_state in ("queued", "booked"):
+                continue
+            request = picking._carrier_request()
+            message = picking._carrier_queue(
+                FLOW_BOOK, request_to_dict(request), request.idempotency_key
+            )
+            picking.write(
+                {
+                    "carrier_booking_message_id": message.id,
+                    "carrier_booking_state": "queued",
+                }
+            )
+            picking._message_log(
+                body=_(
+                    "Booking with %(carrier)s queued (%(message)s); tracking numbers "
+                    "and labels follow when the carrier answers.",
+                    carrier=picking.carrier_id.name,
+                    message=message.name,
+                )
+            )
+
+    def _carrier_attach(self, name, content, mimetype):
+        self.ensure_one()
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "mimetype": mimetype,
+                    "res_model": "stock.picking",
+                    "res_id": self.id,
+                    "company_id": self.company_id.id,
+                }
+            )
+        )
+
+    def _carrier_apply_booking(self, result, request, message=None):
+        """Store a booked shipment: packages, labels, documents, price."""
+        self.ensure_one()
+        carrier = self.carrier_id
+        account = carrier._carrier_account()
+        packages = self.carrier_package_ids.filtered(
+            lambda p: (
+                p.carrier_shipment_id == result.carrier_shipment_id
+                and p.state == "booked"
+            )
+        )
+        if packages:
+            return packages  # a replay found the shipment we already stored
+        prefix = carrier._get_delivery_label_prefix()
+        extension = EXTENSIONS.get(result.label_format, "bin")
+        pairs = self._carrier_parcels()
+        by_reference = {parcel.reference: package for package, parcel in pairs}
+        numbers = [label.tracking_number for label in result.packages]
+        shared_number = len(set(numbers)) < len(numbers)
+        currency = self.env["res.currency"].search(
+            [("name", "=", result.currency)], limit=1
+        )
+        whole_label = None
+        if result.label and not all(label.label for label in result.packages):
+            whole_label = self._carrier_attach(
+                f"{prefix}-{numbers[0]}.{extension}",
+                result.label,
+                LABEL_MIMETYPES.get(result.label_format, "application/octet-stream"),
+            )
+        vals_list = []
+        for index, label in enumerate(result.packages):
+            attachment = whole_label
+            if label.label:
+                suffix = f"-{index + 1}" if shared_number else ""
+                attachment = self._carrier_attach(
+                    f"{prefix}-{label.tracking_number}{suffix}.{extension}",
+                    label.label,
+                    label.mimetype,
+                )
+            parcel = request.parcels[index] if index < len(request.parcels) else None
+            vals_list.append(
+                {
+                    "picking_id": self.id,
+                    "sequence": index,
+                    "package_id": by_reference.get(label.parcel_reference, False)
+                    and by_reference[label.parcel_reference].id,
+                    "parcel_reference": label.parcel_reference,
+                    "carrier_account_id": account.id,
+                    "carrier_shipment_id": result.carrier_shipment_id,
+                    "tracking_number": label.tracking_number,
+                    "tracking_url": account._tracking_url(
+                        label.tracking_number, result.tracking_url
+                    ),
+                    "label_attachment_id": attachment.id if attachment else False,
+                    "weight_kg": parcel.weight_kg if parcel else 0.0,
+                    "price": (result.total_price or 0.0) if index == 0 else 0.0,
+                    "currency_id": currency.id,
+                }
+            )
+        packages = self.env["carrier.shipment.package"].sudo().create(vals_list)
+        for document in result.documents:
+            self._carrier_attach(
+                f"{carrier._get_delivery_doc_prefix()}-{document.name}.pdf"
+                if document.mimetype == "application/pdf"
+                else f"{carrier._get_delivery_doc_prefix()}-{document.name}",
+                document.content,
+                document.mimetype,
+            )
+        price = 0.0
+        if result.total_price is not None:
+            source = currency or self.company_id.currency_id
+            price = source._convert(
+                float(result.total_price),
+                self.company_id.currency_id,
+                self.company_id,
+                fields.Date.today(),
+            )
+        self.write(
+            {
+                "carrier_booking_state": "booked",
+                "carrier_shipment_ref": result.carrier_shipment_id,
+                "carrier_tracking_ref": ",".join(dict.fromkeys(numbers)),
+                "carrier_price": carrier.with_context(
+                    order=self.sale_id
+                )._apply_margins(price),
+                "carrier_tracking_status": PENDING,
+                "delivery_state": "shipping_recorded_in_carrier",
+                "date_shipped": fields.Date.today(),
+                "carrier_scan_overdue": False,
+            }
+        )
+        self._add_delivery_cost_to_so()
+        self.message_post(
+            body=Markup("%s<br/>%s")
+            % (
+                _(
+                    "Shipment booked with %(carrier)s: %(count)s package(s), "
+                    "tracking %(numbers)s.",
+                    carrier=carrier.name,
+                    count=len(packages),
+                    numbers=", ".join(dict.fromkeys(numbers)),
+                ),
+                _(
+                    "Carrier price: %(price).2f %(currency)s",
+                    price=result.total_price or 0.0,
+                    currency=result.currency or self.company_id.currency_id.name,
+                ),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return packages
+
+    # -- cancel and returns --------------------------------------------------------
+
+    def cancel_shipment(self):
+        ours = self.filtered(lambda p: p._carrier_is_ours())
+        if self - ours:
+            super(StockPicking, self - ours).cancel_shipment()
+        ours._carrier_queue_cancel()
+
+    def _carrier_queue_cancel(self):
+        for picking in self:
+            if picking.carrier_booking_state != "booked":
+                raise UserError(
+                    _(
+                        "%(picking)s has no booked shipment to cancel (%(state)s).",
+                        picking=picking.name,
+                        state=picking.carrier_booking_state,
+                    )
+                )
+            message = picking._carrier_queue(
+                FLOW_CANCEL,
+                {"shipment_id": picking.carrier_shipment_ref},
+                picking._carrier_idempotency_key("cancel"),
+            )
+            picking.carrier_booking_state = "cancelling"
+            picking._message_log(
+                body=_(
+                    "Cancellation of shipment %(ref)s queued (%(message)s).",
+                    ref=picking.carrier_shipment_ref,
+                    message=message.name,
+                )
+            )
+
+    def _carrier_apply_cancel(self, shipment_id):
+        self.ensure_one()
+        packages = self.carrier_package_ids.filtered(
+            lambda p: p.carrier_shipment_id == shipment_id and p.state == "booked"
+        )
+        packages.write({"state": "cancelled"})
+        self.write(
+            {
+                "carrier_booking_state": "cancelled",
+                "carrier_tracking_ref": False,
+                "carrier_shipment_ref": False,
+                "carrier_booking_round": self.carrier_booking_round + 1,
+                "delivery_state": "canceled_shipment",
+                "date_shipped": False,
+                "date_delivered": False,
+            }
+        )
+        self.message_post(
+            body=_("Shipment %s cancelled with the carrier.", shipment_id),
+            subtype_xmlid="mail.mt_note",
+        )
+
+    def _carrier_queue_return(self):
+        for picking in self:
+            request = picking._carrier_request(is_return=True)
+            picking._carrier_queue(
+                FLOW_RETURN, request_to_dict(request), request.idempotency_key
+            )
+
+    def _carrier_apply_return(self, result):
+        self.ensure_one()
+        prefix = self.carrier_id.get_return_label_prefix()
+        extension = EXTENSIONS.get(result.label_format, "bin")
+        for index, label in enumerate(result.packages):
+            content = label.label or (result.label if index == 0 else b"")
+            if content:
+                self._carrier_attach(
+                    f"{prefix}-{label.tracking_number}.{extension}",
+                    content,
+                    LABEL_MIMETYPES.get(result.label_format, "application/pdf"),
+                )
+
+    # -- tracking ------------------------------------------------------------------
+
+    def _carrier_apply_tracking(self, info, message=None):
+        """Store new events of ``info``, move the states, record delivery.
+
+        Returns the number of new events (0 for a repeated delivery).
+        """
+        self.ensure_one()
+        packages = self.carrier_package_ids.filtered(
+            lambda p: p.tracking_number == info.tracking_number and p.state == "booked"
+        )
+        events = self.env["carrier.tracking.event"].sudo()
+        known = set(self.carrier_tracking_event_ids.mapped("event_key"))
+        new_vals = []
+        for event in info.events:
+            key = event_key(info.tracking_number, event)
+            if key in known:
+                continue
+            known.add(key)
+            new_vals.append(
+                {
+                    "picking_id": self.id,
+                    "package_id": packages[:1].id,
+                    "tracking_number": info.tracking_number,
+                    "event_at": event.timestamp.replace(tzinfo=None)
+                    if event.timestamp
+                    else False,
+                    "code": event.code,
+                    "description": event.description,
+                    "location": event.location,
+                    "status": event.status,
+                    "message_id": message.id if message else False,
+                    "event_key": key,
+                }
+            )
+        if new_vals:
+            events.create(new_vals)
+        stamps = [e.timestamp.replace(tzinfo=None) for e in info.events if e.timestamp]
+        latest = max(stamps) if stamps else None
+        package_vals = {"tracking_status": info.status}
+        if latest:
+            package_vals["last_event_at"] = latest
+        packages.write(package_vals)
+        was_delivered = self.delivery_state == "customer_delivered"
+        vals = {
+            "carrier_tracking_status": info.status,
+            "carrier_scan_overdue": False,
+        }
+        if latest and (
+            not self.carrier_last_event_at or latest > self.carrier_last_event_at
+        ):
+            vals["carrier_last_event_at"] = latest
+        if self.delivery_state != "canceled_shipment":
+            vals["delivery_state"] = DELIVERY_STATE.get(info.status, "in_transit")
+            vals["tracking_state"] = info.carrier_status or info.status
+        if info.delivered and not was_delivered:
+            vals["date_delivered"] = (
+                info.delivered_at.replace(tzinfo=None)
+                if info.delivered_at
+                else (latest or fields.Datetime.now())
+            )
+            vals["carrier_signed_by"] = info.signed_by or False
+            if info.pod:
+                vals["pod_file"] = base64.b64encode(info.pod)
+                vals["pod_filename"] = f"POD-{info.tracking_number}.pdf"
+        self.write(vals)
+        if info.delivered and not was_delivered:
+            self._carrier_notify_delivered(info)
+        return len(new_vals)
+
+    def _carrier_notify_delivered(self, info):
+        attachments = []
+        if info.pod:
+            mimetype = (
+                "application/pdf" if info.pod.startswith(b"%PDF") else "image/png"
+            )
+            extension = "pdf" if mimetype == "application/pdf" else "png"
+            attachments = [
+                self._carrier_attach(
+                    f"POD-{info.tracking_number}.{extension}", info.pod, mimetype
+                ).id
+            ]
+        body = _(
+            "Delivered on %(date)s (tracking %(number)s).",
+            date=fields.Datetime.to_string(self.date_delivered),
+            number=info.tracking_number,
+        )
+        if info.signed_by:
+            body += " " + _("Signed by %s.", info.signed_by)
+        if info.pod:
+            body += " " + _("Proof of delivery attached.")
+        # A comment, not a note: followers (sales person, customer service) hear it.
+        self.message_post(
+            body=body, subtype_xmlid="mail.mt_comment", attachment_ids=attachments
+        )
+
+    @api.model
+    def _carrier_pickings_for(self, tracking_number, endpoint):
+        packages = (
+            self.env["carrier.shipment.package"]
+            .sudo()
+            .search(
+                [
+                    ("tracking_number", "=", tracking_number),
+                    ("carrier_account_id.endpoint_id", "=", endpoint.id),
+                    ("state", "=", "booked"),
+                ]
+            )
+        )
+        return packages.picking_id
+
+    def _carrier_open_for_tracking(self):
+        """Pickings whose shipment still moves (not delivered, not cancelled)."""
+        return self.filtered(
+            lambda p: (
+                p.carrier_booking_state == "booked"
+                and p.delivery_state not in FINAL_DELIVERY_STATES
+            )
+        )
+
+    def _carrier_poll_tracking(self):
+        """Ask the carrier now (OCA delivery_state's cron and button)."""
+        handler = self.env["integration.handler.carrier_tracking_poll"]
+        for picking in self._carrier_open_for_tracking():
+            account = picking.carrier_id._carrier_account()
+            handler._poll(account.endpoint_id, picking)
+
+    @api.model
+    def _cron_carrier_scan_sla(self):
+        """Open an exception for booked shipments with no scan past the SLA."""
+        now = fields.Datetime.now()
+        candidates = self.search(
+            [
+                ("carrier_booking_state", "=", "booked"),
+                ("carrier_scan_overdue", "=", False),
+                ("delivery_state", "not in", FINAL_DELIVERY_STATES),
+                ("carrier_id.carrier_account_id.scan_sla_hours", ">", 0),
+            ]
+        )
+        overdue = self.browse()
+        for picking in candidates:
+            hours = picking.carrier_account_id.scan_sla_hours
+            last = (
+                picking.carrier_last_event_at
+                or picking.carrier_booking_message_id.processed_at
+            )
+            if not last or last > now - timedelta(hours=hours):
+                continue
+            overdue |= picking
+            message = picking.carrier_booking_message_id
+            if message:
+                self.env["integration.dispatch"]._raise_exception(
+                    message,
+                    "sla",
+                    _(
+                        "%(picking)s: no carrier scan for %(hours)s hours "
+                        "(tracking %(ref)s)",
+                        picking=picking.name,
+                        hours=hours,
+                        ref=picking.carrier_tracking_ref,
+                    ),
+                    severity="high",
+                )
+        overdue.write({"carrier_scan_overdue": True})
+        return len(overdue)
+
+    def action_carrier_view_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_integration_base.integration_message_action"
+        )
+        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
+        action["context"] = {}
+        return action

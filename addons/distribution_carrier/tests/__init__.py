@@ -1,0 +1,2 @@
+from . import test_carrier_karrio
+from . import test_carrier_ltl

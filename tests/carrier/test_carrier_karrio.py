@@ -1,0 +1,278 @@
+"""KarrioAdapter against a real Karrio server with its offline generic carrier."""
+
+import time
+from datetime import timezone
+
+import pytest
+import requests
+from carrier import DELIVERED, IN_TRANSIT, CarrierError, Parcel
+from carrier.karrio import KarrioAdapter
+from karrio_peer import free_port
+
+
+def _two_parcels(prefix):
+    return [
+        Parcel(
+            weight_kg=2.5,
+            length_cm=30,
+            width_cm=20,
+            height_cm=10,
+            reference=f"{prefix}-1",
+        ),
+        Parcel(
+            weight_kg=1.0,
+            length_cm=20,
+            width_cm=15,
+            height_cm=10,
+            reference=f"{prefix}-2",
+        ),
+    ]
+
+
+def test_rates_come_from_the_carrier_connection(karrio_adapter, make_request):
+    quotes = karrio_adapter.rate(make_request())
+
+    assert [quote.service_code for quote in quotes] == ["standard_service"]
+    quote = quotes[0]
+    # The generic carrier without a rate sheet prices every service at 0.00 USD.
+    assert (quote.amount, quote.currency, quote.transit_days) == (0.0, "USD", 1)
+    assert quote.service_name == "STANDARD SERVICE"
+    assert quote.carrier_ref.startswith("rat_")
+
+
+@pytest.mark.parametrize(("label_format", "magic"), [("PDF", b"%PDF"), ("ZPL", b"^XA")])
+def test_ship_two_parcels_gives_one_tracking_number_and_label_each(
+    karrio_adapter, karrio, make_request, label_format, magic
+):
+    request = make_request(
+        parcels=_two_parcels(f"PK-{label_format}"),
+        label_format=label_format,
+        idempotency_key=f"picking-1-{label_format}",
+    )
+
+    result = karrio_adapter.ship(request)
+
+    assert result.carrier_shipment_id.startswith("shp_")
+    assert result.label.startswith(magic)
+    assert [package.parcel_reference for package in result.packages] == [
+        f"PK-{label_format}-1",
+        f"PK-{label_format}-2",
+    ]
+    # The generic carrier takes each parcel's reference as its tracking number.
+    assert result.tracking_numbers == [f"PK-{label_format}-1", f"PK-{label_format}-2"]
+    for package in result.packages:
+        assert package.label.startswith(magic), package
+        assert package.label_format == label_format
+    if label_format == "ZPL":
+        # Each package's own label, not the shipment's: it names its carton.
+        assert b"CARTON: 1 OF 2" in result.packages[0].label
+        assert b"CARTON: 2 OF 2" in result.packages[1].label
+    assert result.total_price == 0.0 and result.currency == "USD"
+    held = karrio.api("GET", f"/v1/shipments/{result.carrier_shipment_id}")
+    assert held["label_type"] == label_format
+    assert held["metadata"] == {"idempotency_key": f"picking-1-{label_format}"}
+
+
+def test_cancel_voids_the_shipment(karrio_adapter, karrio, make_request):
+    result = karrio_adapter.ship(make_request(idempotency_key="picking-cancel"))
+
+    karrio_adapter.cancel(result.carrier_shipment_id)
+    karrio_adapter.cancel(result.carrier_shipment_id)  # again: still fine
+
+    held = karrio.api("GET", f"/v1/shipments/{result.carrier_shipment_id}")
+    assert held["status"] == "cancelled"
+    # A cancelled shipment is not "already bought": the key may book again.
+    assert karrio_adapter.find_shipment("picking-cancel") is None
+
+
+def test_cancel_unknown_shipment_is_permanent(karrio_adapter):
+    with pytest.raises(CarrierError) as caught:
+        karrio_adapter.cancel("shp_does_not_exist")
+    assert caught.value.transient is False
+    assert "Resource not found" in caught.value.message
+
+
+def test_retry_after_timeout_buys_one_shipment_only(karrio, make_request):
+    key = "picking-42-timeout"
+    request = make_request(parcels=_two_parcels("PK-T"), idempotency_key=key)
+    # Karrio needs ~0.3 s to buy: a 50 ms read timeout gives up while it buys.
+    impatient = KarrioAdapter(
+        karrio.url, karrio.api_key, carrier_ids=[karrio.carrier_id], timeout=(3, 0.05)
+    )
+    with pytest.raises(CarrierError) as caught:
+        impatient.ship(request)
+    impatient.close()
+    assert caught.value.transient is True and caught.value.category == "timeout"
+
+    def held():
+        return karrio.shipments(metadata_key="idempotency_key", metadata_value=key)
+
+    deadline = time.monotonic() + 10
+    while held()["count"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the job queue's back-off, shortened
+    assert held()["count"] == 1
+
+    patient = KarrioAdapter(karrio.url, karrio.api_key, carrier_ids=[karrio.carrier_id])
+    first = patient.ship(request)
+    second = patient.ship(request)
+    patient.close()
+
+    assert first.carrier_shipment_id == second.carrier_shipment_id
+    assert first.extra["reused"] and second.extra["reused"]
+    assert first.tracking_numbers == ["PK-T-1", "PK-T-2"]
+    assert first.label.startswith(b"%PDF")  # downloaded again through label_url
+    assert held()["count"] == 1
+
+
+def test_invalid_address_is_permanent_with_karrio_message(karrio_adapter, make_request):
+    request = make_request(idempotency_key="picking-bad-address")
+    request.recipient.postal_code = "ABCDE"
+
+    with pytest.raises(CarrierError) as caught:
+        karrio_adapter.ship(request)
+
+    error = caught.value
+    assert (error.transient, error.category, error.code) == (
+        False,
+        "validation",
+        "validation",
+    )
+    assert "recipient.postal_code: The American postal code must match" in error.message
+
+
+def test_unknown_service_is_a_permanent_business_rule(karrio_adapter, make_request):
+    with pytest.raises(CarrierError) as caught:
+        karrio_adapter.ship(
+            make_request(service_code="teleport", idempotency_key="x-svc")
+        )
+    assert caught.value.transient is False
+    assert caught.value.category == "business_rule"
+    assert "not available" in caught.value.message
+
+
+def test_karrio_down_is_transient(make_request):
+    closed = f"http://127.0.0.1:{free_port()}"
+    with (
+        KarrioAdapter(closed, "any", timeout=(1, 1)) as adapter,
+        pytest.raises(CarrierError) as caught,
+    ):
+        adapter.rate(make_request())
+    assert caught.value.transient is True
+    assert caught.value.category == "transport"
+
+
+def test_wrong_token_is_an_authentication_error(karrio, make_request):
+    with (
+        KarrioAdapter(karrio.url, "not-a-token", timeout=(3, 10)) as adapter,
+        pytest.raises(CarrierError) as caught,
+    ):
+        adapter.rate(make_request())
+    assert (caught.value.transient, caught.value.category) == (False, "authentication")
+    assert "401" in caught.value.message
+
+
+def test_return_label_not_supported_by_generic_carrier(karrio_adapter, make_request):
+    with pytest.raises(CarrierError) as caught:
+        karrio_adapter.return_label(make_request(idempotency_key="return-1"))
+    error = caught.value
+    assert (error.transient, error.category, error.code) == (
+        False,
+        "business_rule",
+        "not_supported",
+    )
+    assert "this operation is not supported" in error.message
+
+
+def test_tracking_webhook_through_to_delivered(
+    karrio, karrio_adapter, make_request, webhook_receiver
+):
+    webhook = karrio.create_webhook(webhook_receiver.url)
+    try:
+        shipment = karrio_adapter.ship(
+            make_request(
+                parcels=_two_parcels("PK-W"), idempotency_key="picking-webhook"
+            )
+        )
+        tracker = karrio.create_tracker(shipment.carrier_shipment_id)
+        karrio.inject_events(
+            tracker["id"],
+            "in_transit",
+            [
+                {
+                    "date": "2026-11-27",
+                    "time": "08:00",
+                    "code": "PU",
+                    "description": "Picked up",
+                    "location": "Newark, NJ",
+                    "status": "in_transit",
+                }
+            ],
+        )
+        karrio.set_proof_of_delivery(tracker["id"], "J. Doe", b"POD-IMAGE-BYTES")
+        karrio.inject_events(
+            tracker["id"],
+            "delivered",
+            [
+                {
+                    "date": "2026-11-28",
+                    "time": "14:05",
+                    "code": "DL",
+                    "description": "Delivered, signed by J. Doe",
+                    "location": "Chicago, IL",
+                    "status": "delivered",
+                }
+            ],
+            delivered=True,
+        )
+        headers, body = webhook_receiver.wait_for(
+            lambda payload: (
+                payload["event"] == "tracker_updated"
+                and payload["data"]["status"] == "delivered"
+            )
+        )
+    finally:
+        karrio.delete_webhook(webhook["id"])
+
+    # Karrio authenticates deliveries with the webhook secret, not a signature.
+    assert headers["X-Event-Id"] == webhook["secret"]
+    [info] = karrio_adapter.parse_webhook(body, headers)
+    assert info.tracking_number == tracker["tracking_number"]
+    assert info.tracking_number in shipment.tracking_numbers
+    assert info.status == DELIVERED and info.delivered
+    assert info.signed_by == "J. Doe"
+    assert info.delivered_at.isoformat() == "2026-11-28T14:05:00+00:00"
+    assert info.delivered_at.tzinfo is timezone.utc
+    assert [(e.code, e.status) for e in info.events[:2]] == [
+        ("DL", DELIVERED),
+        ("PU", IN_TRANSIT),
+    ]
+    assert info.events[0].location == "Chicago, IL"
+    assert info.pod_url.endswith("/delivery_image")
+    # Karrio 2026.1.32 announces the image URL but routes it to another view.
+    assert karrio_adapter.fetch_pod(info) is None
+
+    # Shipment events are not tracking updates.
+    _headers, purchased = webhook_receiver.wait_for(
+        lambda payload: payload["event"] == "shipment_purchased"
+    )
+    assert karrio_adapter.parse_webhook(purchased, {}) == []
+
+    # Polling gives the same answer, POD downloaded.
+    [polled] = karrio_adapter.track([info.tracking_number])
+    assert (polled.status, polled.signed_by) == (DELIVERED, "J. Doe")
+    assert polled.delivered_at == info.delivered_at
+
+
+def test_unreadable_webhook_is_permanent(karrio_adapter):
+    with pytest.raises(CarrierError) as caught:
+        karrio_adapter.parse_webhook(b"<html>", {})
+    assert caught.value.transient is False
+
+
+def test_adapter_session_is_reused(karrio_adapter, make_request):
+    # One Session, one pooled connection: the second call opens no new socket.
+    karrio_adapter.rate(make_request())
+    pool = karrio_adapter.session.get_adapter(karrio_adapter.base_url).poolmanager
+    karrio_adapter.rate(make_request())
+    assert len(pool.pools) == 1
+    assert isinstance(karrio_adapter.session, requests.Session)
