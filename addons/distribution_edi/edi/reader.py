@@ -24,12 +24,23 @@ from sys import intern
 from .edifact_dictionary import EDIFACT_D96A
 from .errors import ErrorKind, Finding
 from .syntax import EDIFACT, X12, Lexer
-from .validate import check_segment, segment_check, structure_check
+from .validate import (
+    check_segment,
+    fast_checks,
+    segment_check,
+    segments_are_clean,
+    set_machine,
+    structure_check,
+)
 from .x12_dictionary import X12_004010, X12_005010
 
 X12_DICTIONARIES = {"004010": X12_004010, "005010": X12_005010}
 EDIFACT_DICTIONARIES = {("D", "96A", "UN"): EDIFACT_D96A}
 KNOWN_ISA_VERSIONS = ("00401", "00501")
+
+# The tags that open or close an envelope level.
+_X12_CONTROL_TAGS = frozenset(("ISA", "GS", "GE", "IEA", "ST", "SE"))
+_EDIFACT_CONTROL_TAGS = frozenset(("UNB", "UNG", "UNE", "UNZ", "UNH", "UNT"))
 
 ACCEPTED = "A"
 ACCEPTED_WITH_ERRORS = "E"
@@ -252,6 +263,28 @@ class _End:
         self.values = ("",)
 
 
+def _message_identifier(values):
+    """UNH S009's five components, as ``Segment.get(2, n)`` reads them."""
+    value = values[2] if len(values) > 2 else ""
+    if value.__class__ is list:
+        value = value[0] if value else ""
+    if value.__class__ is tuple:
+        value = value[:5]
+        return value + ("",) * (5 - len(value))
+    return (value, "", "", "", "")
+
+
+def _envelope_findings(dictionary, segment, tag=None):
+    """check_segment's findings on an envelope segment (checked as ``tag``)."""
+    values = segment.values
+    tag = tag or values[0]
+    fast = fast_checks(dictionary)[tag]
+    if fast is not None and fast(values, "", "."):
+        return ()
+    check = segment_check(dictionary, tag)
+    return check_segment(values, check, ".", "", segment.position)
+
+
 def _same_number(left, right):
     left, right = left.strip(), right.strip()
     if left.isdigit() and right.isdigit():
@@ -304,16 +337,17 @@ class EdiReader:
         lexer = self._lexer
         open_set = None
         control_tags = ()
-        for segment in lexer.segments():
-            tag = segment.values[0]
-            if open_set is not None and tag not in control_tags:
-                open_set.append(segment)
-                continue
-            self._last_position = segment.position
-            finished = self._envelope(segment, tag, lexer.syntax)
-            open_set, control_tags = self._set, self._control_tags
-            if finished is not None:
-                yield finished
+        for batch in lexer.batches():
+            for segment in batch:
+                tag = segment.values[0]
+                if open_set is not None and tag not in control_tags:
+                    open_set.append(segment)
+                    continue
+                self._last_position = segment.position
+                finished = self._envelope(segment, tag, lexer.syntax)
+                open_set, control_tags = self._set, self._control_tags
+                if finished is not None:
+                    yield finished
         finished = self._end_of_input()
         if finished is not None:
             yield finished
@@ -416,24 +450,26 @@ class EdiReader:
         values = segment.values
         get = segment.get
         if syntax.dialect == X12:
+            # The lexer never splits ISA: its elements are text, as get() reads.
+            isa = values + [""] * (16 - len(values)) if len(values) < 16 else values
             header = InterchangeHeader(
                 X12,
                 syntax.separators,
-                get(5).strip(),
-                get(6).strip(),
-                get(7).strip(),
-                get(8).strip(),
-                get(13).strip(),
-                get(9),
-                get(10),
-                get(12).strip(),
-                get(15) == "T",
-                get(14) == "1",
+                isa[5].strip(),
+                isa[6].strip(),
+                isa[7].strip(),
+                isa[8].strip(),
+                isa[13].strip(),
+                isa[9],
+                isa[10],
+                isa[12].strip(),
+                isa[15] == "T",
+                isa[14] == "1",
                 encoding=syntax.encoding,
                 index=syntax.index,
                 segment=segment,
             )
-            self._control_tags = frozenset(("ISA", "GS", "GE", "IEA", "ST", "SE"))
+            self._control_tags = _X12_CONTROL_TAGS
             dictionary = X12_005010 if header.version >= "00501" else X12_004010
         else:
             header = InterchangeHeader(
@@ -454,7 +490,7 @@ class EdiReader:
                 index=syntax.index,
                 segment=segment,
             )
-            self._control_tags = frozenset(("UNB", "UNG", "UNE", "UNZ", "UNH", "UNT"))
+            self._control_tags = _EDIFACT_CONTROL_TAGS
             dictionary = EDIFACT_D96A
         interchange = Interchange(header, notes=syntax.notes)
         self._interchange = interchange
@@ -471,9 +507,10 @@ class EdiReader:
             )
 
     def _check_envelope_segment(self, values, dictionary, position):
-        check = segment_check(dictionary, values[0])
-        if check is None:
+        fast = fast_checks(dictionary)[values[0]]
+        if fast is None or fast(values, "", "."):
             return
+        check = segment_check(dictionary, values[0])
         for finding in check_segment(values, check, ".", "", position):
             self._interchange.findings.append(
                 replace(finding, kind=ErrorKind.INTERCHANGE_HEADER_INVALID)
@@ -553,8 +590,7 @@ class EdiReader:
         if segment is None:
             return
         dictionary = X12_004010 if interchange.dialect == X12 else EDIFACT_D96A
-        check = segment_check(dictionary, segment.values[0])
-        for finding in check_segment(segment.values, check, ".", "", segment.position):
+        for finding in _envelope_findings(dictionary, segment):
             if finding.element == 6 and interchange.dialect == X12:
                 kind = ErrorKind.GROUP_CONTROL_INVALID
                 group.findings.append(replace(finding, kind=kind))
@@ -607,8 +643,7 @@ class EdiReader:
             return
         group.complete = True
         dictionary = X12_004010 if x12 else EDIFACT_D96A
-        check = segment_check(dictionary, trailer)
-        for finding in check_segment(segment.values, check, ".", "", segment.position):
+        for finding in _envelope_findings(dictionary, segment, trailer):
             self._interchange.findings.append(
                 replace(finding, kind=ErrorKind.INTERCHANGE_HEADER_INVALID)
             )
@@ -668,9 +703,7 @@ class EdiReader:
         if x12:
             result.implementation = head.get(3)
         else:
-            result.message_identifier = tuple(
-                head.get(2, number) for number in range(1, 6)
-            )
+            result.message_identifier = _message_identifier(head.values)
         set_def, dictionary = self._definition(head, group, result)
         if set_def is not None:
             findings += self._validate(segments, set_def, dictionary, interchange)
@@ -691,11 +724,13 @@ class EdiReader:
             self._check_trailer(trailer, len(segments), result)
         if not findings:
             result.findings = ()  # most sets: keep no list per set
-        fatal = any(finding.fatal for finding in findings)
+            fatal = False
+        else:
+            fatal = any(finding.fatal for finding in findings)
         if (
             fatal
             or (self.strict and findings)
-            or (group is not None and group.rejected)
+            or (group is not None and group.findings and group.rejected)
         ):
             result.status = REJECTED
         elif findings:
@@ -826,6 +861,13 @@ class EdiReader:
             decimal_marks, repetition = ".", separators.repetition
         else:
             decimal_marks, repetition = ".,", ""  # EDIFACT repeats are lexed
+        if segments_are_clean(
+            segments,
+            set_machine(dictionary, set_def),
+            repetition,
+            decimal_marks,
+        ):
+            return findings
         structure = structure_check(dictionary, set_def)
         place = structure.place
         compiled = dictionary.compiled

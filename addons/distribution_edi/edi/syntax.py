@@ -175,16 +175,15 @@ def _x12_syntax(head, offset, index, encoding):
             interchange=index,
         )
     # ISA has 16 elements, so 16 element separators; ISA16 follows the last one.
-    cut = 3
-    for _ in range(15):
-        cut = text.find(element, cut + 1)
-        if cut < 0:
-            raise EdiSyntaxError(
-                "ISA ends before its 16 elements", offset=offset, interchange=index
-            )
-    fields = text[4:cut].split(element)
-    component = text[cut + 1 : cut + 2]
-    terminator = text[cut + 2 : cut + 3]
+    fields = text[4:].split(element, 15)
+    if len(fields) < 16:
+        raise EdiSyntaxError(
+            "ISA ends before its 16 elements", offset=offset, interchange=index
+        )
+    rest = fields.pop()
+    cut = len(text) - len(rest) - 1
+    component = rest[:1]
+    terminator = rest[1:2]
     if not component or not terminator:
         raise EdiSyntaxError(
             "ISA ends before ISA16 and the segment terminator",
@@ -446,6 +445,15 @@ class Lexer:
 
     def segments(self):
         """Yield every segment of every interchange in the stream."""
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self):
+        """Yield the segments of every interchange, as lists in input order.
+
+        A list never spans two interchanges: its interchange's trailer ends it,
+        and ``syntax`` changes only when the next list is asked for.
+        """
         position = 0
         while self._start_interchange():
             syntax = self.syntax
@@ -453,10 +461,10 @@ class Lexer:
             terminator = separators.segment
             terminator_byte = terminator.encode("ascii")
             element_sep = separators.element
-            component_sep = separators.component
             release = separators.release
             split_repetitions = syntax.dialect == EDIFACT and separators.repetition
             trailer = syntax.trailer_tag
+            trailer_head = trailer + element_sep
             pending = ""
             position = 0
             line_breaks_noted = False
@@ -477,7 +485,8 @@ class Lexer:
                 self._offset += len(block)
                 text = pending + self._decode(block, syntax)
                 pieces = text.split(terminator)
-                if release and release in text:
+                released = release and release in text
+                if released:
                     pieces = _join_released(pieces, terminator, release)
                 pending = pieces.pop()
                 at_end = self._eof and not self._buffer
@@ -491,36 +500,109 @@ class Lexer:
                     if terminator not in "\r\n":
                         syntax.notes.append("line breaks between segments ignored")
                     line_breaks_noted = True
-                for index, raw in enumerate(pieces):
-                    raw = raw.strip()
-                    if not raw:
-                        continue
-                    if release and release in raw:
-                        values = split_released(raw, separators)
-                    else:
-                        values = raw.split(element_sep)
-                        if component_sep in raw and values[0] != "ISA":
-                            values = [
-                                tuple(value.split(component_sep))
-                                if component_sep in value
-                                else value
-                                for value in values
-                            ]
-                        if split_repetitions and separators.repetition in raw:
-                            values = _split_repetitions(values, separators)
-                    position += 1
-                    yield Segment(values, position)
-                    if values[0] == trailer:
-                        rest = "".join(
-                            piece + terminator for piece in pieces[index + 1 :]
-                        )
-                        rest = (rest + pending).encode(syntax.encoding)
-                        self._buffer = rest + self._buffer
-                        self._offset = block_offset + len(block) - len(rest)
-                        ended = True
-                        break
+                if released or (split_repetitions and separators.repetition in text):
+                    batch, stop = self._lex_pieces(pieces, separators, position)
+                    batches = (batch,)
+                else:
+                    # The common case: each piece splits plainly. The trailer
+                    # is found by searching the text, not by testing each piece.
+                    stop = 0
+                    at = text.find(trailer)
+                    while at >= 0:
+                        index = text.count(terminator, 0, at)
+                        if index >= len(pieces):
+                            break
+                        raw = pieces[index].strip()
+                        if raw == trailer or raw.startswith(trailer_head):
+                            stop = index + 1
+                            break
+                        at = text.find(trailer, at + 1)
+                    batches = self._split_pieces(
+                        pieces, stop or len(pieces), separators, position
+                    )
+                if stop:
+                    rest = "".join(piece + terminator for piece in pieces[stop:])
+                    rest = (rest + pending).encode(syntax.encoding)
+                    self._buffer = rest + self._buffer
+                    self._offset = block_offset + len(block) - len(rest)
+                    ended = True
+                for batch in batches:
+                    position += len(batch)
+                    if batch:
+                        yield batch
                 if at_end:
                     ended = True
+
+    @staticmethod
+    def _split_pieces(pieces, stop, separators, position, size=256):
+        """Segments of ``pieces[:stop]`` (no release character, no repetitions).
+
+        In lists of at most ``size``, so that memory holds the block's text and
+        one list of segments, not a block's worth of segments.
+        """
+        element_sep = separators.element
+        component_sep = separators.component
+        for start in range(0, stop, size):
+            stripped = [
+                piece.strip() for piece in pieces[start : min(start + size, stop)]
+            ]
+            rows = [
+                raw.split(element_sep)
+                if component_sep not in raw
+                else _composite_row(raw, element_sep, component_sep)
+                for raw in stripped
+                if raw
+            ]
+            yield list(
+                map(Segment, rows, range(position + 1, position + 1 + len(rows)))
+            )
+            position += len(rows)
+
+    def _lex_pieces(self, pieces, separators, position):
+        """Segments of pieces that hold release characters or repetitions.
+
+        Returns the segments and, when the interchange's trailer is among
+        them, the number of pieces up to and including it (else 0).
+        """
+        element_sep = separators.element
+        component_sep = separators.component
+        release = separators.release
+        split_repetitions = separators.repetition and self.syntax.dialect == EDIFACT
+        trailer = self.syntax.trailer_tag
+        batch = []
+        for index, raw in enumerate(pieces):
+            raw = raw.strip()
+            if not raw:
+                continue
+            if release and release in raw:
+                values = split_released(raw, separators)
+            else:
+                values = raw.split(element_sep)
+                if component_sep in raw and values[0] != "ISA":
+                    values = [
+                        tuple(value.split(component_sep))
+                        if component_sep in value
+                        else value
+                        for value in values
+                    ]
+                if split_repetitions and separators.repetition in raw:
+                    values = _split_repetitions(values, separators)
+            position += 1
+            batch.append(Segment(values, position))
+            if values[0] == trailer:
+                return batch, index + 1
+        return batch, 0
+
+
+def _composite_row(raw, element_sep, component_sep):
+    """A segment's values when its text holds the component separator."""
+    values = raw.split(element_sep)
+    if values[0] == "ISA":  # ISA16 is the component separator itself
+        return values
+    return [
+        tuple(value.split(component_sep)) if component_sep in value else value
+        for value in values
+    ]
 
 
 def _split_repetitions(values, separators):

@@ -9,6 +9,8 @@ tag, element and component. The checks are compiled once per dictionary and
 segment, because the reader runs them on every segment it reads.
 """
 
+import calendar
+
 from .errors import ErrorKind, Finding
 from .schema import (
     DATE,
@@ -512,7 +514,15 @@ class _Level:
     entries it can start; ``mandatory`` lists the mandatory entries.
     """
 
-    __slots__ = ("id", "entries", "starts", "mandatory", "next_mandatory", "tags")
+    __slots__ = (
+        "id",
+        "entries",
+        "starts",
+        "mandatory",
+        "next_mandatory",
+        "tags",
+        "first",
+    )
 
     def __init__(self, loop, is_loop=False):
         self.id = loop.id
@@ -543,6 +553,16 @@ class _Level:
                 following = index
             self.next_mandatory[index] = following
         self.tags = frozenset(loop.tags())
+        # first[tag][current]: the entry ``tag`` starts when the frame stands at
+        # ``current`` (what :meth:`StructureCheck.place` searches), -1 for none.
+        self.first = {}
+        for tag, candidates in self.starts.items():
+            row = []
+            for current in range(len(entries)):
+                if is_loop and current == 0:
+                    current = 1  # a loop's trigger again: the next repeat
+                row.append(next((i for i in candidates if i >= current), -1))
+            self.first[tag] = tuple(row)
 
 
 class _Frame:
@@ -713,3 +733,391 @@ class StructureCheck:
                 frame, frame.current, len(frame.counts), "", position, set_position
             )
         return findings
+
+
+# -- the fast path --------------------------------------------------------------
+#
+# Most segments are clean. For each segment definition a small function is
+# generated (once per dictionary and tag) that answers only "would
+# check_segment find nothing here?", with every element's checks unrolled and
+# its constants bound: no loop over element tuples, no finding built. It is
+# conservative: False sends the segment (and its set) through the checks above,
+# which alone build findings, so what is reported never depends on it. It never
+# changes ``values`` (the slow path splits X12 repetitions in place).
+
+
+def _simple_lines(var, kind, minimum, maximum, codes, mandatory, repeat, constants):
+    """Source lines: return False unless simple element ``var`` is clean."""
+    name = f"C{len(constants)}"
+    constants[name] = codes
+    lines = [f"if {var}.__class__ is not str: return False"]
+    if repeat != 1:
+        lines.append(f"if rep and rep in {var}: return False")
+    if kind == TEXT:
+        if codes is not None and all(minimum <= len(code) <= maximum for code in codes):
+            test = f"{var} not in {name}"
+        else:
+            test = f"not {minimum} <= len({var}) <= {maximum}"
+            if codes is not None:
+                test = f"({test} or {var} not in {name})"
+    elif kind in (INTEGER, DECIMAL):
+        lines.append(f"if {var}:")
+        lines.append(
+            f"    if not ({var}.isdigit() and {var}.isascii() and "
+            f"{minimum} <= len({var}) <= {maximum}):"
+        )
+        lines += [
+            "        " + line
+            for line in _number_lines(var, kind, minimum, maximum, codes, name)
+        ]
+        if mandatory:
+            lines.append("else: return False")
+        return lines
+    else:
+        test = _moment_test(var, kind, minimum, maximum, codes, name)
+    lines.append(f"if {var}:")
+    lines.append(f"    if {test}: return False")
+    if mandatory:
+        lines.append("else: return False")
+    return lines
+
+
+# Every MMDD of a year that is not a leap year: is_valid_date as a set look-up.
+_MONTH_DAYS = frozenset(
+    f"{month:02d}{day:02d}"
+    for month in range(1, 13)
+    for day in range(1, calendar.monthrange(2001, month)[1] + 1)
+)
+
+
+def _digits_date(value):
+    """:func:`~.schema.is_valid_date` of a string of ASCII digits."""
+    length = len(value)
+    if length == 8:
+        if value[4:] in _MONTH_DAYS:
+            return True
+        return value[4:] == "0229" and calendar.isleap(int(value[:4]))
+    if length == 6:
+        if value[2:] in _MONTH_DAYS:
+            return True
+        return value[2:] == "0229" and calendar.isleap(2000 + int(value[:2]))
+    return False
+
+
+def _digits_time(value):
+    """:func:`~.schema.is_valid_time` of a string of ASCII digits."""
+    length = len(value)
+    if length != 4 and not 6 <= length <= 8:
+        return False
+    return (
+        value[:2] <= "23" and value[2:4] <= "59" and (length == 4 or value[4:6] <= "59")
+    )
+
+
+def _number_lines(var, kind, minimum, maximum, codes, name):
+    """Source lines: return False unless number ``var`` passes :func:`value_error`."""
+    lines = [f"d = {var}[1:] if {var}[0] == '-' else {var}"]
+    if kind == DECIMAL:
+        lines += [
+            "for m in marks:",
+            "    if m in d:",
+            "        d = d.replace(m, '', 1)",
+            "        break",
+        ]
+    test = f"d.isdigit() and d.isascii() and {minimum} <= len(d) <= {maximum}"
+    if codes is not None:
+        test += f" and {var} in {name}"
+    lines.append(f"if not ({test}): return False")
+    return lines
+
+
+def _moment_test(var, kind, minimum, maximum, codes, name):
+    """A test true when date or time ``var`` fails :func:`value_error`."""
+    valid = "_valid_date" if kind == DATE else "_valid_time"
+    test = (
+        f"not ({var}.isdigit() and {var}.isascii() and {valid}({var}) and "
+        f"{minimum} <= len({var}) <= {maximum})"
+    )
+    if codes is not None:
+        test += f" or {var} not in {name}"
+    return test
+
+
+def _component_lines(var, kind, minimum, maximum, codes, mandatory, constants):
+    """Source lines mirroring :func:`_clean_composite` for one component."""
+    name = f"C{len(constants)}"
+    constants[name] = codes
+    if kind in (INTEGER, DECIMAL):
+        lines = [f"if {var}:"]
+        lines += [
+            "    " + line
+            for line in _number_lines(var, kind, minimum, maximum, codes, name)
+        ]
+        if mandatory:
+            lines.append("else: return False")
+        return lines
+    if kind == TEXT:
+        test = f"not {minimum} <= len({var}) <= {maximum}"
+        if codes is not None:
+            test += f" or {var} not in {name}"
+    else:
+        test = _moment_test(var, kind, minimum, maximum, codes, name)
+    lines = [f"if {var}:", f"    if {test}: return False"]
+    if mandatory:
+        lines.append("else: return False")
+    return lines
+
+
+def _composite_lines(var, layout, constants):
+    """Source lines: return False unless tuple ``var`` is a clean composite."""
+    checks, required = layout
+    lines = [
+        f"k = len({var})",
+        f"if not {max(required, 1)} <= k <= {len(checks)}: return False",
+    ]
+    for number, (kind, minimum, maximum, codes, mandatory) in enumerate(checks):
+        body = [f"p = {var}[{number}]"] + _component_lines(
+            "p", kind, minimum, maximum, codes, mandatory, constants
+        )
+        if number >= required:
+            lines.append(f"if k > {number}:")
+            lines += ["    " + line for line in body]
+        else:
+            lines += body
+    return lines
+
+
+def compile_fast_check(check):
+    """A function ``(values, rep, marks) -> bool``: True when ``check`` is clean.
+
+    True means :func:`check_segment` with the same arguments returns no finding
+    and changes nothing; False means "ask check_segment".
+    """
+    constants = {
+        "_valid_date": _digits_date,
+        "_valid_time": _digits_time,
+    }
+    lines = [
+        "n = len(v)",
+        f"if n < {check.last_mandatory + 1} or n > {check.width + 1}: return False",
+    ]
+    for element in check.checks:
+        (
+            index,
+            _ref,
+            kind,
+            minimum,
+            maximum,
+            codes,
+            mandatory,
+            components,
+            repeat,
+            layout,
+        ) = element
+        if index > check.last_mandatory:
+            lines.append(f"if n <= {index}: return True")
+        lines.append(f"x = v[{index}]")
+        if layout is None:
+            lines += _simple_lines(
+                "x", kind, minimum, maximum, codes, mandatory, repeat, constants
+            )
+            continue
+        if repeat != 1:
+            lines.append("if x.__class__ is not str or x: return False")
+            if mandatory:
+                lines.append("return False")
+            continue
+        lines.append("if x.__class__ is tuple:")
+        lines += ["    " + line for line in _composite_lines("x", layout, constants)]
+        lines.append("elif x.__class__ is str:")
+        lines.append("    if x:")
+        component_checks, required = layout
+        if required > 1 or not component_checks:
+            lines.append("        return False")
+        else:
+            lines += [
+                "        " + line
+                for line in _component_lines("x", *component_checks[0], constants)
+            ]
+        if mandatory:
+            lines.append("    else: return False")
+        lines.append("else: return False")
+    lines.append("return True")
+    source = "def fast(v, rep, marks):\n" + "".join(f"    {line}\n" for line in lines)
+    namespace = dict(constants)
+    exec(compile(source, f"<fast check {check.tag}>", "exec"), namespace)  # noqa: S102
+    return namespace["fast"]
+
+
+class _FastChecks(dict):
+    """tag -> fast check (None for an undefined tag), compiled on first use."""
+
+    def __init__(self, dictionary):
+        super().__init__()
+        self.dictionary = dictionary
+
+    def __missing__(self, tag):
+        check = segment_check(self.dictionary, tag)
+        fast = self[tag] = compile_fast_check(check) if check is not None else None
+        return fast
+
+
+def fast_checks(dictionary):
+    """The :class:`_FastChecks` of ``dictionary`` (one per dictionary)."""
+    table = dictionary.compiled.get("fast")
+    if table is None:
+        table = dictionary.compiled["fast"] = _FastChecks(dictionary)
+    return table
+
+
+def set_level(dictionary, set_def):
+    """The compiled tree of a set definition (shared with :func:`structure_check`)."""
+    key = ("set", set_def.code)
+    level = dictionary.compiled.get(key)
+    if level is None:
+        level = dictionary.compiled[key] = _Level(set_def.body)
+    return level
+
+
+class _State(dict):
+    """One place in a set's tree: tag -> transition, None -> may the set end here.
+
+    A place is the stack of (level, current entry) that :class:`StructureCheck`
+    keeps, without its counts (the root's current entry is -1 before the
+    header). A transition is ``(state, fast check, depth, index, maximum,
+    width)``: the next place, the segment's fast check, the entry counted
+    (its frame's depth and index) and its maximum, and ``width`` the number of
+    entries of the loop it opens (0: none); None where ``tag`` would be a
+    finding whatever the counts (unexpected, out of sequence, a mandatory
+    segment skipped). Counts (maximum uses and repeats) are the caller's.
+    """
+
+    __slots__ = ("machine", "frames")
+
+    def __init__(self, machine, frames):
+        super().__init__()
+        self.machine = machine
+        self.frames = frames
+        self[None] = all(
+            level.next_mandatory[current + 1] >= len(level.entries)
+            for level, current in frames
+        )
+
+    def __missing__(self, tag):
+        transition = self[tag] = self.machine.transition(self.frames, tag)
+        return transition
+
+
+class _Machine:
+    """The places of one set definition, built as segments first reach them."""
+
+    def __init__(self, root, fast):
+        self.fast = fast
+        self.states = {}
+        self.start = self.state(((root, -1),))
+        self.depth = self._depth(root)
+
+    def _depth(self, level):
+        subs = [entry[3] for entry in level.entries if entry[3] is not None]
+        return 1 + max((self._depth(sub) for sub in subs), default=0)
+
+    def state(self, frames):
+        state = self.states.get(frames)
+        if state is None:
+            state = self.states[frames] = _State(self, frames)
+        return state
+
+    def transition(self, frames, tag):
+        """Follow :meth:`StructureCheck.place` from ``frames`` for ``tag``."""
+        if tag is None:  # pragma: no cover - None is the end-of-set key
+            return None
+        depth = len(frames) - 1
+        while depth >= 0:
+            level, current = frames[depth]
+            row = level.first.get(tag)
+            if row is not None:
+                index = row[max(current, 0)]
+                if index >= 0:
+                    break
+            depth -= 1
+        else:
+            return None
+        for level, current in frames[depth + 1 :]:
+            # counts[current] > 0 in a loop's frame: its trigger counts at once.
+            if level.next_mandatory[current + 1] < len(level.entries):
+                return None
+        level, current = frames[depth]
+        if index > max(current, 0) and level.next_mandatory[current + 1] < index:
+            return None  # current + 1 is 0 before the header: counts[0] == 0
+        _tag, _mandatory, maximum, sublevel = level.entries[index]
+        placed = (*frames[:depth], (level, index))
+        width = 0
+        if sublevel is not None:
+            placed += ((sublevel, 0),)
+            width = len(sublevel.entries)
+        check = self.fast[tag]
+        if check is None:  # pragma: no cover - sets use defined segments only
+            return None
+        return (self.state(placed), check, depth, index, maximum, width)
+
+
+def set_machine(dictionary, set_def):
+    """The :class:`_Machine` of a set definition (one per dictionary and set)."""
+    key = ("machine", set_def.code)
+    machine = dictionary.compiled.get(key)
+    if machine is None:
+        machine = _Machine(set_level(dictionary, set_def), fast_checks(dictionary))
+        dictionary.compiled[key] = machine
+    return machine
+
+
+def set_is_clean(set_values, machine, rep, marks):
+    """True when a set's segments (value lists) would give no finding at all.
+
+    Runs every segment's fast check and follows the structure as
+    :class:`StructureCheck` does, without building anything; False as soon as
+    something is not plainly right (then the full checks say what).
+    """
+    state = machine.start
+    counts = [None] * (machine.depth + 1)
+    counts[0] = [0] * len(machine.start.frames[0][0].entries)
+    for values in set_values:
+        transition = state[values[0]]
+        if transition is None:
+            return False
+        state, check, depth, index, maximum, width = transition
+        if not check(values, rep, marks):
+            return False
+        row = counts[depth]
+        used = row[index] + 1
+        if used > maximum:
+            return False
+        row[index] = used
+        if width:
+            row = counts[depth + 1] = [0] * width
+            row[0] = 1
+    return state[None]
+
+
+def segments_are_clean(segments, machine, rep, marks):
+    """:func:`set_is_clean` of :class:`~.syntax.Segment` objects, as read."""
+    state = machine.start
+    counts = [None] * (machine.depth + 1)
+    counts[0] = [0] * len(machine.start.frames[0][0].entries)
+    for segment in segments:
+        values = segment.values
+        transition = state[values[0]]
+        if transition is None:
+            return False
+        state, check, depth, index, maximum, width = transition
+        if not check(values, rep, marks):
+            return False
+        row = counts[depth]
+        used = row[index] + 1
+        if used > maximum:
+            return False
+        row[index] = used
+        if width:
+            row = counts[depth + 1] = [0] * width
+            row[0] = 1
+    return state[None]

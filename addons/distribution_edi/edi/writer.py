@@ -23,7 +23,13 @@ from .edifact_dictionary import EDIFACT_D96A
 from .errors import EdiWriteError
 from .reader import X12_DICTIONARIES
 from .syntax import EDIFACT_ENCODINGS, EDIFACT_SEPARATORS, X12_SEPARATORS, Separators
-from .validate import check_segment, segment_check, structure_check
+from .validate import (
+    check_segment,
+    segment_check,
+    set_is_clean,
+    set_machine,
+    structure_check,
+)
 
 
 @dataclass
@@ -85,6 +91,12 @@ class EdifactEnvelope:
     timestamp: datetime.datetime = None
     separators: Separators = field(default_factory=lambda: EDIFACT_SEPARATORS)
     una: bool = True  # write the service string advice
+
+
+# X12_SEPARATORS without the repetition separator, which 004010 does not have.
+_X12_SEPARATORS_004010 = Separators(
+    X12_SEPARATORS.segment, X12_SEPARATORS.element, X12_SEPARATORS.component
+)
 
 
 def _text(value, segment_tag, position):
@@ -265,6 +277,77 @@ def _render_fast(values, separators):
     return text
 
 
+def _render_set(set_values, separators, rows):
+    """Render a whole set's segments at once; None sends it the long way.
+
+    :func:`_render_fast` for every segment, with its separator checks done
+    once on the set's text: a separator the joins did not put there came from
+    the data (each segment's count can only exceed what its joins put in, so
+    the totals match only if every segment's does). When ``rows`` is a list,
+    each segment's values as :func:`_normalise` gives them (for the
+    dictionary check) are appended to it; None is returned where
+    :func:`_normalise` would convert or refuse something this does not.
+    """
+    element_sep = separators.element
+    component_sep = separators.component
+    texts = []
+    elements = components = 0
+    try:
+        for segment in set_values:
+            cls = segment.__class__
+            if cls is not tuple and cls is not list:
+                segment = getattr(segment, "values", segment)
+            parts = []
+            converted = False
+            for value in segment:
+                cls = value.__class__
+                if cls is str:
+                    parts.append(value)
+                elif cls is tuple:
+                    if value[-1] == "":  # IndexError for (): the long way
+                        items = list(value)
+                        while items and items[-1] == "":
+                            items.pop()
+                        if items:
+                            components += len(items) - 1
+                        parts.append(component_sep.join(items))
+                    else:
+                        components += len(value) - 1
+                        parts.append(component_sep.join(value))
+                elif value is None:
+                    parts.append("")
+                    converted = True
+                elif cls is int:
+                    parts.append(str(value))
+                    converted = True
+                elif cls is Decimal:
+                    parts.append(format(value, "f"))
+                    converted = True
+                else:
+                    return None
+            if parts[-1] == "":  # IndexError for an empty segment: the long way
+                while len(parts) > 1 and parts[-1] == "":
+                    parts.pop()
+            if rows is not None:
+                if segment[0].__class__ is not str:
+                    return None
+                rows.append(_normalise(segment) if converted else segment)
+            elements += len(parts) - 1
+            texts.append(element_sep.join(parts))
+    except (TypeError, IndexError):  # not text, or empty: the long way says what
+        return None
+    text = "".join(texts)
+    if (
+        text.count(element_sep) != elements
+        or text.count(component_sep) != components
+        or separators.segment in text
+        or (separators.release and separators.release in text)
+        or (separators.repetition and separators.repetition in text)
+    ):
+        return None
+    return texts
+
+
 def _render(segment, separators, escape):
     values = getattr(segment, "values", segment)
     text = _render_fast(values, separators)
@@ -363,17 +446,23 @@ def write_x12(
     ``interchange_segments`` go between ISA and the first GS (TA1 segments).
     """
     separators = envelope.separators
-    separators.check()
+    if separators is not X12_SEPARATORS:  # the default is known to be usable
+        separators.check()
     version = envelope.version[:6]
     dictionary = (dictionaries or X12_DICTIONARIES).get(version)
     if dictionary is None:
         raise EdiWriteError(f"X12 version {envelope.version!r} is not supported")
     five = version >= "005010"
     if not five:
-        separators = Separators(
-            separators.segment, separators.element, separators.component
+        separators = (
+            _X12_SEPARATORS_004010
+            if separators is X12_SEPARATORS
+            else Separators(
+                separators.segment, separators.element, separators.component
+            )
         )
     moment = _now(envelope.timestamp)
+    short_date, clock, long_date = moment.strftime("%y%m%d|%H%M|%Y%m%d").split("|")
     isa = [
         "ISA",
         _fixed(envelope.authorization_qualifier, 2, "ISA01"),
@@ -384,8 +473,8 @@ def write_x12(
         _fixed(envelope.sender_id, 15, "ISA06"),
         _fixed(envelope.receiver_qualifier, 2, "ISA07"),
         _fixed(envelope.receiver_id, 15, "ISA08"),
-        moment.strftime("%y%m%d"),
-        moment.strftime("%H%M"),
+        short_date,
+        clock,
         separators.repetition if five else "U",
         "00501" if five else "00401",
         _control(envelope.control_number, 9, "ISA13"),
@@ -412,8 +501,8 @@ def write_x12(
             functional_id,
             envelope.application_sender_id or envelope.sender_id,
             envelope.application_receiver_id or envelope.receiver_id,
-            moment.strftime("%Y%m%d"),
-            moment.strftime("%H%M"),
+            long_date,
+            clock,
             group_control,
             "X",
             envelope.version,
@@ -437,7 +526,14 @@ def _x12_set(outbound, set_def, dictionary, separators, five, validate):
         header.append(outbound.implementation)
     body = outbound.segments
     set_values = [header, *body, ["SE", str(len(body) + 2), control]]
-    if validate:
+    rows = [] if validate else None
+    texts = _render_set(set_values, separators, rows)
+    if validate and (
+        texts is None
+        or not set_is_clean(
+            rows, set_machine(dictionary, set_def), separators.repetition, "."
+        )
+    ):
         normalised = [header, *map(_normalise, body), set_values[-1]]
         findings = _validate_set(normalised, set_def, dictionary, separators, ".")
         if findings:
@@ -445,7 +541,9 @@ def _x12_set(outbound, set_def, dictionary, separators, five, validate):
                 f"{outbound.code} {control} does not conform to {dictionary.version}",
                 findings,
             )
-    return [_render(values, separators, None) for values in set_values]
+    if texts is None:
+        texts = [_render(values, separators, None) for values in set_values]
+    return texts
 
 
 def write_edifact(envelope, messages, *, validate=True, newline=False):
@@ -461,7 +559,8 @@ def write_edifact(envelope, messages, *, validate=True, newline=False):
             separators.release,
             separators.decimal,
         )
-    separators.check()
+    if separators is not EDIFACT_SEPARATORS:  # the default is known to be usable
+        separators.check()
     escape = _edifact_escaper(separators)
     encoding = EDIFACT_ENCODINGS.get(envelope.syntax_identifier)
     if encoding is None:
@@ -528,7 +627,17 @@ def _edifact_message(message, separators, escape, validate):
         *body,
         ["UNT", str(len(body) + 2), control],
     ]
-    if validate:
+    rows = [] if validate else None
+    texts = _render_set(set_values, separators, rows)
+    if validate and (
+        texts is None
+        or not set_is_clean(
+            rows,
+            set_machine(dictionary, set_def),
+            separators.repetition,
+            separators.decimal,
+        )
+    ):
         normalised = [set_values[0], *map(_normalise, body), set_values[-1]]
         findings = _validate_set(
             normalised, set_def, dictionary, separators, separators.decimal
@@ -537,4 +646,6 @@ def _edifact_message(message, separators, escape, validate):
             raise EdiWriteError(
                 f"{message.code} {control} does not conform to D.96A", findings
             )
-    return [_render(values, separators, escape) for values in set_values]
+    if texts is None:
+        texts = [_render(values, separators, escape) for values in set_values]
+    return texts

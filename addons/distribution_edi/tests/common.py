@@ -134,6 +134,11 @@ class EdiCase(TransactionCase):
 
     # -- helpers ---------------------------------------------------------------
 
+    def assert_clean_for_mock(self, payload):
+        """mock-edi's validator finds nothing to say about ``payload``."""
+        answer = self.mock.expect("POST", "/_mock/validate", payload)
+        self.assertTrue(answer["clean"], "\n".join(answer.get("explain", [])))
+
     @contextmanager
     def jobs(self):
         with trap_jobs() as trap:

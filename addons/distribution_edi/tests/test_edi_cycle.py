@@ -62,6 +62,8 @@ class TestEdiCycle(EdiCase):
         acks = self.messages("edi-ack-out")
         self.assertEqual(len(acks), 3)  # 855, 856, 810; a 997 is never acknowledged
         self.assertEqual(set(acks.mapped("state")), {"sent"})
+        for message in acks | sent:
+            self.assert_clean_for_mock(message._get_payload())
         outstanding = self.mock.unacknowledged()
         self.assertFalse(
             [row for row in outstanding if row["partner"] == "ACME"], outstanding
@@ -108,10 +110,10 @@ class TestEdiCycle(EdiCase):
         self.assertEqual(set(order.invoice_ids.mapped("edi_match_state")), {"matched"})
         self.assertEqual(panel.qty_invoiced, 50)
         # ORDRSP, two DESADV and two INVOIC, each answered with a CONTRL.
-        self.assertEqual(
-            self.messages("edi-ack-out").mapped(lambda m: m._get_payload()[:3]),
-            [b"UNA"] * 5,
-        )
+        acks = self.messages("edi-ack-out")
+        self.assertEqual(acks.mapped(lambda m: m._get_payload()[:3]), [b"UNA"] * 5)
+        for message in acks | sent:
+            self.assert_clean_for_mock(message._get_payload())
         self.assertFalse(self.open_exceptions())
 
     def test_short_shipping_supplier(self):

@@ -15,10 +15,6 @@ except ImportError:
 
 @tagged("post_install", "-at_install")
 class TestEdiOutbound(EdiCase):
-    def assert_clean_for_mock(self, payload):
-        answer = self.mock.expect("POST", "/_mock/validate", payload)
-        self.assertTrue(answer["clean"], "\n".join(answer.get("explain", [])))
-
     def test_confirmed_order_queues_one_clean_850(self):
         order = self.create_order([("BRKT-050", 10), ("CABLE-2M", 25)])
         message = self.messages("edi-order-out", res_id=order.id)
