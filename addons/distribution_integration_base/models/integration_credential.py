@@ -155,10 +155,7 @@ class IntegrationCredential(models.Model):
     @api.constrains("kind", "username", "client_id", "token_url")
     def _check_kind_fields(self):
         for credential in self:
-            if (
-                credential.kind in ("basic_auth", "ssh_key")
-                and not credential.username
-            ):
+            if credential.kind in ("basic_auth", "ssh_key") and not credential.username:
                 raise ValidationError(
                     _(
                         "Credential %s: basic authentication and SSH keys need a "
