@@ -86,6 +86,11 @@ class EdiSendHandler(models.AbstractModel):
             result["ack_due_at"] = fields.Datetime.now() + timedelta(
                 minutes=trading_partner.ack_window_minutes
             )
+        if message.res_model == "purchase.order":
+            order = self.env["purchase.order"].browse(message.res_id).exists()
+            if order.edi_state == "queued":
+                order = order.with_context(edi_applying_partner_document=True)
+                order.edi_state = "sent"
         return result
 
     def _http_verdict(self, response):

@@ -220,6 +220,7 @@ class TestEdiCycle(EdiCase):
             self.deliver_answers(trap, "ACME", expect_answers=False)
         sent = self.messages("edi-order-out", res_id=order.id)
         self.assertEqual(sent.state, "sent")
+        self.assertEqual(order.edi_state, "sent")
         self.assertEqual(
             sent.ack_due_at.replace(second=0, microsecond=0),
             (
