@@ -109,6 +109,62 @@ def test_booking_again_with_same_key_returns_same_pro(ltl, sandbox, pallets_requ
     assert len(state["shipments"]) == 1
 
 
+def test_return_books_own_pro_with_return_bol_swapped_parties(
+    ltl, sandbox, pallets_request
+):
+    outbound = ltl.ship(pallets_request(idempotency_key="picking-r1"))
+    forward = pallets_request()
+    request = pallets_request(
+        shipper=forward.recipient,
+        recipient=forward.shipper,
+        idempotency_key="return-r1",
+        options={"original_shipment_id": outbound.carrier_shipment_id},
+    )
+
+    result = ltl.return_label(request)
+
+    pro = result.carrier_shipment_id
+    assert pro != outbound.carrier_shipment_id
+    assert result.extra == {
+        "pro_number": pro,
+        "bol_number": f"RBOL{pro}",
+        "reused": False,
+        "original_pro_number": outbound.carrier_shipment_id,
+    }
+    [bol] = result.documents
+    assert bol.name == f"Return bill of lading RBOL{pro}"
+    assert bol.content.startswith(b"%PDF-1.4")
+    assert result.tracking_numbers == [pro, pro]
+    assert all(p.label.startswith(b"%PDF") for p in result.packages)
+    # The customer ships, the warehouse receives: the XML says so.
+    sent = ltl.last_exchange["request"]
+    assert "ReturnShipmentRequest" in sent
+    shipper_xml = sent.split("Shipper>")[1]
+    assert "Chicago" in shipper_xml and "Newark" not in shipper_xml
+    pypdf2 = pytest.importorskip("PyPDF2")
+    text = pypdf2.PdfReader(io.BytesIO(bol.content)).pages[0].extract_text()
+    assert "RETURN BILL OF LADING" in text
+    assert f"Return of PRO: {outbound.carrier_shipment_id}" in text
+
+    again = ltl.return_label(request)
+    assert again.carrier_shipment_id == pro and again.extra["reused"] is True
+    state = requests.get(sandbox.url + "/_sandbox/state", timeout=5).json()
+    assert state["shipments"][pro]["is_return"] is True
+    assert len(state["shipments"]) == 2
+    [info] = ltl.track([pro])
+    assert info.status == PENDING
+
+
+def test_return_of_unknown_pro_is_refused(ltl, pallets_request):
+    request = pallets_request(
+        idempotency_key="return-r2", options={"original_shipment_id": "99999999"}
+    )
+    with pytest.raises(CarrierError) as caught:
+        ltl.return_label(request)
+    assert (caught.value.transient, caught.value.code) == (False, "NotFound")
+    assert "99999999" in caught.value.message
+
+
 def test_track_to_delivered_with_signer_and_pod(ltl, sandbox, pallets_request):
     pro = ltl.ship(pallets_request(idempotency_key="picking-9")).carrier_shipment_id
     [booked] = ltl.track([pro])

@@ -126,6 +126,9 @@ class ShipmentRequest:
     ``idempotency_key`` must be stable across retries of the same booking
     (e.g. picking and package ids): adapters use it to find a shipment an
     earlier, timed-out attempt already bought instead of buying twice.
+    ``options`` are the carrier's shipment options, plus
+    ``original_shipment_id`` on a return (the outbound shipment it comes back
+    from), which adapters use or drop.
     """
 
     shipper: Address

@@ -328,7 +328,13 @@ class KarrioAdapter(CarrierAdapter):
             "recipient": self._address(request.recipient),
             "parcels": [self._parcel(parcel) for parcel in request.parcels],
             "label_type": request.label_format,
-            "options": dict(request.options),
+            # Our own hints (the outbound shipment of a return) are not Karrio
+            # shipment options.
+            "options": {
+                key: value
+                for key, value in request.options.items()
+                if key != "original_shipment_id"
+            },
         }
         if self.carrier_ids:
             payload["carrier_ids"] = self.carrier_ids

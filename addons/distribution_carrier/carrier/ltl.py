@@ -1,5 +1,6 @@
-"""LTL freight carrier over SOAP: rate quote, book (PRO + bill of lading), cancel,
-track by PRO number with proof of delivery.
+"""LTL freight carrier over SOAP: rate quote, book (PRO + bill of lading), return
+booking (its own PRO and return BOL), cancel, track by PRO number with proof of
+delivery.
 
 Written against the suite's sandbox LTL service (``sandbox_ltl``), whose WSDL
 follows the shape of LTL carriers' SOAP APIs: credentials in each request, one
@@ -170,6 +171,37 @@ class LtlSoapAdapter(SoapAdapterBase):
             Reference=request.idempotency_key or request.reference,
             LabelFormat=request.label_format,
         )
+        return self._booking_result(answer, request, "Bill of lading")
+
+    def return_label(self, request):
+        """Book a return: the request's shipper sends the freight back to its
+        recipient (the caller swaps the parties). The carrier gives it its own
+        PRO, a return bill of lading and unit labels; booking again with the
+        same idempotency key returns the same PRO.
+
+        ``request.options["original_shipment_id"]`` (the outbound PRO), when
+        set, ties the return to the shipment it comes back from.
+        """
+        original = (request.options or {}).get("original_shipment_id") or None
+        answer = self.call(
+            "ReturnShipment",
+            Credentials=self._credentials,
+            Shipper=self._party(request.shipper),
+            Consignee=self._party(request.recipient),
+            Items=self._items(request.parcels),
+            ServiceCode=request.service_code or "STD",
+            Reference=request.idempotency_key or request.reference,
+            LabelFormat=request.label_format,
+            OriginalProNumber=original,
+        )
+        result = self._booking_result(answer, request, "Return bill of lading")
+        result.extra["original_pro_number"] = (
+            getattr(answer, "OriginalProNumber", None) or original or ""
+        )
+        return result
+
+    @staticmethod
+    def _booking_result(answer, request, document_name):
         pro = answer.ProNumber
         labels = _as_list(answer.Labels, "Label")
         packages = []
@@ -191,7 +223,7 @@ class LtlSoapAdapter(SoapAdapterBase):
             currency=answer.Currency,
             documents=[
                 ShipmentDocument(
-                    name=f"Bill of lading {answer.BolNumber}",
+                    name=f"{document_name} {answer.BolNumber}",
                     content=answer.BolDocument,
                     mimetype="application/pdf",
                 )

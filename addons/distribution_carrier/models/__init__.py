@@ -5,3 +5,4 @@ from . import carrier_shipment_package
 from . import carrier_tracking_event
 from . import stock_picking
 from . import handlers
+from . import stock_return_picking

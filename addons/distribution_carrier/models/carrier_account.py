@@ -129,9 +129,12 @@ class CarrierAccount(models.Model):
             ):
                 raise ValidationError(
                     _(
-                        "Carrier account %s: the credential must belong to its "
-                        "endpoint.",
-                        account.name,
+                        "Carrier account %(account)s: credential %(credential)s "
+                        "belongs to another endpoint; choose a credential of "
+                        "endpoint %(endpoint)s.",
+                        account=account.name,
+                        credential=account.credential_id.display_name,
+                        endpoint=account.endpoint_id.display_name,
                     )
                 )
 
@@ -163,7 +166,13 @@ class CarrierAccount(models.Model):
         self.ensure_one()
         endpoint = self.endpoint_id.sudo()
         if not endpoint.base_url:
-            raise UserError(_("Endpoint %s has no base URL.", endpoint.display_name))
+            raise UserError(
+                _(
+                    "Endpoint %s has no base URL: set the carrier's URL on the "
+                    "endpoint (Integration > Configuration > Endpoints).",
+                    endpoint.display_name,
+                )
+            )
         connect, read = endpoint._timeout()
         if timeout:
             read = min(read, timeout)

@@ -49,9 +49,10 @@ class DeliveryCarrier(models.Model):
         super()._compute_can_generate_return()
         for carrier in self:
             if carrier.delivery_type in CARRIER_TYPES:
-                # Karrio decides per carrier; an unsupported return lands in the
-                # exception queue with the carrier's words.
-                carrier.can_generate_return = carrier.delivery_type == "karrio"
+                # LTL: the carrier books returns (ReturnShipment). Karrio decides
+                # per carrier; an unsupported return lands in the exception queue
+                # with the carrier's words.
+                carrier.can_generate_return = True
 
     def _carrier_account(self):
         self.ensure_one()
@@ -192,7 +193,9 @@ class DeliveryCarrier(models.Model):
             return dict(
                 failure,
                 error_message=_(
-                    "%(carrier)s offers no service %(service)s for this shipment.",
+                    "%(carrier)s offers no service %(service)s for this shipment: "
+                    "check the carrier service of this delivery method, or choose "
+                    "another one.",
                     carrier=self.name,
                     service=self.carrier_service_code or "",
                 ),
@@ -248,7 +251,7 @@ class DeliveryCarrier(models.Model):
         links = [
             (package.tracking_number, package.tracking_url)
             for package in picking.carrier_package_ids
-            if package.state != "cancelled" and package.tracking_url
+            if package.state == "booked" and package.tracking_url
         ]
         unique = list(dict.fromkeys(links))
         if not unique:

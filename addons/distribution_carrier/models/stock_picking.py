@@ -119,7 +119,21 @@ class StockPicking(models.Model):
         string="Last scan", readonly=True, copy=False
     )
     carrier_signed_by = fields.Char(string="Signed by", readonly=True, copy=False)
-    carrier_scan_overdue = fields.Boolean(readonly=True, copy=False)
+    carrier_scan_overdue = fields.Boolean(
+        string="Scan overdue",
+        readonly=True,
+        copy=False,
+        help="No carrier scan within the carrier account's scan SLA.",
+    )
+    carrier_scan_exception_id = fields.Many2one(
+        "integration.exception",
+        string="Scan SLA exception",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        help="The exception opened when this shipment went without a scan past "
+        "its carrier account's SLA; the next scan closes it.",
+    )
 
     # -- booking -------------------------------------------------------------------
 
@@ -186,8 +200,12 @@ class StockPicking(models.Model):
             carrier._carrier_address(self.partner_id)
         )
         shipper, recipient = warehouse_address, customer_address
+        options = {}
         if is_return:
             shipper, recipient = recipient, shipper
+            original = self._carrier_returned_shipment_ref()
+            if original:
+                options["original_shipment_id"] = original
         return ShipmentRequest(
             shipper=shipper,
             recipient=recipient,
@@ -198,7 +216,18 @@ class StockPicking(models.Model):
             idempotency_key=self._carrier_idempotency_key(
                 "return" if is_return else "book"
             ),
+            options=options,
         )
+
+    def _carrier_returned_shipment_ref(self):
+        """The carrier's id of the outbound shipment a return comes back from.
+
+        A return transfer points at its delivery through its moves; a delivery
+        asking for its own return label (``return_label_on_delivery``) is it.
+        """
+        self.ensure_one()
+        origin = self.move_ids.origin_returned_move_id.picking_id[:1]
+        return (origin or self).carrier_shipment_ref or ""
 
     def _carrier_queue(self, flow, payload, key, record=None):
         self.ensure_one()
@@ -345,6 +374,9 @@ class StockPicking(models.Model):
             }
         )
         self._add_delivery_cost_to_so()
+        if carrier.return_label_on_delivery and carrier.can_generate_return:
+            # Odoo's "Generate Return Label": the label comes with the delivery.
+            self._carrier_queue_return()
         self.message_post(
             body=Markup("%s<br/>%s")
             % (
@@ -376,11 +408,19 @@ class StockPicking(models.Model):
     def _carrier_queue_cancel(self):
         for picking in self:
             if picking.carrier_booking_state != "booked":
+                state = dict(
+                    picking._fields["carrier_booking_state"]._description_selection(
+                        picking.env
+                    )
+                ).get(picking.carrier_booking_state)
                 raise UserError(
                     _(
-                        "%(picking)s has no booked shipment to cancel (%(state)s).",
+                        "%(picking)s has no booked shipment to cancel (carrier "
+                        "booking: %(state)s). Only a booked shipment can be "
+                        "cancelled; a queued booking can be followed with the "
+                        "'Integration messages' button of its Carrier tab.",
                         picking=picking.name,
-                        state=picking.carrier_booking_state,
+                        state=state,
                     )
                 )
             message = picking._carrier_queue(
@@ -420,24 +460,95 @@ class StockPicking(models.Model):
         )
 
     def _carrier_queue_return(self):
+        """Queue the purchase of a return label (one per transfer and round)."""
         for picking in self:
+            if not picking.carrier_id:
+                raise UserError(
+                    _(
+                        "%s has no delivery method: set the carrier's delivery "
+                        "method on the transfer, then ask for the return label "
+                        "again.",
+                        picking.name,
+                    )
+                )
             request = picking._carrier_request(is_return=True)
-            picking._carrier_queue(
+            message = picking._carrier_queue(
                 FLOW_RETURN, request_to_dict(request), request.idempotency_key
+            )
+            picking._message_log(
+                body=_(
+                    "Return label with %(carrier)s requested (%(message)s); it is "
+                    "attached here when the carrier answers.",
+                    carrier=picking.carrier_id.name,
+                    message=message.name,
+                )
             )
 
     def _carrier_apply_return(self, result):
+        """Store a bought return: packages (state 'return'), labels, documents."""
         self.ensure_one()
-        prefix = self.carrier_id.get_return_label_prefix()
+        packages = self.carrier_package_ids.filtered(
+            lambda p: (
+                p.carrier_shipment_id == result.carrier_shipment_id
+                and p.state == "return"
+            )
+        )
+        if packages:
+            return packages  # a replay found the return we already stored
+        carrier = self.carrier_id
+        account = carrier._carrier_account()
+        prefix = carrier.get_return_label_prefix()
         extension = EXTENSIONS.get(result.label_format, "bin")
+        numbers = [label.tracking_number for label in result.packages]
+        shared_number = len(set(numbers)) < len(numbers)
+        currency = self.env["res.currency"].search(
+            [("name", "=", result.currency)], limit=1
+        )
+        vals_list = []
         for index, label in enumerate(result.packages):
             content = label.label or (result.label if index == 0 else b"")
+            attachment = None
             if content:
-                self._carrier_attach(
-                    f"{prefix}-{label.tracking_number}.{extension}",
+                suffix = f"-{index + 1}" if shared_number else ""
+                attachment = self._carrier_attach(
+                    f"{prefix}-{label.tracking_number}{suffix}.{extension}",
                     content,
                     LABEL_MIMETYPES.get(result.label_format, "application/pdf"),
                 )
+            vals_list.append(
+                {
+                    "picking_id": self.id,
+                    "sequence": index,
+                    "parcel_reference": label.parcel_reference,
+                    "carrier_account_id": account.id,
+                    "carrier_shipment_id": result.carrier_shipment_id,
+                    "tracking_number": label.tracking_number,
+                    "tracking_url": account._tracking_url(
+                        label.tracking_number, result.tracking_url
+                    ),
+                    "label_attachment_id": attachment.id if attachment else False,
+                    "price": (result.total_price or 0.0) if index == 0 else 0.0,
+                    "currency_id": currency.id,
+                    "state": "return",
+                }
+            )
+        packages = self.env["carrier.shipment.package"].sudo().create(vals_list)
+        for document in result.documents:
+            name = f"{prefix}-{document.name}"
+            if document.mimetype == "application/pdf":
+                name += ".pdf"
+            self._carrier_attach(name, document.content, document.mimetype)
+        self.message_post(
+            body=_(
+                "Return label from %(carrier)s attached: return shipment %(ref)s, "
+                "tracking %(numbers)s.",
+                carrier=carrier.name,
+                ref=result.carrier_shipment_id,
+                numbers=", ".join(dict.fromkeys(numbers)),
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+        return packages
 
     # -- tracking ------------------------------------------------------------------
 
@@ -483,10 +594,10 @@ class StockPicking(models.Model):
             package_vals["last_event_at"] = latest
         packages.write(package_vals)
         was_delivered = self.delivery_state == "customer_delivered"
-        vals = {
-            "carrier_tracking_status": info.status,
-            "carrier_scan_overdue": False,
-        }
+        vals = {"carrier_tracking_status": info.status}
+        if new_vals:
+            # A new scan ends an overdue spell; the same scans polled again do not.
+            vals["carrier_scan_overdue"] = False
         if latest and (
             not self.carrier_last_event_at or latest > self.carrier_last_event_at
         ):
@@ -505,6 +616,10 @@ class StockPicking(models.Model):
                 vals["pod_file"] = base64.b64encode(info.pod)
                 vals["pod_filename"] = f"POD-{info.tracking_number}.pdf"
         self.write(vals)
+        if new_vals and self.carrier_scan_exception_id:
+            self.carrier_scan_exception_id._resolve_automatically(
+                _("Carrier scan received for %s.", self.name)
+            )
         if info.delivered and not was_delivered:
             self._carrier_notify_delivered(info)
         return len(new_vals)
@@ -590,18 +705,20 @@ class StockPicking(models.Model):
             overdue |= picking
             message = picking.carrier_booking_message_id
             if message:
-                self.env["integration.dispatch"]._raise_exception(
+                exception = self.env["integration.dispatch"]._raise_exception(
                     message,
                     "sla",
                     _(
                         "%(picking)s: no carrier scan for %(hours)s hours "
-                        "(tracking %(ref)s)",
+                        "(tracking %(ref)s). Ask the carrier whether it picked "
+                        "the shipment up; the next scan closes this exception.",
                         picking=picking.name,
                         hours=hours,
                         ref=picking.carrier_tracking_ref,
                     ),
                     severity="high",
                 )
+                picking.carrier_scan_exception_id = exception
         overdue.write({"carrier_scan_overdue": True})
         return len(overdue)
 

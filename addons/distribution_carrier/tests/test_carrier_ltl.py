@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import requests
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..carrier.sandbox_ltl import (
     REJECTED_POSTAL_CODE,
@@ -10,6 +13,13 @@ from ..carrier.sandbox_ltl import (
     SandboxLtlServer,
 )
 from .common import CarrierCase
+
+# Failed attempts are logged on purpose while the carrier is down.
+NOISY_LOGGERS = (
+    "odoo.addons.distribution_integration_base",
+    "odoo.addons.distribution_carrier",
+    "odoo.addons.queue_job",
+)
 
 
 @tagged("post_install", "-at_install")
@@ -131,3 +141,261 @@ class TestLtlCycle(CarrierCase):
         self.assertEqual(message.state, "dead")
         self.assertIn("refused BookShipment", message.exception_ids.name)
         self.assertIn("<", message.exception_ids.details)  # the SOAP exchange
+
+    # -- carrier down ------------------------------------------------------------
+
+    def sandbox_mode(self, **mode):
+        requests.post(
+            self.sandbox.url + "/_sandbox/mode", json=mode, timeout=5
+        ).raise_for_status()
+
+    def sandbox_shipments(self):
+        state = requests.get(self.sandbox.url + "/_sandbox/state", timeout=5).json()
+        return state["shipments"]
+
+    def test_carrier_down_retries_then_exception_closes_after_recovery(self):
+        order = self.sell(self.method)
+        picking = order.picking_ids
+        self.sandbox_mode(down=True)
+        with self.jobs() as trap, mute_logger(*NOISY_LOGGERS):
+            self.pack_and_validate(picking)
+            message = picking.carrier_booking_message_id
+            trap.perform_enqueued_jobs()
+            # HTTP 503: transient, retried later, nothing in the queue yet.
+            self.assertEqual(message.state, "retrying")
+            self.assertEqual(message.error_category, "transport")
+            self.assertIn("HTTP 503", message.last_error)
+            self.assertFalse(message.exception_ids)
+            self.run_jobs(trap, rounds=10)
+        self.assertEqual(message.state, "dead")
+        exception = message.exception_ids
+        self.assertEqual(len(exception), 1)
+        self.assertEqual(exception.category, "transport")
+        self.assertIn("Gave up after", exception.name)
+        self.assertEqual(picking.carrier_booking_state, "queued")
+        self.assertFalse(picking.carrier_package_ids)
+        self.assertEqual(self.sandbox_shipments(), {})
+
+        self.sandbox_mode(down=False)
+        with self.jobs() as trap:
+            message.action_retry()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent", message.last_error)
+        self.assertEqual(picking.carrier_booking_state, "booked")
+        self.assertEqual(exception.state, "resolved")
+        shipments = self.sandbox_shipments()
+        self.assertEqual(list(shipments), [picking.carrier_shipment_ref])
+        self.assertEqual(
+            set(picking.carrier_package_ids.mapped("tracking_number")),
+            {picking.carrier_shipment_ref},
+        )
+
+    def test_carrier_fault_unavailable_next_attempt_books_once(self):
+        order = self.sell(self.method)
+        picking = order.picking_ids
+        self.sandbox_mode(down=True, down_style="fault")
+        with self.jobs() as trap, mute_logger(*NOISY_LOGGERS):
+            self.pack_and_validate(picking)
+            message = picking.carrier_booking_message_id
+            trap.perform_enqueued_jobs()
+            self.assertEqual(message.state, "retrying")
+            self.assertIn("ServiceUnavailable", message.last_error)
+            self.assertIn("temporarily unavailable", message.last_error)
+            self.sandbox_mode(down=False)
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent", message.last_error)
+        self.assertEqual(message.attempt_count, 2)
+        self.assertFalse(message.exception_ids)
+        self.assertEqual(len(self.sandbox_shipments()), 1)
+        self.assertEqual(picking.carrier_booking_state, "booked")
+
+    # -- scan SLA ----------------------------------------------------------------
+
+    def book_picking(self):
+        picking = self.sell(self.method).picking_ids
+        with self.jobs() as trap:
+            self.pack_and_validate(picking, packages=1)
+            self.run_jobs(trap)
+        self.assertEqual(picking.carrier_booking_state, "booked")
+        return picking
+
+    def age(self, picking, hours):
+        """Pretend the booking (and the last scan, if any) is ``hours`` old."""
+        then = fields.Datetime.now() - timedelta(hours=hours)
+        picking.carrier_booking_message_id.sudo().processed_at = then
+        if picking.carrier_last_event_at:
+            picking.carrier_last_event_at = then
+
+    def scan_exceptions(self, picking):
+        return picking.carrier_booking_message_id.exception_ids.filtered(
+            lambda e: e.category == "sla"
+        )
+
+    def test_scan_sla_cron_raises_one_exception_per_silent_shipment(self):
+        self.assertEqual(self.account.scan_sla_hours, 48)
+        cron = self.env.ref("distribution_carrier.ir_cron_carrier_scan_sla")
+        self.assertEqual(cron.code, "model._cron_carrier_scan_sla()")
+        silent = self.book_picking()
+        recent = self.book_picking()
+        cancelled = self.book_picking()
+        delivered = self.book_picking()
+        with self.jobs() as trap:
+            cancelled.cancel_shipment()
+            self.run_jobs(trap)
+        self.assertEqual(cancelled.carrier_booking_state, "cancelled")
+        requests.post(
+            f"{self.sandbox.url}/_sandbox/advance/{delivered.carrier_shipment_ref}",
+            json={"to": "delivered"},
+            timeout=5,
+        ).raise_for_status()
+        self.poll()
+        self.assertEqual(delivered.delivery_state, "customer_delivered")
+        for picking in (silent, cancelled, delivered):
+            self.age(picking, 49)
+        self.age(recent, 47)
+
+        pickings = self.env["stock.picking"]
+        pickings._cron_carrier_scan_sla()
+        exception = self.scan_exceptions(silent)
+        self.assertEqual(len(exception), 1)
+        self.assertEqual(exception.severity, "high")
+        self.assertIn(silent.name, exception.name)
+        self.assertIn("no carrier scan for 48 hours", exception.name)
+        self.assertIn(silent.carrier_shipment_ref, exception.name)
+        self.assertTrue(silent.carrier_scan_overdue)
+        self.assertEqual(silent.carrier_scan_exception_id, exception)
+        for picking in (recent, cancelled, delivered):
+            self.assertFalse(self.scan_exceptions(picking), picking.name)
+            self.assertFalse(picking.carrier_scan_overdue, picking.name)
+
+        # The next run (an hour later) adds nothing.
+        pickings._cron_carrier_scan_sla()
+        self.assertEqual(self.scan_exceptions(silent), exception)
+        self.assertEqual(exception.occurrence_count, 1)
+        self.assertEqual(exception.state, "new")
+        # Polling the same (old) scans again neither closes nor re-opens it.
+        self.poll()
+        self.assertTrue(silent.carrier_scan_overdue)
+        self.assertEqual(exception.state, "new")
+
+        # The carrier scans it at last: the exception closes itself.
+        requests.post(
+            f"{self.sandbox.url}/_sandbox/advance/{silent.carrier_shipment_ref}",
+            timeout=5,
+        ).raise_for_status()
+        self.poll()
+        self.assertEqual(silent.delivery_state, "in_transit")
+        self.assertFalse(silent.carrier_scan_overdue)
+        self.assertEqual(exception.state, "resolved")
+        pickings._cron_carrier_scan_sla()
+        self.assertEqual(self.scan_exceptions(silent), exception)
+
+    def test_scan_sla_zero_means_never(self):
+        self.account.scan_sla_hours = 0
+        picking = self.book_picking()
+        self.age(picking, 1000)
+        self.env["stock.picking"]._cron_carrier_scan_sla()
+        self.assertFalse(self.scan_exceptions(picking))
+        self.assertFalse(picking.carrier_scan_overdue)
+
+    # -- return labels -----------------------------------------------------------
+
+    def return_of(self, picking):
+        """Odoo's Return wizard on a delivered transfer, everything sent back."""
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(active_id=picking.id, active_model="stock.picking")
+            .create({})
+        )
+        for line in wizard.product_return_moves:
+            line.quantity = line.move_id.quantity
+        action = wizard.action_create_returns()
+        return self.env["stock.picking"].browse(action["res_id"])
+
+    def return_labels(self, picking):
+        return self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("name", "=like", "LabelReturn-%"),
+            ],
+            order="name",
+        )
+
+    def test_return_label_on_the_return_transfer(self):
+        self.assertTrue(self.method.can_generate_return)
+        delivery = self.book_picking()
+        outbound_pro = delivery.carrier_shipment_ref
+        returned = self.return_of(delivery)
+        # stock_delivery drops the carrier of returns; ours keeps it.
+        self.assertEqual(returned.carrier_id, self.method)
+        self.assertEqual(returned.carrier_price, 0.0)
+        self.assertTrue(returned.is_return_picking)
+        self.assertEqual(returned.picking_type_code, "incoming")
+        with self.jobs() as trap:
+            returned.print_return_label()  # the form's "Print Return Label"
+            self.run_jobs(trap)
+        message = self.env["integration.message"].search(
+            [("flow_id.code", "=", "carrier-return"), ("res_id", "=", returned.id)]
+        )
+        self.assertEqual(message.state, "sent", message.last_error)
+        package = returned.carrier_package_ids
+        self.assertEqual(set(package.mapped("state")), {"return"})
+        return_pro = package[:1].carrier_shipment_id
+        self.assertNotEqual(return_pro, outbound_pro)
+        # The two handling units come back in their packages.
+        self.assertEqual(len(package), 2)
+        labels = self.return_labels(returned)
+        self.assertEqual(
+            labels.mapped("name"),
+            [
+                f"LabelReturn-ltl_soap-{return_pro}-1.pdf",
+                f"LabelReturn-ltl_soap-{return_pro}-2.pdf",
+                f"LabelReturn-ltl_soap-Return bill of lading RBOL{return_pro}.pdf",
+            ],
+        )
+        self.assertTrue(all(label.raw.startswith(b"%PDF") for label in labels))
+        returned.invalidate_recordset(["return_label_ids"])  # no dependencies
+        self.assertEqual(returned.return_label_ids, labels)
+        shipment = self.sandbox_shipments()[return_pro]
+        self.assertTrue(shipment["is_return"])
+        self.assertEqual(shipment["original_pro"], outbound_pro)
+        # The customer ships, the warehouse receives.
+        response = message.response_attachment_id.raw.decode()
+        self.assertIn("ReturnShipment", response)
+        self.assertNotIn(SANDBOX_PASSWORD, response)
+        # Asking again buys nothing more.
+        with self.jobs() as trap:
+            returned.print_return_label()
+            self.run_jobs(trap)
+        self.assertEqual(self.return_labels(returned), labels)
+        self.assertEqual(len(self.sandbox_shipments()), 2)
+
+    def test_return_label_generated_with_the_delivery(self):
+        self.method.return_label_on_delivery = True
+        self.account.tracking_url_template = "https://ltl.example/track/<tracking>"
+        delivery = self.book_picking()  # two handling units
+        pro = delivery.carrier_shipment_ref
+        returns = delivery.carrier_package_ids.filtered(lambda p: p.state == "return")
+        self.assertEqual(len(returns), 2)
+        return_pro = returns[0].carrier_shipment_id
+        self.assertNotEqual(return_pro, pro)
+        labels = self.return_labels(delivery)
+        self.assertEqual(
+            labels.mapped("name"),
+            [
+                f"LabelReturn-ltl_soap-{return_pro}-1.pdf",
+                f"LabelReturn-ltl_soap-{return_pro}-2.pdf",
+                f"LabelReturn-ltl_soap-Return bill of lading RBOL{return_pro}.pdf",
+            ],
+        )
+        # return_label_ids is computed without dependencies: read it afresh.
+        delivery.invalidate_recordset(["return_label_ids"])
+        self.assertEqual(delivery.return_label_ids, labels)
+        # The outbound shipment keeps its own tracking and link.
+        self.assertEqual(delivery.carrier_tracking_ref, pro)
+        self.assertEqual(
+            delivery.carrier_id._carrier_get_tracking_link(delivery),
+            f"https://ltl.example/track/{pro}",
+        )
+        self.assertEqual(self.sandbox_shipments()[return_pro]["original_pro"], pro)

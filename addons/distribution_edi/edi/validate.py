@@ -1101,23 +1101,4 @@ def set_is_clean(set_values, machine, rep, marks):
 
 def segments_are_clean(segments, machine, rep, marks):
     """:func:`set_is_clean` of :class:`~.syntax.Segment` objects, as read."""
-    state = machine.start
-    counts = [None] * (machine.depth + 1)
-    counts[0] = [0] * len(machine.start.frames[0][0].entries)
-    for segment in segments:
-        values = segment.values
-        transition = state[values[0]]
-        if transition is None:
-            return False
-        state, check, depth, index, maximum, width = transition
-        if not check(values, rep, marks):
-            return False
-        row = counts[depth]
-        used = row[index] + 1
-        if used > maximum:
-            return False
-        row[index] = used
-        if width:
-            row = counts[depth + 1] = [0] * width
-            row[0] = 1
-    return state[None]
+    return set_is_clean([segment.values for segment in segments], machine, rep, marks)

@@ -2,14 +2,19 @@
 
 Not a real carrier. Demos and tests book pallets against it exactly as they
 would against a carrier's SOAP API: it serves its own WSDL at ``/ltl?wsdl`` and
-answers RateQuote, BookShipment, CancelShipment and TrackShipment
-deterministically.
+answers RateQuote, BookShipment, ReturnShipment, CancelShipment and
+TrackShipment deterministically.
 
 - Prices: a formula of weight, freight class and a "distance" made from the
   postal codes (:func:`quote_amount`).
 - PRO numbers come from a counter (first booking: ``SANDBOX_FIRST_PRO``); the
   bill of lading number is ``BOL`` + PRO. Booking again with the same
   ``Reference`` returns the existing shipment (``Created`` false).
+- ReturnShipment books a return: the same request as BookShipment (Shipper is
+  the party sending the freight back, Consignee the warehouse receiving it)
+  plus an optional ``OriginalProNumber``; the return gets its own PRO, a
+  "RETURN" bill of lading and handling-unit labels, and is tracked and
+  cancelled like any shipment.
 - Faults carry a ``SandboxFault`` detail (``Code``, ``Transient``, ``Message``).
   Postal code ``00000`` → ``AddressRejected``; wrong credentials →
   ``AuthenticationFailed``; over 20,000 kg → ``OverweightShipment``.
@@ -199,6 +204,7 @@ class LtlSandbox:
         handler = {
             "RateQuoteRequest": self.rate_quote,
             "BookShipmentRequest": self.book_shipment,
+            "ReturnShipmentRequest": self.return_shipment,
             "CancelShipmentRequest": self.cancel_shipment,
             "TrackShipmentRequest": self.track_shipment,
         }.get(operation)
@@ -285,6 +291,19 @@ class LtlSandbox:
         return response
 
     def book_shipment(self, request):
+        return self._book(request, "BookShipmentResponse")
+
+    def return_shipment(self, request):
+        """Book a return (its own PRO), optionally tied to the outbound PRO."""
+        original = _text(request, "OriginalProNumber")
+        if original:
+            with self.state.lock:
+                self._shipment(original)  # NotFound for an unknown PRO
+        return self._book(
+            request, "ReturnShipmentResponse", is_return=True, original_pro=original
+        )
+
+    def _book(self, request, response_name, *, is_return=False, original_pro=""):
         shipper = self._party(request, "Shipper")
         consignee = self._party(request, "Consignee")
         items = self._items(request)
@@ -312,7 +331,7 @@ class LtlSandbox:
                 )
                 self.state.shipments[pro] = {
                     "pro": pro,
-                    "bol": f"BOL{pro}",
+                    "bol": f"{'RBOL' if is_return else 'BOL'}{pro}",
                     "reference": reference,
                     "service_code": service_code,
                     "amount": amount,
@@ -322,15 +341,25 @@ class LtlSandbox:
                     "label_format": label_format,
                     "status": "BOOKED",
                     "events": [
-                        (_now(), "BK", "Shipment booked, awaiting pickup", "", "BOOKED")
+                        (
+                            _now(),
+                            "BK",
+                            "Return booked, awaiting pickup"
+                            if is_return
+                            else "Shipment booked, awaiting pickup",
+                            "",
+                            "BOOKED",
+                        )
                     ],
                     "delivered_at": None,
                     "signed_by": "",
+                    "is_return": is_return,
+                    "original_pro": original_pro,
                 }
                 if reference:
                     self.state.by_reference[reference] = pro
             shipment = dict(self.state.shipments[pro])
-        response = ET.Element(f"{{{NS}}}BookShipmentResponse")
+        response = ET.Element(f"{{{NS}}}{response_name}")
         _sub(response, "ProNumber", shipment["pro"])
         _sub(response, "BolNumber", shipment["bol"])
         _sub(
@@ -347,6 +376,8 @@ class LtlSandbox:
         _sub(response, "Amount", f"{shipment['amount']:.2f}")
         _sub(response, "Currency", "USD")
         _sub(response, "Created", "true" if created else "false")
+        if is_return and shipment.get("original_pro"):
+            _sub(response, "OriginalProNumber", shipment["original_pro"])
         return response
 
     def cancel_shipment(self, request):
@@ -410,10 +441,17 @@ class LtlSandbox:
         )
 
     def _bol_pdf(self, shipment):
+        is_return = shipment.get("is_return")
         lines = [
-            "SANDBOX BILL OF LADING - NOT A REAL CARRIER",
+            "SANDBOX RETURN BILL OF LADING - NOT A REAL CARRIER"
+            if is_return
+            else "SANDBOX BILL OF LADING - NOT A REAL CARRIER",
             f"BOL number: {shipment['bol']}",
             f"PRO number: {shipment['pro']}",
+        ]
+        if shipment.get("original_pro"):
+            lines.append(f"Return of PRO: {shipment['original_pro']}")
+        lines += [
             f"Reference: {shipment['reference']}",
             f"Service: {SERVICES[shipment['service_code']][0]}",
             f"Shipper: {self._party_line(shipment['shipper'])}",
@@ -425,7 +463,11 @@ class LtlSandbox:
                 f"{item['weight']:.1f} kg, class {item['freight_class']}"
             )
         lines.append(f"Charges: {shipment['amount']:.2f} USD")
-        return text_pdf(lines, title=f"Bill of lading {shipment['bol']}")
+        return text_pdf(
+            lines,
+            title=f"{'Return bill' if is_return else 'Bill'} of lading "
+            f"{shipment['bol']}",
+        )
 
     def _pod_pdf(self, shipment):
         return text_pdf(
@@ -442,16 +484,19 @@ class LtlSandbox:
 
     def _label(self, shipment, item, number):
         total = len(shipment["items"])
+        is_return = shipment.get("is_return")
         if shipment["label_format"] == "ZPL":
             return (
-                "^XA^CF0,40^FO40,40^FDSANDBOX LTL^FS"
+                f"^XA^CF0,40^FO40,40^FDSANDBOX LTL{' RETURN' if is_return else ''}^FS"
                 f"^FO40,100^FDPRO {shipment['pro']}^FS"
                 f"^FO40,160^FDUnit {number}/{total} {item['reference']}^FS"
                 f"^FO40,220^BCN,100,Y,N,N^FD{shipment['pro']}^FS^XZ"
             ).encode()
         return text_pdf(
             [
-                "SANDBOX LTL HANDLING UNIT LABEL",
+                "SANDBOX LTL RETURN HANDLING UNIT LABEL"
+                if is_return
+                else "SANDBOX LTL HANDLING UNIT LABEL",
                 f"PRO {shipment['pro']}  unit {number}/{total}",
                 f"Reference: {item['reference']}",
                 f"To: {self._party_line(shipment['consignee'])}",
@@ -512,6 +557,8 @@ class LtlSandbox:
                         "status": shipment["status"],
                         "reference": shipment["reference"],
                         "bol": shipment["bol"],
+                        "is_return": shipment.get("is_return", False),
+                        "original_pro": shipment.get("original_pro", ""),
                     }
                     for pro, shipment in self.state.shipments.items()
                 },
