@@ -260,6 +260,87 @@ class TestEdiCycle(EdiCase):
         self.assertFalse(order.invoice_ids)
 
 
+    def test_supplier_refusing_the_whole_order(self):
+        self.mock.behaviour("ACME", "reject-all")
+        trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 3)])
+        self.assertEqual(sent.state, "acknowledged", "the syntax was fine")
+        self.assertEqual(order.edi_state, "refused")
+        refusal = self.open_exceptions("business_rule")
+        self.assertEqual(len(refusal), 1, refusal.mapped("details"))
+        self.assertIn("refused purchase order", refusal.name)
+        self.assertFalse(order.invoice_ids)
+
+    def test_over_shipment_is_received_and_flagged(self):
+        self.mock.behaviour("ACME", "over-ship")
+        trading_partner, order, sent = self.full_cycle(
+            "ACME", [("BRKT-050", 10)], receipt_policy="prepare"
+        )
+        receipt = order.picking_ids
+        self.assertEqual(receipt.state, "assigned", "prefilled, not validated")
+        self.assertEqual(receipt.move_ids.quantity, 13)
+        self.assertEqual(receipt.move_ids.edi_announced_qty, 13)
+        flagged = self.open_exceptions("business_rule")
+        self.assertTrue(
+            any("still expected" in details for details in flagged.mapped("details")),
+            flagged.mapped("details"),
+        )
+        # Billed what shipped, nothing received yet: the bill waits.
+        self.assertEqual(order.invoice_ids.edi_match_state, "mismatch")
+        receipt.button_validate()
+        self.assertEqual(order.order_line.qty_received, 13)
+        self.assertEqual(order.invoice_ids.edi_match_state, "matched")
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_corrupt_documents_are_refused_and_answered(self):
+        # Each business document arrives with its SE01 one out: our translator
+        # refuses it, applies nothing and says so in the 997 it sends back.
+        self.mock.behaviour("ACME", "corrupt")
+        trading_partner = self.trading_partner
+        self.use_partner(trading_partner)
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 2)])
+            self.run_jobs(trap)
+            self.mock.expect("POST", "/_mock/advance?all")
+            for row in self.mock.mailbox(partner="ACME", leave=False):
+                self.dispatch._receive(
+                    "edi-interchange-in",
+                    self.endpoint,
+                    row["payload"].encode("latin-1"),
+                    idempotency_key=f"mock:{row['message_id']}",
+                )
+            self.run_jobs(trap)
+        self.assertEqual(order.edi_state, "acknowledged", "the sound 997 applied")
+        self.assertFalse(order.invoice_ids)
+        self.assertEqual(order.order_line.qty_received, 0)
+        refused = self.open_exceptions("validation")
+        self.assertEqual(len(refused), 3, refused.mapped("details"))  # 855, 856, 810
+        self.assertTrue(all("refused by syntax" in d for d in refused.mapped("details")))
+        acks = self.messages("edi-ack-out")
+        self.assertEqual(len(acks), 3)
+        for ack in acks:
+            self.assertIn(b"AK5*R", ack._get_payload())
+            self.assert_clean_for_mock(ack._get_payload())
+        # The supplier read our 997s as rejections of its documents.
+        verdicts = {
+            row["code"]: row["ack_status"]
+            for row in self.mock.expect("GET", "/_mock/documents?partner=ACME")
+            if row["code"] in ("855", "856", "810")
+        }
+        self.assertEqual(set(verdicts.values()), {"rejected"}, verdicts)
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_edifact_contrl_rejection(self):
+        self.mock.behaviour("EURODIS", "reject-ack")
+        trading_partner, order, sent = self.full_cycle(
+            "EURODIS", [("BRKT-050", 2)], dialect="EDIFACT", our_qualifier="14"
+        )
+        self.assertEqual(sent.state, "dead")
+        self.assertEqual(order.edi_state, "rejected")
+        rejection = self.open_exceptions("validation", message_id=sent.id)
+        self.assertEqual(len(rejection), 1)
+        self.assertIn("ORDERS", rejection.details)
+
+
 @tagged("post_install", "-at_install")
 class TestEdiFaultyPartner(EdiCase):
     """mock-edi's --error-rate: a third of the trading requests answer 500."""
