@@ -19,6 +19,13 @@ class AccountMove(models.Model):
         readonly=True,
         tracking=True,
     )
+    edi_invoice_total = fields.Monetary(
+        string="Total the supplier invoiced",
+        copy=False,
+        readonly=True,
+        help="The total stated by the EDI invoice (TDS / MOA), compared with the "
+        "bill's total by the three-way match.",
+    )
     edi_match_details = fields.Text(string="Match details", copy=False, readonly=True)
 
     def action_post(self):
@@ -126,6 +133,17 @@ class AccountMove(models.Model):
         for line in unmatched:
             differences.append(
                 _("%s: not on the purchase order", line.name or line.product_id.name)
+            )
+        if self.edi_invoice_total and (
+            self.currency_id.compare_amounts(self.edi_invoice_total, self.amount_total)
+        ):
+            differences.append(
+                _(
+                    "The invoice says %(total)s in all; the bill's lines make "
+                    "%(computed)s (taxes included).",
+                    total=self.edi_invoice_total,
+                    computed=self.amount_total,
+                )
             )
         if differences:
             self.edi_match_state = "mismatch"

@@ -14,7 +14,6 @@
 import json
 import logging
 from datetime import timedelta
-from decimal import Decimal
 
 from odoo import Command, _, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
@@ -911,20 +910,9 @@ class EdiDocumentHandler(models.AbstractModel):
                 }
             )
         )
+        if document.get("total") is not None:
+            bill.edi_invoice_total = float(document["total"])
         differences = bill._edi_three_way_match()
-        total = document.get("total")
-        if total is not None and abs(
-            Decimal(total) - Decimal(str(bill.amount_total))
-        ) > Decimal("0.01"):
-            differences.append(
-                _(
-                    "The invoice says %(total)s in all; its lines make %(computed)s.",
-                    total=total,
-                    computed=bill.amount_total,
-                )
-            )
-            bill.edi_match_state = "mismatch"
-            bill.edi_match_details = "\n".join(differences)
         bill._message_log(
             body=_(
                 "Created from %(partner)s's EDI invoice %(number)s (%(message)s).",

@@ -260,6 +260,21 @@ class TestEdiCycle(EdiCase):
         self.assertFalse(order.invoice_ids)
 
 
+    def test_invoice_total_must_match_the_bill_with_its_taxes(self):
+        # We expect 10 % tax on this product; the supplier bills none.
+        tax = self.env["account.tax"].create(
+            {"name": "Purchase 10 %", "amount": 10, "type_tax_use": "purchase"}
+        )
+        self.products["BRKT-050"].supplier_taxes_id = tax
+        trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 10)])
+        bill = order.invoice_ids
+        self.assertEqual(bill.edi_invoice_total, 41.5)
+        self.assertEqual(bill.edi_match_state, "mismatch")
+        self.assertIn("41.5 in all", bill.edi_match_details)
+        # Prices and quantities agree: a re-check does not paper over the total.
+        bill.action_edi_recheck_match()
+        self.assertEqual(bill.edi_match_state, "mismatch")
+
     def test_supplier_refusing_the_whole_order(self):
         self.mock.behaviour("ACME", "reject-all")
         trading_partner, order, sent = self.full_cycle("ACME", [("BRKT-050", 3)])
@@ -314,7 +329,8 @@ class TestEdiCycle(EdiCase):
         self.assertEqual(order.order_line.qty_received, 0)
         refused = self.open_exceptions("validation")
         self.assertEqual(len(refused), 3, refused.mapped("details"))  # 855, 856, 810
-        self.assertTrue(all("refused by syntax" in d for d in refused.mapped("details")))
+        for details in refused.mapped("details"):
+            self.assertIn("refused by syntax", details)
         acks = self.messages("edi-ack-out")
         self.assertEqual(len(acks), 3)
         for ack in acks:
