@@ -259,7 +259,6 @@ class TestEdiCycle(EdiCase):
         # Nothing else came: the supplier acts on no rejected set.
         self.assertFalse(order.invoice_ids)
 
-
     def test_invoice_total_must_match_the_bill_with_its_taxes(self):
         # We expect 10 % tax on this product; the supplier bills none.
         tax = self.env["account.tax"].create(
