@@ -1,3 +1,4 @@
 from . import test_edi_outbound
 from . import test_edi_cycle
 from . import test_edi_files
+from . import test_edi_gateway
