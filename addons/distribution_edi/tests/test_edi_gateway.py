@@ -4,11 +4,10 @@ The documents are mock-edi's own answers to our order; the test posts them as
 a supplier's EDI software would, signed with the endpoint's HMAC secret.
 """
 
-from odoo.tests import HttpCase, tagged
-from odoo.tools import mute_logger
-
 from odoo.addons.distribution_integration_base.kernel import signatures
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .common import EdiCase
 
