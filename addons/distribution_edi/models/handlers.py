@@ -19,6 +19,7 @@ from odoo import Command, _, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
 
 from ..edi import EdiReader, ack, documents
+from ..edi.reader import REJECTED
 
 _logger = logging.getLogger(__name__)
 
@@ -123,11 +124,34 @@ class EdiInterchangeHandler(models.AbstractModel):
     _description = "EDI: read a received interchange, acknowledge it, split it"
 
     def _process(self, message):
-        payload = message._get_payload()
         endpoint = message.endpoint_id
-        reader = EdiReader(payload, keep_sets=True)
+        # Streamed: a set is turned into its (small) business document as soon
+        # as it is read, and its segments are dropped. Documents wait for their
+        # interchange's verdict: nothing in a refused group or envelope is acted on.
+        waiting = []  # (interchange header, group header, set, document or problem)
+        trading_partners = {}
         try:
-            transaction_sets = list(reader)
+            with message._open_payload() as stream:
+                reader = EdiReader(stream)
+                for transaction_set in reader:
+                    header = transaction_set.interchange
+                    if id(header) not in trading_partners:
+                        trading_partners[id(header)] = self._trading_partner_for(
+                            header, endpoint
+                        )
+                    trading_partner = trading_partners[id(header)]
+                    if trading_partner.strict_syntax and transaction_set.findings:
+                        transaction_set.result.status = REJECTED
+                    waiting.append(
+                        (
+                            header,
+                            transaction_set.group,
+                            transaction_set.code,
+                            self._read(trading_partner, transaction_set),
+                        )
+                    )
+        except errors.IntegrationError:
+            raise
         except Exception as exc:
             raise errors.PermanentError(
                 _("The file is not a readable X12 or EDIFACT interchange: %s", exc),
@@ -139,44 +163,18 @@ class EdiInterchangeHandler(models.AbstractModel):
                 category="validation",
             )
         problems = []
-        created = 0
         partner = self.env["res.partner"]
         for interchange in reader.interchanges:
-            trading_partner = self.env["edi.trading.partner"]._for_interchange(
-                interchange.header, endpoint
-            )
             header = interchange.header
-            if not trading_partner:
-                raise errors.PermanentError(
-                    _(
-                        "No trading partner on endpoint %(endpoint)s sends as "
-                        "%(qualifier)s:%(sender)s to %(receiver)s. Add it on the "
-                        "supplier (EDI trading partners), then retry this message.",
-                        endpoint=endpoint.code,
-                        qualifier=header.sender_qualifier,
-                        sender=header.sender_id,
-                        receiver=header.receiver_id,
-                    ),
-                    category="mapping",
-                )
+            trading_partner = trading_partners.get(id(header))
+            if trading_partner is None:  # an interchange without any set
+                trading_partner = self._trading_partner_for(header, endpoint)
             partner = trading_partner.partner_id
-            if header.test != trading_partner.test_indicator:
-                raise errors.PermanentError(
-                    _(
-                        "Interchange %(number)s is marked %(marked)s but endpoint "
-                        "%(endpoint)s is %(environment)s: nothing was applied.",
-                        number=header.control_number,
-                        marked=_("test") if header.test else _("production"),
-                        endpoint=endpoint.code,
-                        environment=endpoint.environment,
-                    ),
-                    category="validation",
-                )
-            sets = [ts for ts in transaction_sets if ts.interchange is header]
             if trading_partner.strict_syntax:
-                self._apply_strictness(interchange, sets)
+                self._recount_groups(interchange)
+            codes = [code for head, _group, code, _doc in waiting if head is header]
             if trading_partner.send_acknowledgements and not all(
-                ts.code in ACK_CODES for ts in sets
+                code in ACK_CODES for code in codes
             ):
                 self._send_acknowledgement(message, trading_partner, interchange)
             if interchange.rejected:
@@ -188,12 +186,18 @@ class EdiInterchangeHandler(models.AbstractModel):
                     )
                 )
                 continue
-            for transaction_set in sets:
-                problem = self._split(message, trading_partner, transaction_set)
-                if problem:
-                    problems.append(problem)
+            refused_groups = {
+                id(group.header) for group in interchange.groups if group.rejected
+            }
+            for head, group, code, document in waiting:
+                if head is not header:
+                    continue
+                if group is not None and id(group) in refused_groups:
+                    problems.append(_("%s: its functional group was refused.", code))
+                elif isinstance(document, dict):
+                    self._split(message, trading_partner, header, group, document)
                 else:
-                    created += 1
+                    problems.append(document)
         if problems:
             self.env["integration.dispatch"]._raise_exception(
                 message,
@@ -216,13 +220,65 @@ class EdiInterchangeHandler(models.AbstractModel):
             result["partner_id"] = partner.id
         return result
 
-    def _apply_strictness(self, interchange, sets):
-        for transaction_set in sets:
-            result = transaction_set.result
-            if result.findings and result.status != "R":
-                result.status = "R"
+    def _trading_partner_for(self, header, endpoint):
+        trading_partner = self.env["edi.trading.partner"]._for_interchange(
+            header, endpoint
+        )
+        if not trading_partner:
+            raise errors.PermanentError(
+                _(
+                    "No trading partner on endpoint %(endpoint)s sends as "
+                    "%(qualifier)s:%(sender)s to %(receiver)s. Add it on the "
+                    "supplier (EDI trading partners), then retry this message.",
+                    endpoint=endpoint.code,
+                    qualifier=header.sender_qualifier,
+                    sender=header.sender_id,
+                    receiver=header.receiver_id,
+                ),
+                category="mapping",
+            )
+        if header.test != trading_partner.test_indicator:
+            raise errors.PermanentError(
+                _(
+                    "Interchange %(number)s is marked %(marked)s but endpoint "
+                    "%(endpoint)s is %(environment)s: nothing was applied.",
+                    number=header.control_number,
+                    marked=_("test") if header.test else _("production"),
+                    endpoint=endpoint.code,
+                    environment=endpoint.environment,
+                ),
+                category="validation",
+            )
+        return trading_partner
+
+    def _read(self, trading_partner, transaction_set):
+        """The set's business document, or the text of why it is not applied."""
+        label = f"{transaction_set.code} {transaction_set.control_number}"
+        if not transaction_set.accepted:
+            findings = "; ".join(str(f) for f in transaction_set.findings[:5])
+            return _(
+                "%(set)s refused by syntax: %(findings)s", set=label, findings=findings
+            )
+        try:
+            document = documents.read_business_document(transaction_set)
+        except documents.DocumentError as exc:
+            return _("%(set)s: %(error)s", set=label, error=exc)
+        kind = document["kind"]
+        if kind not in DOCUMENT_FLOWS or not trading_partner._accepts(kind):
+            return _(
+                "%(set)s: %(partner)s is not set up to send this document "
+                "(trading partner, Documents).",
+                set=label,
+                partner=trading_partner.name,
+            )
+        return document
+
+    @staticmethod
+    def _recount_groups(interchange):
+        # Sets a strict partner refused no longer count as accepted in the
+        # group verdict the 997 / CONTRL reports.
         for group in interchange.groups:
-            group.accepted = sum(1 for r in group.results if r.accepted)
+            group.accepted = sum(1 for result in group.results if result.accepted)
 
     def _send_acknowledgement(self, message, trading_partner, interchange):
         envelope = trading_partner._envelope()
@@ -277,28 +333,9 @@ class EdiInterchangeHandler(models.AbstractModel):
         )
         return answer
 
-    def _split(self, message, trading_partner, transaction_set):
-        """One business message per accepted set; a text for what is not."""
-        label = f"{transaction_set.code} {transaction_set.control_number}"
-        if not transaction_set.accepted:
-            findings = "; ".join(str(f) for f in transaction_set.findings[:5])
-            return _(
-                "%(set)s refused by syntax: %(findings)s", set=label, findings=findings
-            )
-        try:
-            document = documents.read_business_document(transaction_set)
-        except documents.DocumentError as exc:
-            return _("%(set)s: %(error)s", set=label, error=exc)
+    def _split(self, message, trading_partner, header, group, document):
+        """One business message per accepted document."""
         kind = document["kind"]
-        if kind not in DOCUMENT_FLOWS or not trading_partner._accepts(kind):
-            return _(
-                "%(set)s: %(partner)s is not set up to send this document "
-                "(trading partner, Documents).",
-                set=label,
-                partner=trading_partner.name,
-            )
-        header = transaction_set.interchange
-        group = transaction_set.group
         document.update(
             trading_partner_id=trading_partner.id,
             interchange_control_number=header.control_number,
@@ -316,20 +353,20 @@ class EdiInterchangeHandler(models.AbstractModel):
             correlation_id=order.edi_correlation_id if order else None,
             idempotency_key=(
                 f"{trading_partner.partner_interchange_id}:{header.control_number}"
-                f":{document['group_control_number']}:{transaction_set.control_number}"
+                f":{document['group_control_number']}:{document['control_number']}"
             ),
             external_ref=self._reference(document),
-            filename=f"{transaction_set.code}-{transaction_set.control_number}.json",
+            filename=f"{document['code']}-{document['control_number']}.json",
         )
         self.env["edi.document"].sudo().create(
             {
                 "trading_partner_id": trading_partner.id,
                 "direction": "inbound",
                 "kind": kind,
-                "code": transaction_set.code,
+                "code": document["code"],
                 "interchange_control_number": header.control_number,
                 "group_control_number": document["group_control_number"],
-                "set_control_number": transaction_set.control_number,
+                "set_control_number": document["control_number"],
                 "reference": self._reference(document),
                 "message_id": child.id,
                 "purchase_id": order.id if order else False,

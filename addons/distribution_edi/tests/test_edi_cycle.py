@@ -355,6 +355,53 @@ class TestEdiCycle(EdiCase):
         self.assertEqual(len(rejection), 1)
         self.assertIn("ORDERS", rejection.details)
 
+    def receive_altered_response(self, old, new):
+        """Send an order; receive the supplier's 855 with ``old`` made ``new``."""
+        self.use_partner(self.trading_partner)
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 4)])
+            self.run_jobs(trap)
+            self.mock.expect("POST", "/_mock/advance?all")
+            (row,) = self.mock.mailbox(partner="ACME", kind="response", leave=False)
+            payload = row["payload"].encode("latin-1")
+            self.assertIn(old, payload)
+            received = self.dispatch._receive(
+                "edi-interchange-in", self.endpoint, payload.replace(old, new)
+            )
+            self.run_jobs(trap)
+        return order, received
+
+    def test_minor_finding_is_applied_unless_the_partner_is_strict(self):
+        # A four-letter currency code: an error the standard lets a lenient
+        # receiver accept (AK5 E), and a strict one refuse (AK5 R).
+        order, received = self.receive_altered_response(b"CUR*SE*USD~", b"CUR*SE*USDX~")
+        self.assertEqual(order.edi_state, "confirmed")
+        (answer,) = self.messages("edi-ack-out")
+        self.assertIn(b"AK5*E", answer._get_payload())
+        self.assert_clean_for_mock(answer._get_payload())
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_strict_trading_partner_refuses_minor_findings(self):
+        self.trading_partner.strict_syntax = True
+        order, received = self.receive_altered_response(b"CUR*SE*USD~", b"CUR*SE*USDX~")
+        self.assertNotEqual(order.edi_state, "confirmed")
+        (answer,) = self.messages("edi-ack-out")
+        self.assertIn(b"AK5*R", answer._get_payload())
+        self.assertIn(b"AK9*R", answer._get_payload())
+        self.assertIn("refused by syntax", received.exception_ids.details)
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_nothing_in_a_refused_group_is_applied(self):
+        # GE01 says two sets, one arrived: the whole group is refused.
+        order, received = self.receive_altered_response(b"GE*1*", b"GE*2*")
+        self.assertNotEqual(order.edi_state, "confirmed")
+        self.assertFalse(
+            received.child_ids.filtered(lambda m: m.direction == "inbound")
+        )
+        (answer,) = self.messages("edi-ack-out")
+        self.assertIn(b"AK9*R*2*1*0", answer._get_payload())
+        self.assertIn("functional group was refused", received.exception_ids.details)
+
 
 @tagged("post_install", "-at_install")
 class TestEdiFaultyPartner(EdiCase):

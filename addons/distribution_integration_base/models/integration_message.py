@@ -1,4 +1,5 @@
 import hashlib
+import io
 import logging
 import mimetypes
 import time
@@ -282,6 +283,21 @@ class IntegrationMessage(models.Model):
 
     def _get_payload(self):
         """The payload as bytes; a clear error once retention removed it."""
+        store_fname, db_datas = self._payload_location()
+        if store_fname:
+            return self.env["ir.attachment"]._file_read(store_fname)
+        return bytes(db_datas or b"")
+
+    def _open_payload(self):
+        """The payload as a binary file object, for payloads too large to hold
+        in memory (the caller closes it; it is a context manager)."""
+        store_fname, db_datas = self._payload_location()
+        if store_fname:
+            path = self.env["ir.attachment"]._full_path(store_fname)
+            return open(path, "rb")
+        return io.BytesIO(bytes(db_datas or b""))
+
+    def _payload_location(self):
         self.ensure_one()
         if self.payload_purged or not self.payload_attachment_id:
             raise UserError(
@@ -299,10 +315,7 @@ class IntegrationMessage(models.Model):
             "SELECT store_fname, db_datas FROM ir_attachment WHERE id = %s",
             [self.payload_attachment_id.id],
         )
-        store_fname, db_datas = self.env.cr.fetchone()
-        if store_fname:
-            return self.env["ir.attachment"]._file_read(store_fname)
-        return bytes(db_datas or b"")
+        return self.env.cr.fetchone()
 
     def _get_payload_text(self):
         return self._get_payload().decode("utf-8", errors="replace")
