@@ -62,6 +62,9 @@ LINE_STATUS_WORDS = {
     LINE_DATE_CHANGED: "date changed",
     LINE_CHANGED: "changed",
 }
+# What an order is: BEG01 (353) and BGM 1225.
+X12_PURPOSES = {"original": "00", "replace": "05", "cancel": "01"}
+EDIFACT_FUNCTIONS = {"original": "9", "replace": "5", "cancel": "1"}
 # BAK02 / BGM 4343 values that refuse the whole order.
 ORDER_REJECTED_CODES = ("RD", "RJ", "RE", "27")
 
@@ -180,7 +183,8 @@ def _x12_date(value):
 def order_set(order, dialect, control_number, *, x12_version="004010"):
     """The 850 (``dialect`` X12) or ORDERS (EDIFACT) of ``order``.
 
-    ``order`` keys: ``number``, ``purpose`` (``original`` or ``replace``),
+    ``order`` keys: ``number``, ``purpose`` (``original``, ``replace`` or
+    ``cancel``),
     ``date``, ``currency``, ``requested_date``, ``buyer`` and ``supplier``
     (``{"name", "id"}``), ``ship_to`` (``{"name", "code", "street", "city",
     "zip", "state", "country"}``) and ``lines``: ``line_id``, ``vendor_code``,
@@ -195,7 +199,7 @@ def order_set(order, dialect, control_number, *, x12_version="004010"):
 
 
 def _x12_order_body(order):
-    purpose = "05" if order.get("purpose") == "replace" else "00"
+    purpose = X12_PURPOSES[order.get("purpose") or "original"]
     body = [("BEG", purpose, "SA", order["number"], "", _x12_date(order["date"]))]
     if order.get("currency"):
         body.append(("CUR", "BY", order["currency"]))
@@ -244,7 +248,7 @@ def _x12_order_body(order):
 
 
 def _edifact_order_body(order):
-    function = "5" if order.get("purpose") == "replace" else "9"
+    function = EDIFACT_FUNCTIONS[order.get("purpose") or "original"]
     body = [
         ("BGM", "220", order["number"], function),
         ("DTM", ("137", _x12_date(order["date"]), "102")),

@@ -82,6 +82,14 @@ class PurchaseOrder(models.Model):
         )._edi_schedule_send()
         return result
 
+    def button_cancel(self):
+        result = super().button_cancel()
+        # The supplier holds the order: tell it, as the order's last revision.
+        self.filtered(
+            lambda o: o.state == "cancel" and o.edi_state not in ("none", "refused")
+        )._edi_schedule_send(only_if_sent=True)
+        return result
+
     def write(self, vals):
         result = super().write(vals)
         if {"partner_ref", "date_planned", "picking_type_id"} & vals.keys():
@@ -98,7 +106,10 @@ class PurchaseOrder(models.Model):
         orders = self.filtered(
             lambda o: (
                 o.edi_trading_partner_id
-                and o.state in ("purchase", "done")
+                and (
+                    o.state in ("purchase", "done")
+                    or (o.state == "cancel" and o.edi_state != "none")
+                )
                 and (o.edi_state != "none" or not only_if_sent)
             )
         )
@@ -128,14 +139,20 @@ class PurchaseOrder(models.Model):
                 continue
             content = order._edi_order_content(trading_partner)
             digest = hashlib.sha256(
-                json.dumps(content, sort_keys=True, default=str).encode()
+                json.dumps(
+                    [content, order.state == "cancel"], sort_keys=True, default=str
+                ).encode()
             ).hexdigest()
             if digest == order.edi_sent_digest:
                 continue
             revision = order.edi_revision + 1 if order.edi_sent_digest else 0
+            if order.state == "cancel":
+                purpose = "cancel"
+            else:
+                purpose = "replace" if revision else "original"
             content.update(
                 number=order.name,
-                purpose="replace" if revision else "original",
+                purpose=purpose,
                 date=fields.Date.to_string(
                     fields.Date.context_today(order, order.date_approve)
                     if order.date_approve

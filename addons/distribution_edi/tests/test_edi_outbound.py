@@ -56,6 +56,27 @@ class TestEdiOutbound(EdiCase):
         # The original stays as it was sent: nothing is overwritten.
         self.assertIn(b"BEG*00*SA*", first._get_payload())
 
+    def test_cancelling_a_sent_order_tells_the_supplier(self):
+        self.mock.behaviour("ACME", "no-ack")  # the order stays open at the supplier
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 7)])
+            self.run_jobs(trap)
+            self.assertEqual(self.mock.order(order.name)["status"], "received")
+            order.button_cancel()
+            self.env.cr.precommit.run()
+            self.run_jobs(trap)
+        original, cancellation = self.messages("edi-order-out")
+        self.assertEqual(cancellation.state, "sent", cancellation.last_error)
+        self.assertEqual(cancellation.idempotency_key, f"{order.name}:revision-1")
+        self.assertIn(b"BEG*01*SA*" + order.name.encode(), cancellation._get_payload())
+        self.assert_clean_for_mock(cancellation._get_payload())
+        self.assertEqual(self.mock.order(order.name)["status"], "cancelled")
+        # A draft that was never sent is cancelled quietly.
+        draft = self.create_order([("BRKT-050", 1)], confirm=False)
+        draft.button_cancel()
+        self.env.cr.precommit.run()
+        self.assertEqual(len(self.messages("edi-order-out")), 2)
+
     def test_production_endpoint_sends_production_interchanges(self):
         self.endpoint.environment = "production"
         payload = self.messages(
