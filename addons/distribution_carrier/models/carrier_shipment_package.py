@@ -22,8 +22,9 @@ class CarrierShipmentPackage(models.Model):
     picking_id = fields.Many2one(
         "stock.picking", required=True, ondelete="cascade", index=True
     )
+    # Precomputed: set in the INSERT, not by an UPDATE after it.
     company_id = fields.Many2one(
-        related="picking_id.company_id", store=True, index=True
+        related="picking_id.company_id", store=True, index=True, precompute=True
     )
     sequence = fields.Integer(default=10)
     package_id = fields.Many2one(

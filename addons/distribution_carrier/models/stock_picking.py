@@ -152,6 +152,11 @@ class StockPicking(models.Model):
         db = (self.env["ir.config_parameter"].sudo().get_param("database.uuid", ""))[:8]
         return f"{db}-{kind}-picking-{self.id}-{self.carrier_booking_round}"
 
+    def _carrier_parcel_reference(self, package):
+        """The parcel reference of ``package`` (a stock package) in requests."""
+        base = _REFERENCE_RE.sub("", self.name)
+        return f"{base}-{_REFERENCE_RE.sub('', package.name)}"
+
     def _carrier_parcels(self):
         """(package, Parcel) per physical package, bulk content as one more."""
         self.ensure_one()
@@ -168,7 +173,7 @@ class StockPicking(models.Model):
                     carrier._carrier_parcel(
                         weight,
                         package.package_type_id,
-                        reference=f"{base}-{_REFERENCE_RE.sub('', package.name)}",
+                        reference=self._carrier_parcel_reference(package),
                         description=package.name,
                     ),
                 )
@@ -188,6 +193,26 @@ class StockPicking(models.Model):
                 )
             )
         return parcels
+
+    def _carrier_packages_by_reference(self):
+        """Stock package per parcel reference, as :meth:`_carrier_parcels` names
+        them, without computing the parcels again (weights, dimensions).
+
+        The booking already sent those parcels: mapping the carrier's answer
+        back only needs the names. The bulk parcel has no package.
+        """
+        self.ensure_one()
+        packages = self.move_line_ids.result_package_id
+        by_reference = {
+            self._carrier_parcel_reference(package): package for package in packages
+        }
+        base = _REFERENCE_RE.sub("", self.name)
+        if f"{base}-{len(packages) + 1}" in by_reference:
+            # A package named like the bulk parcel: let the parcels decide.
+            return {
+                parcel.reference: package for package, parcel in self._carrier_parcels()
+            }
+        return by_reference
 
     def _carrier_request(self, is_return=False):
         self.ensure_one()
@@ -297,8 +322,7 @@ class StockPicking(models.Model):
             return packages  # a replay found the shipment we already stored
         prefix = carrier._get_delivery_label_prefix()
         extension = EXTENSIONS.get(result.label_format, "bin")
-        pairs = self._carrier_parcels()
-        by_reference = {parcel.reference: package for package, parcel in pairs}
+        by_reference = self._carrier_packages_by_reference()
         numbers = [label.tracking_number for label in result.packages]
         shared_number = len(set(numbers)) < len(numbers)
         currency = self.env["res.currency"].search(
