@@ -87,8 +87,8 @@ def test_book_returns_pro_bol_pdf_and_unit_labels(ltl, pallets_request):
     assert [p.parcel_reference for p in result.packages] == ["PAL-1", "PAL-2"]
     assert all(p.label.startswith(b"%PDF") for p in result.packages)
     assert result.total_price > 0 and result.currency == "USD"
-    pypdf2 = pytest.importorskip("PyPDF2")
-    text = pypdf2.PdfReader(io.BytesIO(bol.content)).pages[0].extract_text()
+    pypdf = pytest.importorskip("pypdf")
+    text = pypdf.PdfReader(io.BytesIO(bol.content)).pages[0].extract_text()
     assert f"BOL{pro}" in text and "SANDBOX" in text
 
 
@@ -141,8 +141,8 @@ def test_return_books_own_pro_with_return_bol_swapped_parties(
     assert "ReturnShipmentRequest" in sent
     shipper_xml = sent.split("Shipper>")[1]
     assert "Chicago" in shipper_xml and "Newark" not in shipper_xml
-    pypdf2 = pytest.importorskip("PyPDF2")
-    text = pypdf2.PdfReader(io.BytesIO(bol.content)).pages[0].extract_text()
+    pypdf = pytest.importorskip("pypdf")
+    text = pypdf.PdfReader(io.BytesIO(bol.content)).pages[0].extract_text()
     assert "RETURN BILL OF LADING" in text
     assert f"Return of PRO: {outbound.carrier_shipment_id}" in text
 
