@@ -742,6 +742,7 @@ class StockPicking(models.Model):
                         ref=picking.carrier_tracking_ref,
                     ),
                     severity="high",
+                    problem_key="carrier-scan-sla",
                 )
                 picking.carrier_scan_exception_id = exception
         overdue.write({"carrier_scan_overdue": True})

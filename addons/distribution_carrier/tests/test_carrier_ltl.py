@@ -290,6 +290,20 @@ class TestLtlCycle(CarrierCase):
         pickings._cron_carrier_scan_sla()
         self.assertEqual(self.scan_exceptions(silent), exception)
 
+    def test_scan_sla_exception_stays_apart_from_the_message_sla(self):
+        picking = self.book_picking()
+        message = picking.carrier_booking_message_id
+        late = self.env["integration.dispatch"]._raise_exception(
+            message, "sla", "The booking message missed its SLA"
+        )
+        self.age(picking, 49)
+        self.env["stock.picking"]._cron_carrier_scan_sla()
+        scan = picking.carrier_scan_exception_id
+        self.assertTrue(scan)
+        self.assertNotEqual(scan, late)
+        self.assertIn("no carrier scan", scan.name)
+        self.assertEqual(late.name, "The booking message missed its SLA")
+
     def test_scan_sla_zero_means_never(self):
         self.account.scan_sla_hours = 0
         picking = self.book_picking()

@@ -128,11 +128,22 @@ class IntegrationDispatch(models.AbstractModel):
 
     @api.model
     def _raise_exception(
-        self, message, category, title, *, details=None, severity="medium"
+        self,
+        message,
+        category,
+        title,
+        *,
+        details=None,
+        severity="medium",
+        problem_key=None,
     ):
-        """Put a business problem found by a channel into the exception queue."""
+        """Put a business problem found by a channel into the exception queue.
+
+        The same open problem (category and ``problem_key``) on the same message
+        is not opened twice: its occurrence count goes up.
+        """
         return message._raise_exception(
-            category, title, details=details, severity=severity
+            category, title, details=details, severity=severity, problem_key=problem_key
         )
 
     # -- internals ---------------------------------------------------------------

@@ -91,6 +91,11 @@ class IntegrationException(models.Model):
         help="The technical detail: partner answer, error codes, trace."
     )
     occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
+    problem_key = fields.Char(
+        readonly=True,
+        help="Set by a channel to keep two problems of one category on one message "
+        "apart; repeats of the same problem count occurrences.",
+    )
     closes_on_success = fields.Boolean(
         string="Closes on success",
         readonly=True,

@@ -625,16 +625,29 @@ class IntegrationMessage(models.Model):
         )
 
     def _raise_exception(
-        self, category, title, details=None, severity="medium", closes_on_success=False
+        self,
+        category,
+        title,
+        details=None,
+        severity="medium",
+        closes_on_success=False,
+        problem_key=None,
     ):
-        """Open an exception for this message (one open exception per category).
+        """Open an exception for this message: one open exception per category
+        and ``problem_key`` (a repeat counts an occurrence instead).
 
         ``closes_on_success`` marks exceptions a later successful attempt cures
         (failed attempts, stuck jobs); business exceptions stay open for a person.
+        ``problem_key`` keeps apart two problems of one category on one message
+        (a late scan is not the message's own SLA breach).
         """
         self.ensure_one()
         existing = self.exception_ids.filtered(
-            lambda e: e.category == category and e.state in ("new", "in_progress")
+            lambda e: (
+                e.category == category
+                and e.state in ("new", "in_progress")
+                and (e.problem_key or False) == (problem_key or False)
+            )
         )
         if existing:
             existing[:1].write(
@@ -659,6 +672,7 @@ class IntegrationMessage(models.Model):
                     "category": category,
                     "severity": severity,
                     "details": details or title,
+                    "problem_key": problem_key or False,
                 }
             )
         )

@@ -113,6 +113,20 @@ class TestExceptionQueue(IntegrationCase):
         self.assertEqual(len(message.exception_ids), 1)
         self.assertEqual(message.exception_ids.occurrence_count, 2)
 
+    def test_problem_key_keeps_two_problems_of_one_category_apart(self):
+        message = self.send_order()
+        own = self.dispatch._raise_exception(message, "sla", "Message is late")
+        scan = self.dispatch._raise_exception(
+            message, "sla", "No carrier scan", problem_key="carrier-scan-sla"
+        )
+        self.assertNotEqual(own, scan)
+        again = self.dispatch._raise_exception(
+            message, "sla", "No carrier scan", problem_key="carrier-scan-sla"
+        )
+        self.assertEqual(again, scan)
+        self.assertEqual(scan.occurrence_count, 2)
+        self.assertEqual(own.occurrence_count, 1)
+
     def test_assignee_defaults_to_endpoint_responsible_and_follows(self):
         admin = self.env.ref("base.user_admin")
         self.endpoint.user_id = admin
