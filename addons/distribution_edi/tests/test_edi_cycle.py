@@ -371,6 +371,37 @@ class TestEdiCycle(EdiCase):
             self.run_jobs(trap)
         return order, received
 
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_document_the_partner_may_not_send_is_not_applied(self):
+        self.trading_partner.receive_order_responses = False
+        order, received = self.receive_altered_response(b"BAK*", b"BAK*")
+        self.assertEqual(received.state, "done")
+        self.assertFalse(
+            received.child_ids.filtered(lambda m: m.direction == "inbound")
+        )
+        self.assertNotEqual(order.edi_state, "confirmed")
+        self.assertIn("not set up to send", received.exception_ids.details)
+        # Its syntax was still acknowledged as accepted (not refused).
+        self.assertNotIn(b"AK5*R", self.messages("edi-ack-out")._get_payload())
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_production_interchange_on_a_test_endpoint_is_refused(self):
+        order, received = self.receive_altered_response(b"*0*T*>~", b"*0*P*>~")
+        self.assertEqual(received.state, "rejected")
+        self.assertIn("marked production", received.last_error)
+        self.assertFalse(received.child_ids)
+        self.assertNotEqual(order.edi_state, "confirmed")
+
+    @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
+    def test_interchange_from_an_unknown_sender_is_refused(self):
+        order, received = self.receive_altered_response(
+            b"*ZZ*MOCKEDI        *", b"*ZZ*STRANGER       *"
+        )
+        self.assertEqual(received.state, "rejected")
+        self.assertIn("No trading partner", received.last_error)
+        self.assertIn("STRANGER", received.last_error)
+        self.assertFalse(received.child_ids)
+
     def test_minor_finding_is_applied_unless_the_partner_is_strict(self):
         # A four-letter currency code: an error the standard lets a lenient
         # receiver accept (AK5 E), and a strict one refuse (AK5 R).
