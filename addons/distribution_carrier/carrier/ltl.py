@@ -155,22 +155,29 @@ class LtlSoapAdapter(SoapAdapterBase):
             quotes = [q for q in quotes if q.service_code == request.service_code]
         return quotes
 
+    def _book(self, operation, request, **extra):
+        """Call a booking operation (outbound or return) for ``request``."""
+        return self.call(
+            operation,
+            Credentials=self._credentials,
+            Shipper=self._party(request.shipper),
+            Consignee=self._party(request.recipient),
+            Items=self._items(request.parcels),
+            ServiceCode=request.service_code or "STD",
+            # The idempotency key is the booking reference: the carrier answers
+            # a repeated booking with the shipment it already holds.
+            Reference=request.idempotency_key or request.reference,
+            LabelFormat=request.label_format,
+            **extra,
+        )
+
     def ship(self, request):
         """Book the shipment: PRO number, bill of lading (PDF), unit labels.
 
         The idempotency key goes in the booking ``Reference``: the carrier
         answers a repeated booking with the shipment it already holds.
         """
-        answer = self.call(
-            "BookShipment",
-            Credentials=self._credentials,
-            Shipper=self._party(request.shipper),
-            Consignee=self._party(request.recipient),
-            Items=self._items(request.parcels),
-            ServiceCode=request.service_code or "STD",
-            Reference=request.idempotency_key or request.reference,
-            LabelFormat=request.label_format,
-        )
+        answer = self._book("BookShipment", request)
         return self._booking_result(answer, request, "Bill of lading")
 
     def return_label(self, request):
@@ -183,17 +190,7 @@ class LtlSoapAdapter(SoapAdapterBase):
         set, ties the return to the shipment it comes back from.
         """
         original = (request.options or {}).get("original_shipment_id") or None
-        answer = self.call(
-            "ReturnShipment",
-            Credentials=self._credentials,
-            Shipper=self._party(request.shipper),
-            Consignee=self._party(request.recipient),
-            Items=self._items(request.parcels),
-            ServiceCode=request.service_code or "STD",
-            Reference=request.idempotency_key or request.reference,
-            LabelFormat=request.label_format,
-            OriginalProNumber=original,
-        )
+        answer = self._book("ReturnShipment", request, OriginalProNumber=original)
         result = self._booking_result(answer, request, "Return bill of lading")
         result.extra["original_pro_number"] = (
             getattr(answer, "OriginalProNumber", None) or original or ""

@@ -307,17 +307,50 @@ class StockPicking(models.Model):
             )
         )
 
+    def _carrier_stored_packages(self, result, state):
+        """Packages already stored for ``result`` (a replayed job finds them)."""
+        return self.carrier_package_ids.filtered(
+            lambda p: (
+                p.carrier_shipment_id == result.carrier_shipment_id and p.state == state
+            )
+        )
+
+    def _carrier_package_vals(
+        self, result, account, currency, index, label, attachment, **extra
+    ):
+        """Values of the package row for the ``index``-th label of ``result``."""
+        vals = {
+            "picking_id": self.id,
+            "sequence": index,
+            "parcel_reference": label.parcel_reference,
+            "carrier_account_id": account.id,
+            "carrier_shipment_id": result.carrier_shipment_id,
+            "tracking_number": label.tracking_number,
+            "tracking_url": account._tracking_url(
+                label.tracking_number, result.tracking_url
+            ),
+            "label_attachment_id": attachment.id if attachment else False,
+            # The carrier prices the shipment, not each package.
+            "price": (result.total_price or 0.0) if index == 0 else 0.0,
+            "currency_id": currency.id,
+        }
+        vals.update(extra)
+        return vals
+
+    def _carrier_attach_documents(self, result, prefix):
+        """Attach the shipment's documents (bill of lading...) as ``prefix-name``."""
+        for document in result.documents:
+            name = f"{prefix}-{document.name}"
+            if document.mimetype == "application/pdf":
+                name += ".pdf"
+            self._carrier_attach(name, document.content, document.mimetype)
+
     def _carrier_apply_booking(self, result, request, message=None):
         """Store a booked shipment: packages, labels, documents, price."""
         self.ensure_one()
         carrier = self.carrier_id
         account = carrier._carrier_account()
-        packages = self.carrier_package_ids.filtered(
-            lambda p: (
-                p.carrier_shipment_id == result.carrier_shipment_id
-                and p.state == "booked"
-            )
-        )
+        packages = self._carrier_stored_packages(result, "booked")
         if packages:
             return packages  # a replay found the shipment we already stored
         prefix = carrier._get_delivery_label_prefix()
@@ -346,34 +379,21 @@ class StockPicking(models.Model):
                     label.mimetype,
                 )
             parcel = request.parcels[index] if index < len(request.parcels) else None
+            package = by_reference.get(label.parcel_reference)
             vals_list.append(
-                {
-                    "picking_id": self.id,
-                    "sequence": index,
-                    "package_id": by_reference.get(label.parcel_reference, False)
-                    and by_reference[label.parcel_reference].id,
-                    "parcel_reference": label.parcel_reference,
-                    "carrier_account_id": account.id,
-                    "carrier_shipment_id": result.carrier_shipment_id,
-                    "tracking_number": label.tracking_number,
-                    "tracking_url": account._tracking_url(
-                        label.tracking_number, result.tracking_url
-                    ),
-                    "label_attachment_id": attachment.id if attachment else False,
-                    "weight_kg": parcel.weight_kg if parcel else 0.0,
-                    "price": (result.total_price or 0.0) if index == 0 else 0.0,
-                    "currency_id": currency.id,
-                }
+                self._carrier_package_vals(
+                    result,
+                    account,
+                    currency,
+                    index,
+                    label,
+                    attachment,
+                    package_id=package.id if package else False,
+                    weight_kg=parcel.weight_kg if parcel else 0.0,
+                )
             )
         packages = self.env["carrier.shipment.package"].sudo().create(vals_list)
-        for document in result.documents:
-            self._carrier_attach(
-                f"{carrier._get_delivery_doc_prefix()}-{document.name}.pdf"
-                if document.mimetype == "application/pdf"
-                else f"{carrier._get_delivery_doc_prefix()}-{document.name}",
-                document.content,
-                document.mimetype,
-            )
+        self._carrier_attach_documents(result, carrier._get_delivery_doc_prefix())
         price = 0.0
         if result.total_price is not None:
             source = currency or self.company_id.currency_id
@@ -512,12 +532,7 @@ class StockPicking(models.Model):
     def _carrier_apply_return(self, result):
         """Store a bought return: packages (state 'return'), labels, documents."""
         self.ensure_one()
-        packages = self.carrier_package_ids.filtered(
-            lambda p: (
-                p.carrier_shipment_id == result.carrier_shipment_id
-                and p.state == "return"
-            )
-        )
+        packages = self._carrier_stored_packages(result, "return")
         if packages:
             return packages  # a replay found the return we already stored
         carrier = self.carrier_id
@@ -541,28 +556,12 @@ class StockPicking(models.Model):
                     LABEL_MIMETYPES.get(result.label_format, "application/pdf"),
                 )
             vals_list.append(
-                {
-                    "picking_id": self.id,
-                    "sequence": index,
-                    "parcel_reference": label.parcel_reference,
-                    "carrier_account_id": account.id,
-                    "carrier_shipment_id": result.carrier_shipment_id,
-                    "tracking_number": label.tracking_number,
-                    "tracking_url": account._tracking_url(
-                        label.tracking_number, result.tracking_url
-                    ),
-                    "label_attachment_id": attachment.id if attachment else False,
-                    "price": (result.total_price or 0.0) if index == 0 else 0.0,
-                    "currency_id": currency.id,
-                    "state": "return",
-                }
+                self._carrier_package_vals(
+                    result, account, currency, index, label, attachment, state="return"
+                )
             )
         packages = self.env["carrier.shipment.package"].sudo().create(vals_list)
-        for document in result.documents:
-            name = f"{prefix}-{document.name}"
-            if document.mimetype == "application/pdf":
-                name += ".pdf"
-            self._carrier_attach(name, document.content, document.mimetype)
+        self._carrier_attach_documents(result, prefix)
         self.message_post(
             body=_(
                 "Return label from %(carrier)s attached: return shipment %(ref)s, "

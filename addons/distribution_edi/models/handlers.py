@@ -457,24 +457,18 @@ class EdiDocumentHandler(models.AbstractModel):
             found = lines.filtered(lambda line: line.id == int(line_id))
             if found:
                 return found
-        for key, field in (("vendor_code", "product_code"), ("gtin", "barcode")):
+        # Without our line number: the supplier's product code, then the GTIN,
+        # when it names exactly one line.
+        matchers = (
+            ("vendor_code", lambda line, code: code in line._edi_vendor_codes()),
+            ("gtin", lambda line, gtin: line.product_id.barcode == gtin),
+        )
+        for key, matches in matchers:
             value = line_data.get(key)
-            if not value:
-                continue
-            found = lines.filtered(
-                lambda line, value=value, field=field: (
-                    line.product_id.barcode == value
-                    if field == "barcode"
-                    else value
-                    in (
-                        line.product_id.default_code,
-                        *line.product_id.seller_ids.filtered(
-                            lambda s: s.partner_id == order.partner_id
-                        ).mapped("product_code"),
-                    )
-                )
+            found = value and lines.filtered(
+                lambda line, value=value, matches=matches: matches(line, value)
             )
-            if len(found) == 1:
+            if found and len(found) == 1:
                 return found
         return self.env["purchase.order.line"]
 

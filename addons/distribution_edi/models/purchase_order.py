@@ -368,6 +368,14 @@ class PurchaseOrderLine(models.Model):
             )
         return vendor_code, gtin
 
+    def _edi_vendor_codes(self):
+        """Codes the supplier may use for this line's product."""
+        self.ensure_one()
+        sellers = self.product_id.seller_ids.filtered(
+            lambda seller: seller.partner_id == self.order_id.partner_id
+        )
+        return {self.product_id.default_code, *sellers.mapped("product_code")} - {False}
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
