@@ -21,18 +21,19 @@ if str(ADDON_DIR) not in sys.path:
     sys.path.insert(0, str(ADDON_DIR))
 
 
-def _load_karrio_peer():
-    # The peer lives with the addon's Odoo tests; load it by path (the addon's
-    # tests package imports Odoo) and register it so ``import karrio_peer`` works.
-    path = ADDON_DIR / "tests" / "karrio_peer.py"
-    spec = importlib.util.spec_from_file_location("karrio_peer", path)
+def _load_test_module(name):
+    # The peers live with the addon's Odoo tests; load them by path (the addon's
+    # tests package imports Odoo) and register them so ``import <name>`` works.
+    path = ADDON_DIR / "tests" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["karrio_peer"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-_karrio_peer = _load_karrio_peer()
+_karrio_peer = _load_test_module("karrio_peer")
+_load_test_module("fault_proxy")
 KarrioPeer = _karrio_peer.KarrioPeer
 KarrioUnavailable = _karrio_peer.KarrioUnavailable
 build_karrio_env = _karrio_peer.build_karrio_env
