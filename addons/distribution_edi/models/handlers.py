@@ -436,6 +436,23 @@ class EdiDocumentHandler(models.AbstractModel):
 
     # -- helpers -------------------------------------------------------------------
 
+    def _one_at_a_time(self, orders):
+        """Apply documents of one order one after the other.
+
+        The runner may apply an order's ship notice and invoice at once; each
+        would miss what the other does (the invoice its receipt). Writing the
+        order's row first makes the later of two concurrent transactions fail
+        with a serialization error, which the job runner retries on the
+        committed state.
+        """
+        if orders:
+            self.env.cr.execute(
+                "UPDATE purchase_order SET edi_last_document_at = "
+                "(now() AT TIME ZONE 'UTC') WHERE id IN %s",
+                [tuple(orders.ids)],
+            )
+            orders.invalidate_recordset(["edi_last_document_at"])
+
     def _find_order(self, trading_partner, number):
         order = self.env["purchase.order"]._edi_find(trading_partner, number)
         if not order:
@@ -540,6 +557,8 @@ class EdiDocumentHandler(models.AbstractModel):
                 }
             )
             matched |= sent_document
+        if matched:
+            self._one_at_a_time(matched.purchase_id)
         if not matched:
             raise errors.PermanentError(
                 _(
@@ -590,6 +609,7 @@ class EdiDocumentHandler(models.AbstractModel):
 
     def _apply_order_response(self, message, trading_partner, document):
         order = self._find_order(trading_partner, document["order_number"])
+        self._one_at_a_time(order)
         order = order.with_context(edi_applying_partner_document=True)
         decisions = []
         changed = False
@@ -737,6 +757,7 @@ class EdiDocumentHandler(models.AbstractModel):
                 ),
                 category="mapping",
             )
+        self._one_at_a_time(orders)
         problems = []
         pickings = self.env["stock.picking"]
         for item in document.get("items", []):
@@ -865,6 +886,7 @@ class EdiDocumentHandler(models.AbstractModel):
 
     def _apply_invoice(self, message, trading_partner, document):
         order = self._find_order(trading_partner, document["order_number"])
+        self._one_at_a_time(order)
         number = document["invoice_number"]
         commercial = trading_partner.partner_id.commercial_partner_id
         existing = self.env["account.move"].search(

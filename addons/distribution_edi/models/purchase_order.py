@@ -53,6 +53,12 @@ class PurchaseOrder(models.Model):
     edi_correlation_id = fields.Char(
         string="EDI correlation", copy=False, readonly=True, index=True
     )
+    edi_last_document_at = fields.Datetime(
+        string="Last EDI document applied",
+        copy=False,
+        readonly=True,
+        help="When the supplier's last document was applied to this order.",
+    )
     edi_document_ids = fields.One2many(
         "edi.document", "purchase_id", string="EDI documents"
     )
