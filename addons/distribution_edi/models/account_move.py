@@ -28,8 +28,31 @@ class AccountMove(models.Model):
     )
     edi_match_details = fields.Text(string="Match details", copy=False, readonly=True)
 
-    def action_post(self):
-        blocked = self.filtered(lambda move: move.edi_match_state == "mismatch")
+    def _post(self, soft=True):
+        # Every posting path ends here (the button, Accounting's "Post entries"
+        # wizard, the auto-post scheduled action, RPC): the block holds on all.
+        self._edi_check_match_before_posting()
+        return super()._post(soft=soft)
+
+    def _edi_check_match_before_posting(self):
+        """Refuse to post a bill that does not match its order and receipts.
+
+        The match is taken again first, on what the order, its receipts and the
+        bill say now; a difference a purchase manager approved stays approved.
+        """
+        to_check = self.filtered(
+            lambda move: (
+                move.state == "draft"
+                and move.edi_match_state in ("matched", "mismatch")
+            )
+        )
+        for move in to_check:
+            was = move.edi_match_state
+            if not move._edi_three_way_match() and was == "mismatch":
+                move._edi_resolve_match_exceptions(
+                    _("%s matches now: posted.", move.display_name)
+                )
+        blocked = to_check.filtered(lambda move: move.edi_match_state == "mismatch")
         if blocked:
             raise UserError(
                 _(
@@ -40,7 +63,6 @@ class AccountMove(models.Model):
                     details="\n".join(blocked.mapped("edi_match_details")),
                 )
             )
-        return super().action_post()
 
     def action_edi_approve_mismatch(self):
         if not self.env.user.has_group("purchase.group_purchase_manager"):
@@ -74,7 +96,8 @@ class AccountMove(models.Model):
         return True
 
     def _edi_three_way_match(self):
-        """Compare each line with the order (price) and the receipts (quantity).
+        """Compare each line with the order (price, ordered quantity) and the
+        receipts (received quantity), each within the trading partner's tolerance.
 
         Returns the list of differences; sets the match state accordingly.
         """
@@ -92,10 +115,11 @@ class AccountMove(models.Model):
         )
         price_tolerance = trading_partner.invoice_price_tolerance_percent / 100
         quantity_tolerance = trading_partner.invoice_quantity_tolerance_percent / 100
+        order_tolerance = trading_partner.over_delivery_tolerance_percent / 100
         differences = []
-        for line in self.invoice_line_ids.filtered("purchase_line_id"):
-            purchase_line = line.purchase_line_id
-            ordered_price = purchase_line.price_unit
+        lines = self.invoice_line_ids.filtered("purchase_line_id")
+        for line in lines:
+            ordered_price = line.purchase_line_id.price_unit
             if (
                 abs(line.price_unit - ordered_price)
                 > price_tolerance * abs(ordered_price) + 1e-6
@@ -108,21 +132,27 @@ class AccountMove(models.Model):
                         ordered=ordered_price,
                     )
                 )
-            other_bills = purchase_line.invoice_lines.filtered(
-                lambda other: (
-                    other.move_id != self
-                    and other.move_id.state != "cancel"
-                    and other.move_id.move_type == "in_invoice"
-                )
-            )
-            invoiced = line.quantity + sum(other_bills.mapped("quantity"))
+        for purchase_line in lines.purchase_line_id:
+            invoiced = self._edi_invoiced_quantity(purchase_line)
+            ordered = purchase_line.product_qty
             received = purchase_line.qty_received
+            product = purchase_line.product_id.display_name
+            if invoiced > ordered * (1 + order_tolerance) + 1e-6:
+                differences.append(
+                    _(
+                        "%(product)s: %(invoiced)s invoiced (this bill and earlier "
+                        "ones), %(ordered)s ordered",
+                        product=product,
+                        invoiced=invoiced,
+                        ordered=ordered,
+                    )
+                )
             if invoiced > received * (1 + quantity_tolerance) + 1e-6:
                 differences.append(
                     _(
                         "%(product)s: %(invoiced)s invoiced (this bill and earlier "
                         "ones), %(received)s received",
-                        product=line.product_id.display_name,
+                        product=product,
                         invoiced=invoiced,
                         received=received,
                     )
@@ -152,3 +182,31 @@ class AccountMove(models.Model):
             self.edi_match_state = "matched"
             self.edi_match_details = False
         return differences
+
+    def _edi_invoiced_quantity(self, purchase_line):
+        """What the supplier billed for ``purchase_line`` so far (this bill, the
+        others not cancelled, less credit notes), in the line's unit."""
+        bill_lines = (
+            purchase_line.invoice_lines
+            | self.invoice_line_ids.filtered(
+                lambda line: line.purchase_line_id == purchase_line
+            )
+        ).filtered(
+            lambda line: (
+                line.move_id.state != "cancel"
+                and line.move_id.move_type in ("in_invoice", "in_refund")
+                and line.display_type == "product"
+            )
+        )
+        invoiced = 0.0
+        for line in bill_lines:
+            quantity = (
+                line.product_uom_id._compute_quantity(
+                    line.quantity, purchase_line.product_uom
+                )
+                if line.product_uom_id and purchase_line.product_uom
+                else line.quantity
+            )
+            sign = -1 if line.move_id.move_type == "in_refund" else 1
+            invoiced += sign * quantity
+        return invoiced

@@ -223,6 +223,13 @@ class EdiTradingPartner(models.Model):
         default=0.0,
         help="Three-way match: invoiced quantity against the received quantity.",
     )
+    over_delivery_tolerance_percent = fields.Float(
+        string="Accept more than ordered up to (%)",
+        default=0.0,
+        help="A ship notice may be received automatically, and billed, up to this "
+        "much above the ordered quantity. Beyond it the receipt waits for the "
+        "warehouse and the bill does not match.",
+    )
     receipt_policy = fields.Selection(
         [
             ("prepare", "Prefill the receipt; the warehouse validates it"),
@@ -247,6 +254,11 @@ class EdiTradingPartner(models.Model):
             "CHECK(quantity_tolerance_percent >= 0 AND price_tolerance_percent >= 0 "
             "AND invoice_price_tolerance_percent >= 0 "
             "AND invoice_quantity_tolerance_percent >= 0)",
+            "Tolerances cannot be negative.",
+        ),
+        (
+            "over_delivery_tolerance_positive",
+            "CHECK(over_delivery_tolerance_percent >= 0)",
             "Tolerances cannot be negative.",
         ),
     ]

@@ -310,6 +310,43 @@ class PurchaseOrder(models.Model):
             limit=1,
         )
 
+    # -- three-way match -----------------------------------------------------------
+
+    def _edi_lock_for_match(self):
+        """Make changes to either side of these orders' three-way match (their
+        receipts, their bills) run one after the other.
+
+        Each side first rewrites the orders' rows (as the document handler's
+        ``_one_at_a_time`` does): of two concurrent transactions, the later
+        fails with a serialization error and is retried on the committed state
+        (by the job runner, or by Odoo's RPC retry), where it sees the other.
+        """
+        if self:
+            self.env.cr.execute(
+                "UPDATE purchase_order SET edi_last_document_at = "
+                "edi_last_document_at WHERE id IN %s",
+                [tuple(sorted(self.ids))],
+            )
+
+    def _edi_rematch_bills(self, note):
+        """Take the three-way match of these orders' draft EDI bills again;
+        close the exceptions of those that match now (``note`` gets the bill).
+
+        Runs as superuser: whoever validates a receipt may not read bills, and
+        their match must follow the goods all the same.
+        """
+        bills = self.sudo().order_line.invoice_lines.move_id.filtered(
+            lambda move: (
+                move.state == "draft"
+                and move.edi_match_state in ("matched", "mismatch")
+            )
+        )
+        for bill in bills:
+            was = bill.edi_match_state
+            if not bill._edi_three_way_match() and was == "mismatch":
+                bill._edi_resolve_match_exceptions(note % bill.display_name)
+        return bills
+
     def action_view_edi_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

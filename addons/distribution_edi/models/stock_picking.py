@@ -14,24 +14,6 @@ class StockPicking(models.Model):
     edi_bill_of_lading = fields.Char(string="Bill of lading", copy=False, readonly=True)
     edi_shipped_date = fields.Date(string="Shipped on", copy=False, readonly=True)
 
-    def _action_done(self):
-        result = super()._action_done()
-        # A supplier's invoice may arrive before its goods: bills that waited
-        # for these receipts are matched again now.
-        purchase_lines = self.move_ids.purchase_line_id
-        if purchase_lines:
-            waiting = purchase_lines.invoice_lines.move_id.filtered(
-                lambda move: (
-                    move.state == "draft" and move.edi_match_state == "mismatch"
-                )
-            )
-            for bill in waiting:
-                if not bill._edi_three_way_match():
-                    bill._edi_resolve_match_exceptions(
-                        _("The goods were received: %s now matches.", bill.display_name)
-                    )
-        return result
-
 
 class StockMove(models.Model):
     _inherit = "stock.move"
@@ -43,3 +25,17 @@ class StockMove(models.Model):
         readonly=True,
         help="Quantity the supplier's ship notices announced for this move.",
     )
+
+    def _action_done(self, cancel_backorder=False):
+        # A receipt (or a return) changes the received side of the three-way
+        # match: lock the orders first, so that an invoice applied at the same
+        # time either sees these goods or is seen by them (the later of the two
+        # transactions fails with a serialization error and is retried).
+        orders = self.sudo().purchase_line_id.order_id.filtered(
+            lambda order: order.edi_state != "none"
+        )
+        orders._edi_lock_for_match()
+        moves = super()._action_done(cancel_backorder=cancel_backorder)
+        if orders:
+            orders._edi_rematch_bills(_("The goods were received: %s now matches."))
+        return moves

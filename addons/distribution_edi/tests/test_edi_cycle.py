@@ -302,7 +302,9 @@ class TestEdiCycle(EdiCase):
         self.assertEqual(order.invoice_ids.edi_match_state, "mismatch")
         receipt.button_validate()
         self.assertEqual(order.order_line.qty_received, 13)
-        self.assertEqual(order.invoice_ids.edi_match_state, "matched")
+        # Received, but 3 more than ordered: the bill still does not match.
+        self.assertEqual(order.invoice_ids.edi_match_state, "mismatch")
+        self.assertIn("10.0 ordered", order.invoice_ids.edi_match_details)
 
     @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
     def test_corrupt_documents_are_refused_and_answered(self):
