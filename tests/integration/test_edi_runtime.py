@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from .odoo_server import OdooRpcError
 from .odoo_shell import odoo_shell
 
 mock_testing = pytest.importorskip("mockedi.testing")
@@ -129,15 +130,6 @@ def test_purchase_order_cycle_through_the_runner(edi_configured, exchange, odoo_
         return current if current["invoice_ids"] else None
 
     order = wait_for(applied, "the invoice to be applied")
-    assert order["edi_state"] == "confirmed"
-    (bill,) = odoo_server.execute_kw(
-        "account.move",
-        "read",
-        [order["invoice_ids"], ["state", "edi_match_state", "amount_total"]],
-    )
-    assert bill["state"] == "draft"
-    assert bill["edi_match_state"] == "matched"
-    assert bill["amount_total"] == pytest.approx(12 * 8.90)
 
     def finished():
         rows = odoo_server.execute_kw(
@@ -152,6 +144,19 @@ def test_purchase_order_cycle_through_the_runner(edi_configured, exchange, odoo_
         return rows if all(row["state"] not in pending for row in rows) else None
 
     messages = wait_for(finished, "every message to finish")
+    # Read once every document is applied: a bill created before its goods
+    # were received is matched again when they are (possibly seconds later,
+    # after a retry).
+    order = order_state(odoo_server)
+    assert order["edi_state"] == "confirmed"
+    (bill,) = odoo_server.execute_kw(
+        "account.move",
+        "read",
+        [order["invoice_ids"], ["state", "edi_match_state", "amount_total"]],
+    )
+    assert bill["state"] == "draft"
+    assert bill["edi_match_state"] == "matched"
+    assert bill["amount_total"] == pytest.approx(12 * 8.90)
     states = sorted((row["flow_id"][1], row["state"]) for row in messages)
     assert ("EDI purchase orders (850 / ORDERS)", "acknowledged") in states
     assert all(state in ("done", "sent", "acknowledged") for _flow, state in states), (
@@ -166,3 +171,23 @@ def test_purchase_order_cycle_through_the_runner(edi_configured, exchange, odoo_
         {"fields": ["uuid", "state", "exc_info"]},
     )
     assert jobs == []
+
+    # The posting block holds over RPC: the bill edited to bill more than
+    # arrived is refused, whichever posting method is called.
+    (bill,) = odoo_server.execute_kw(
+        "account.move", "read", [order["invoice_ids"], ["invoice_line_ids"]]
+    )
+    odoo_server.execute_kw(
+        "account.move",
+        "write",
+        [
+            order["invoice_ids"],
+            {"invoice_line_ids": [(1, bill["invoice_line_ids"][0], {"quantity": 20})]},
+        ],
+    )
+    with pytest.raises(OdooRpcError, match="do not match"):
+        odoo_server.execute_kw("account.move", "action_post", [order["invoice_ids"]])
+    (bill,) = odoo_server.execute_kw(
+        "account.move", "read", [order["invoice_ids"], ["state", "edi_match_state"]]
+    )
+    assert bill["state"] == "draft"

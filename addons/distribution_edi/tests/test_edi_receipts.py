@@ -189,6 +189,28 @@ class TestEdiReceipts(EdiCase):
         bill.action_post()
         self.assertEqual(bill.state, "posted")
 
+    def test_goods_returned_before_posting_unmatch_the_bill(self):
+        # The received side changed after the match: it is taken again.
+        with self.jobs() as trap:
+            order = self.send_order(trap, [("BRKT-050", 10)], receipt_policy="validate")
+            self.receive(trap)
+        bill = order.invoice_ids
+        self.assertEqual(bill.edi_match_state, "matched")
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(active_id=order.picking_ids.id, active_model="stock.picking")
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 3
+        returned = self.env["stock.picking"].browse(
+            wizard.action_create_returns()["res_id"]
+        )
+        returned.move_ids.write({"quantity": 3, "picked": True})
+        returned.button_validate()
+        self.assertEqual(order.order_line.qty_received, 7)
+        self.assertEqual(bill.edi_match_state, "mismatch")
+        self.assertIn("7.0 received", bill.edi_match_details)
+
     # -- 3. a ship notice received twice ----------------
 
     def test_repeated_ship_notice_is_applied_once(self):
