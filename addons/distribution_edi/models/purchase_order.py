@@ -312,6 +312,22 @@ class PurchaseOrder(models.Model):
 
     # -- three-way match -----------------------------------------------------------
 
+    def _edi_traded(self):
+        """These orders placed with a supplier that has an EDI trading partner
+        (who may bill by EDI even for an order sent another way)."""
+        if not self:
+            return self
+        suppliers = self.partner_id.commercial_partner_id
+        trading = (
+            self.env["edi.trading.partner"]
+            .sudo()
+            .search([("partner_id", "in", suppliers.ids)])
+            .partner_id
+        )
+        return self.filtered(
+            lambda order: order.partner_id.commercial_partner_id in trading
+        )
+
     def _edi_lock_for_match(self):
         """Make changes to either side of these orders' three-way match (their
         receipts, their bills) run one after the other.

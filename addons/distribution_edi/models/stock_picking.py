@@ -31,9 +31,7 @@ class StockMove(models.Model):
         # match: lock the orders first, so that an invoice applied at the same
         # time either sees these goods or is seen by them (the later of the two
         # transactions fails with a serialization error and is retried).
-        orders = self.sudo().purchase_line_id.order_id.filtered(
-            lambda order: order.edi_state != "none"
-        )
+        orders = self.sudo().purchase_line_id.order_id._edi_traded()
         orders._edi_lock_for_match()
         moves = super()._action_done(cancel_backorder=cancel_backorder)
         if orders:
