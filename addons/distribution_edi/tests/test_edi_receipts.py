@@ -34,6 +34,20 @@ def renumbered(payload, number):
     return b"~".join(segments)
 
 
+def renumbered_edifact(payload, number):
+    """The EDIFACT counterpart of :func:`renumbered` (UNB / UNZ, UNH / UNT)."""
+    segments = payload.split(b"'")
+    position = {b"UNB": 5, b"UNZ": 2, b"UNH": 1, b"UNT": 2}
+    for index, segment in enumerate(segments):
+        body = segment.lstrip(b"\r\n")
+        lead = segment[: len(segment) - len(body)]
+        elements = body.split(b"+")
+        if elements[0] in position:
+            elements[position[elements[0]]] = str(number).encode()
+            segments[index] = lead + b"+".join(elements)
+    return b"'".join(segments)
+
+
 @tagged("post_install", "-at_install")
 class TestEdiReceipts(EdiCase):
     # Goods and bills come a minute after the order response: long enough to
@@ -47,16 +61,16 @@ class TestEdiReceipts(EdiCase):
         self.run_jobs(trap)
         return order
 
-    def receive(self, trap, codes=None, advance="all"):
+    def receive(self, trap, codes=None, advance="all", partner=PARTNER):
         """Hand Odoo what the supplier sent (only ``codes`` when given); return
         the mock's rows."""
         self.mock.expect("POST", f"/_mock/advance?{advance}")
         rows = [
             row
-            for row in self.mock.mailbox(partner=PARTNER, leave=False)
+            for row in self.mock.mailbox(partner=partner, leave=False)
             if codes is None or row["code"] in codes
         ]
-        self.assertTrue(rows, f"nothing from {PARTNER}: {self.mock.outbox()[-3:]}")
+        self.assertTrue(rows, f"nothing from {partner}: {self.mock.outbox()[-3:]}")
         received = self.env["integration.message"]
         for row in rows:
             received |= self.dispatch._receive(
@@ -245,6 +259,34 @@ class TestEdiReceipts(EdiCase):
         receipt.button_validate()
         self.assertEqual(order.order_line.qty_received, 10)
         self.assertEqual(order.invoice_ids.edi_match_state, "matched")
+
+    def test_repeated_despatch_advice_is_applied_once(self):
+        # The same in EDIFACT: DESADV, shipment number in BGM.
+        eurodis = self.make_trading_partner(
+            "EURODIS", dialect="EDIFACT", our_qualifier="14", receipt_policy="prepare"
+        )
+        self.use_partner(eurodis)
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 10)])
+            self.run_jobs(trap)
+            rows = self.receive(trap, partner="EURODIS")
+            (notice,) = [row["payload"] for row in rows if row["code"] == "DESADV"]
+            move = order.picking_ids.move_ids
+            self.assertEqual(move.quantity, 10)
+            waiting = self.open_exceptions()
+            self.receive_payload(
+                trap, renumbered_edifact(notice.encode("latin-1"), 7101)
+            )
+            self.assertEqual(move.quantity, 10, "not received twice")
+            self.assertEqual(self.open_exceptions(), waiting)
+            changed = notice.replace("QTY+12:10", "QTY+12:11")
+            self.assertNotEqual(changed, notice)
+            self.receive_payload(
+                trap, renumbered_edifact(changed.encode("latin-1"), 7102)
+            )
+        self.assertEqual(move.quantity, 10)
+        (review,) = self.open_exceptions("duplicate")
+        self.assertIn("quantity 10 → 11", review.details)
 
     # -- 5. an order changed after sending ----------------
 
