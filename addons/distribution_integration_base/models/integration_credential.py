@@ -14,6 +14,8 @@ from ..kernel import crypto, errors, signatures
 _logger = logging.getLogger(__name__)
 
 MASK = "********"
+# Kinds whose secret is a private key (the secret field holds at most a passphrase).
+PRIVATE_KEY_KINDS = ("client_certificate", "ssh_key")
 # Stored columns holding ciphertext, and the associated data each is bound to.
 SECRET_COLUMNS = (
     "secret_token",
@@ -123,7 +125,13 @@ class IntegrationCredential(models.Model):
         exportable=False,
         string="Private key (PEM)",
     )
-    has_secret = fields.Boolean(string="Secret set", compute="_compute_masks")
+    has_secret = fields.Boolean(
+        string="Secret set",
+        compute="_compute_masks",
+        search="_search_has_secret",
+        help="The secret this kind of credential needs is stored (a private key for "
+        "client certificates and SSH keys, otherwise the secret).",
+    )
     key_id = fields.Char(
         string="Master key id",
         compute="_compute_masks",
@@ -189,12 +197,39 @@ class IntegrationCredential(models.Model):
             secret_token = row.get("secret_token")
             credential.secret = MASK if secret_token else False
             credential.private_key = MASK if row.get("private_key_token") else False
-            credential.has_secret = bool(secret_token)
+            credential.has_secret = bool(
+                row.get("private_key_token")
+                if credential.kind in PRIVATE_KEY_KINDS
+                else secret_token
+            )
             credential.key_id = (
                 crypto.token_key_id(secret_token)
                 if secret_token and crypto.is_token(secret_token)
                 else False
             )
+
+    def _search_has_secret(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'Secret set'."))
+        # The ciphertext columns are for administrators only: decide as superuser,
+        # answer with ids the caller's own rules then filter.
+        with_secret = (
+            self.sudo()
+            .with_context(active_test=False)
+            ._search(
+                [
+                    "|",
+                    "&",
+                    ("kind", "in", PRIVATE_KEY_KINDS),
+                    ("private_key_token", "!=", False),
+                    "&",
+                    ("kind", "not in", PRIVATE_KEY_KINDS),
+                    ("secret_token", "!=", False),
+                ]
+            )
+        )
+        wanted = (operator == "=") == value
+        return [("id", "in" if wanted else "not in", with_secret)]
 
     def _encrypt(self, column, plaintext):
         try:

@@ -41,7 +41,7 @@ class IntegrationException(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        compute="_compute_from_message",
+        compute="_compute_company_id",
         store=True,
         readonly=False,
         index=True,
@@ -76,7 +76,7 @@ class IntegrationException(models.Model):
         "res.users",
         string="Assignee",
         tracking=True,
-        compute="_compute_from_message",
+        compute="_compute_user_id",
         store=True,
         readonly=False,
     )
@@ -114,12 +114,22 @@ class IntegrationException(models.Model):
             if message:
                 exception.flow_id = message.flow_id
                 exception.endpoint_id = message.endpoint_id
+
+    # Company and assignee have their own computes: in a shared compute, a flow or
+    # endpoint given at creation (batch problems have no message) left them empty.
+    @api.depends("message_id.company_id", "endpoint_id.company_id")
+    def _compute_company_id(self):
+        for exception in self:
             exception.company_id = (
-                message.company_id
+                exception.message_id.company_id
                 or exception.endpoint_id.company_id
                 or exception.company_id
                 or self.env.company
             )
+
+    @api.depends("endpoint_id")
+    def _compute_user_id(self):
+        for exception in self:
             if not exception.user_id:
                 exception.user_id = exception.endpoint_id.user_id
 

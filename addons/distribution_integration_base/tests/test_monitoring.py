@@ -1,0 +1,253 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools import config, mute_logger
+
+from ..kernel import crypto
+from .common import IntegrationCase
+from .partner_peer import PartnerServer
+
+FIGURES = (
+    "message_count_24h",
+    "succeeded_count_24h",
+    "failing_count_24h",
+    "backlog_count",
+    "retrying_count",
+    "dead_count_24h",
+    "sla_breached_count",
+    "ack_overdue_count",
+    "open_exception_count",
+    "missing_secret_count",
+)
+
+
+@tagged("post_install", "-at_install")
+class TestDashboard(IntegrationCase):
+    def figure(self, name):
+        """The figure's value and the records its link opens."""
+        self.endpoint.invalidate_recordset()
+        action = self.endpoint.with_context(figure=name).action_open_health_figure()
+        opened = self.env[action["res_model"]].search(action["domain"])
+        return self.endpoint[name], opened
+
+    def test_every_figure_opens_exactly_what_it_counts(self):
+        self.flow_out.retry_max_attempts = 5
+        with self.jobs() as trap:
+            self.peer.default = {"status": 400}
+            dead = self.send_order()
+            self.run_jobs(trap)
+            self.peer.default = {"status": 200, "body": {}}
+            sent = self.send_order() | self.send_order()
+            self.run_jobs(trap)
+            self.peer.default = {"status": 503}
+            retrying = self.send_order()
+            self.run_jobs(trap)
+            queued = self.send_order()
+        self.assertEqual(dead.state, "dead")
+        self.assertEqual(retrying.state, "retrying")
+        self.assertEqual(set(sent.mapped("state")), {"sent"})
+        queued.sla_breached = True
+        sent[:1].write({"ack_overdue": True})
+        # Another endpoint's traffic counts on its own card only.
+        other = self.endpoint.copy({"code": "other-partner"})
+        with self.jobs():
+            self.dispatch._send(self.flow_out, other, {"order": "X"})
+
+        expected = {
+            "message_count_24h": dead | retrying | sent | queued,
+            "succeeded_count_24h": sent,
+            "failing_count_24h": dead | retrying,
+            "backlog_count": retrying | queued,
+            "retrying_count": retrying,
+            "dead_count_24h": dead,
+            "sla_breached_count": queued,
+            "ack_overdue_count": sent[:1],
+        }
+        for name in FIGURES:
+            with self.subTest(figure=name):
+                value, opened = self.figure(name)
+                self.assertEqual(value, len(opened))
+                if name in expected:
+                    self.assertEqual(opened, expected[name])
+        value, opened = self.figure("open_exception_count")
+        self.assertEqual(opened.message_id, dead)
+        self.assertEqual(value, 1)
+
+    def test_success_rate_counts_failures_and_is_empty_without_traffic(self):
+        self.endpoint.invalidate_recordset()
+        self.assertFalse(self.endpoint.has_traffic_24h)
+        self.assertEqual(self.endpoint.success_rate_display, "—")
+        # An open circuit with every message failing is not "100 %".
+        self.peer.default = {"status": 503}
+        self.flow_out.retry_max_attempts = 5
+        with self.jobs() as trap:
+            self.send_order()
+            self.send_order()
+            self.run_jobs(trap)
+        self.endpoint.invalidate_recordset()
+        self.assertTrue(self.endpoint.has_traffic_24h)
+        self.assertEqual(self.endpoint.success_rate_24h, 0.0)
+        self.assertEqual(self.endpoint.success_rate_display, "0.0 %")
+
+    def test_oldest_waiting_counts_from_the_last_enqueue(self):
+        with self.jobs():
+            message = self.send_order()
+        # Created three hours ago, queued again ten minutes ago (a retry).
+        self.env.cr.execute(
+            "UPDATE integration_message SET create_date = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(hours=3), message.id],
+        )
+        message.invalidate_recordset()
+        message.next_attempt_at = fields.Datetime.now() - timedelta(minutes=10)
+        self.endpoint.invalidate_recordset()
+        self.assertIn(self.endpoint.oldest_pending_minutes, (10, 11))
+
+    def test_unknown_figure_is_refused(self):
+        with self.assertRaisesRegex(Exception, "Unknown dashboard figure"):
+            self.endpoint.with_context(figure="name").action_open_health_figure()
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionOwnership(IntegrationCase):
+    def test_batch_problem_belongs_to_the_endpoints_company(self):
+        company_b = self.env["res.company"].create({"name": "Second distributor"})
+        endpoint_b = self.endpoint.copy(
+            {"code": "partner-company-b", "company_id": company_b.id}
+        )
+        self.env["integration.flow"].search(
+            [("mode", "=", "batch"), ("id", "!=", self.flow_out.id)]
+        ).batch_next_run_at = fields.Datetime.now() + timedelta(days=1)
+        self.flow_out.write(
+            {
+                "mode": "batch",
+                "batch_next_run_at": fields.Datetime.now() - timedelta(minutes=1),
+                "endpoint_ids": [(6, 0, (self.endpoint | endpoint_b).ids)],
+            }
+        )
+
+        def collect(handler, flow, endpoint):
+            raise ConnectionError("folder share unreachable")
+
+        handler_class = type(self.env["integration.handler.http_json"])
+        with (
+            patch.object(handler_class, "_collect", collect),
+            self.jobs(),
+            mute_logger(
+                "odoo.addons.distribution_integration_base.models.integration_dispatch"
+            ),
+        ):
+            # As the scheduler runs it: superuser, no company in the context.
+            self.env["integration.dispatch"].sudo()._run_batch_flows()
+        exceptions = self.env["integration.exception"].search(
+            [("flow_id", "=", self.flow_out.id)]
+        )
+        self.assertEqual(len(exceptions), 2)
+        by_endpoint = {e.endpoint_id: e for e in exceptions}
+        self.assertEqual(by_endpoint[self.endpoint].company_id, self.company)
+        self.assertEqual(by_endpoint[endpoint_b].company_id, company_b)
+        # Those who work the queue of that company see it (and the count agrees).
+        user = self.env["res.users"].create(
+            {
+                "name": "Integration clerk B",
+                "login": "integration-clerk-b",
+                "company_id": company_b.id,
+                "company_ids": [(6, 0, company_b.ids)],
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [
+                            self.env.ref("base.group_user").id,
+                            self.env.ref(
+                                "distribution_integration_base.group_integration_user"
+                            ).id,
+                        ],
+                    )
+                ],
+            }
+        )
+        visible = (
+            self.env["integration.exception"]
+            .with_user(user)
+            .search([("flow_id", "=", self.flow_out.id)])
+        )
+        self.assertEqual(visible, by_endpoint[endpoint_b])
+        visible.read(["name", "company_id"])
+        endpoint_b.invalidate_recordset()
+        self.assertEqual(endpoint_b.with_user(user).open_exception_count, 1)
+
+
+@tagged("post_install", "-at_install")
+class TestReadiness(IntegrationCase):
+    def test_a_credential_without_secret_is_flagged(self):
+        empty = self.env["integration.credential"].create(
+            {"name": "Key never entered", "endpoint_id": self.endpoint.id}
+        )
+        self.assertFalse(empty.has_secret)
+        self.assertTrue(self.api_key.has_secret)
+        credentials = self.env["integration.credential"]
+        self.assertIn(empty, credentials.search([("has_secret", "=", False)]))
+        self.assertNotIn(self.api_key, credentials.search([("has_secret", "=", False)]))
+        self.assertIn(self.api_key, credentials.search([("has_secret", "=", True)]))
+        self.endpoint.invalidate_recordset()
+        self.assertIn("Key never entered", self.endpoint.readiness_warning)
+        self.assertEqual(self.endpoint.missing_secret_count, 1)
+        # A certificate's secret is its private key, not a passphrase.
+        certificate = credentials.create(
+            {
+                "name": "Client certificate",
+                "endpoint_id": self.endpoint.id,
+                "kind": "client_certificate",
+                "secret": "a passphrase only",
+            }
+        )
+        self.assertFalse(certificate.has_secret)
+
+    def test_a_missing_master_key_is_flagged(self):
+        self.endpoint.invalidate_recordset()
+        self.assertFalse(self.endpoint.readiness_warning)
+        with (
+            patch.dict(config.options, {crypto.MASTER_KEY_OPTION: ""}),
+            patch.dict("os.environ", {crypto.MASTER_KEY_ENV: ""}),
+        ):
+            self.endpoint.invalidate_recordset()
+            self.assertIn(crypto.MASTER_KEY_OPTION, self.endpoint.readiness_warning)
+
+    def test_connection_test_fails_on_http_errors(self):
+        for status, hint in (
+            (404, "health check path"),
+            (401, "credential"),
+            (503, "fault"),
+        ):
+            with self.subTest(status=status):
+                self.peer.default = {"status": status, "body": {}}
+                action = self.endpoint.action_test_connection()
+                self.assertEqual(action["params"]["type"], "danger")
+                self.assertFalse(self.endpoint.last_check_ok)
+                self.assertIn(f"HTTP {status}", self.endpoint.last_check_message)
+                self.assertIn(hint, self.endpoint.last_check_message)
+        # The outbound credential goes with the check, as with a real call.
+        self.assertEqual(
+            self.peer.requests[-1]["headers"].get("X-Api-Key"),
+            "outbound-api-key-value",
+        )
+
+    def test_connection_test_of_a_soap_service_reads_its_wsdl(self):
+        soap = PartnerServer().start()
+        self.addCleanup(soap.stop)
+        self.endpoint.write({"protocol": "soap", "base_url": soap.url + "/service"})
+        soap.default = {"status": 200, "body": "<html>a web page</html>"}
+        action = self.endpoint.action_test_connection()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("no WSDL", self.endpoint.last_check_message)
+        self.assertEqual(soap.requests[-1]["path"], "/service?wsdl")
+        soap.default = {
+            "status": 200,
+            "body": '<?xml version="1.0"?><wsdl:definitions '
+            'xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"/>',
+        }
+        action = self.endpoint.action_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("WSDL", self.endpoint.last_check_message)
