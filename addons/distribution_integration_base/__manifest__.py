@@ -19,6 +19,7 @@
         "data/ir_cron.xml",
         "data/ir_actions_server.xml",
         "wizards/integration_payload_edit_views.xml",
+        "wizards/integration_exception_resolve_views.xml",
         "views/integration_endpoint_views.xml",
         "views/integration_credential_views.xml",
         "views/integration_flow_views.xml",

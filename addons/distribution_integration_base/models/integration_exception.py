@@ -1,11 +1,58 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
 
 OPEN_STATES = ("new", "in_progress")
+# A message in these states needs no retry: its exception is about the business.
+SUCCEEDED_MESSAGE_STATES = ("sent", "acknowledged", "done", "cancelled")
+
+# What to do, per category (the readme's table; channels add specifics in titles).
+GUIDANCE = {
+    "validation": _lt(
+        "The partner or our checks refused the content. Correct the business "
+        "document (or, as a manager, edit the payload) and Retry or Replay."
+    ),
+    "mapping": _lt(
+        "A code could not be translated (product, unit, service, partner). Add the "
+        "missing mapping or cross-reference, then Retry."
+    ),
+    "transport": _lt(
+        "The partner could not be reached. Nothing to do while retries run; the "
+        "exception closes by itself on success. If it stays: check the endpoint's "
+        "address and Test connection, or ask the partner."
+    ),
+    "timeout": _lt(
+        "The partner did not answer in time. Retries run with back-off; if it "
+        "persists, raise the endpoint's read timeout or ask the partner."
+    ),
+    "authentication": _lt(
+        "The partner refused our credential (or we refused theirs). Fix or rotate "
+        "the endpoint's credential, then Retry."
+    ),
+    "business_rule": _lt(
+        "The data is readable but breaks a business rule (quantity, price, state). "
+        "Decide on the business document, then Resolve with a note."
+    ),
+    "duplicate": _lt(
+        "The same document arrived twice. Check that the first one was applied, "
+        "then Resolve or Ignore."
+    ),
+    "ownership": _lt(
+        "A system that does not own this data tried to change it. Update it in the "
+        "owning system, or change the System of Record if that is intended."
+    ),
+    "sla": _lt(
+        "The message or the partner is late against the flow's SLA. Look at the "
+        "message's state and ask the partner if it waits on them."
+    ),
+    "acknowledgement": _lt(
+        "The partner did not acknowledge within its window. Ask the partner whether "
+        "the document arrived; Retry sends it again under the same key."
+    ),
+}
 
 
 class IntegrationException(models.Model):
@@ -106,6 +153,12 @@ class IntegrationException(models.Model):
     resolved_by_id = fields.Many2one("res.users", readonly=True, string="Resolved by")
     resolved_at = fields.Datetime(string="Resolved on", readonly=True)
     can_edit_payload = fields.Boolean(compute="_compute_can_edit_payload")
+    can_rerun = fields.Boolean(
+        compute="_compute_can_rerun",
+        help="Retry and replay make sense: the message did not succeed.",
+    )
+    overdue = fields.Boolean(compute="_compute_overdue")
+    guidance = fields.Text(string="What to do", compute="_compute_guidance")
 
     @api.depends("message_id")
     def _compute_from_message(self):
@@ -148,6 +201,29 @@ class IntegrationException(models.Model):
             exception.deadline = (exception.create_date or fields.Datetime.now()) + (
                 timedelta(minutes=minutes)
             )
+
+    def _compute_can_rerun(self):
+        for exception in self:
+            exception.can_rerun = bool(
+                exception.message_id
+                and exception.message_id.state not in SUCCEEDED_MESSAGE_STATES
+            )
+
+    @api.depends("deadline", "state")
+    def _compute_overdue(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            exception.overdue = bool(
+                exception.state in OPEN_STATES
+                and exception.deadline
+                and exception.deadline < now
+            )
+
+    @api.depends("category", "closes_on_success")
+    def _compute_guidance(self):
+        for exception in self:
+            guidance = GUIDANCE.get(exception.category)
+            exception.guidance = str(guidance) if guidance else False
 
     def _compute_can_edit_payload(self):
         is_manager = self.env.user.has_group(
@@ -204,7 +280,21 @@ class IntegrationException(models.Model):
         for exception in self:
             exception._message_log(body=_("Retry requested by %s.", self.env.user.name))
         self.write({"state": "in_progress"})
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Retry queued"),
+                "message": _(
+                    "%(count)s message(s) will be tried again: %(refs)s. The exception "
+                    "closes by itself when the attempt succeeds.",
+                    count=len(messages),
+                    refs=", ".join(messages.mapped("name")),
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_replay(self):
         """Process the original payload again as a new linked message."""
@@ -250,14 +340,26 @@ class IntegrationException(models.Model):
             )
 
     def action_resolve(self):
+        """Close as resolved with a resolution note: asked for when none is written."""
         self._check_open()
-        self.write(
-            {
-                "state": "resolved",
-                "resolved_by_id": self.env.user.id,
-                "resolved_at": fields.Datetime.now(),
+        note = self.env.context.get("resolution_note")
+        if not note and not all(self.mapped("resolution_note")):
+            return {
+                "type": "ir.actions.act_window",
+                "name": _("Resolve"),
+                "res_model": "integration.exception.resolve",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_exception_ids": [(6, 0, self.ids)]},
             }
-        )
+        vals = {
+            "state": "resolved",
+            "resolved_by_id": self.env.user.id,
+            "resolved_at": fields.Datetime.now(),
+        }
+        if note:
+            vals["resolution_note"] = note
+        self.write(vals)
         return True
 
     def action_ignore(self):

@@ -236,7 +236,9 @@ class TestSecurity(IntegrationCase):
             message = self.send_order()
         exception = message._raise_exception("business_rule", "Price differs")
         self.assertEqual(message.with_user(self.integration_user).state, "queued")
-        exception.with_user(self.integration_user).action_resolve()
+        exception.with_user(self.integration_user).with_context(
+            resolution_note="Contract price applied"
+        ).action_resolve()
         self.assertEqual(exception.state, "resolved")
 
     def test_plain_user_sees_nothing(self):

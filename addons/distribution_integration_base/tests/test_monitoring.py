@@ -251,3 +251,53 @@ class TestReadiness(IntegrationCase):
         action = self.endpoint.action_test_connection()
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("WSDL", self.endpoint.last_check_message)
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionActions(IntegrationCase):
+    def dead_message(self):
+        self.peer.default = {"status": 400, "body": {"error": "bad"}}
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        return message
+
+    def test_retry_confirms_what_it_queued(self):
+        message = self.dead_message()
+        self.peer.default = {"status": 200, "body": {}}
+        with self.jobs():
+            action = message.exception_ids.action_retry()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn(message.name, action["params"]["message"])
+
+    def test_business_exception_of_a_done_message_offers_no_rerun(self):
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        business = message._raise_exception("business_rule", "Price differs")
+        self.assertFalse(business.can_rerun)
+        self.assertTrue(self.dead_message().exception_ids.can_rerun)
+        self.assertIn("business rule", business.guidance)
+
+    def test_a_deadline_an_hour_past_is_overdue(self):
+        exception = self.dead_message().exception_ids
+        exception.deadline = fields.Datetime.now() - timedelta(hours=1)
+        self.assertTrue(exception.overdue)
+        exception.deadline = fields.Datetime.now() + timedelta(hours=1)
+        self.assertFalse(exception.overdue)
+
+    def test_a_transport_failure_reads_as_one_line(self):
+        dead = PartnerServer()
+        port = dead.httpd.server_address[1]
+        dead.httpd.server_close()  # nothing listens there any more
+        self.endpoint.base_url = dead.url
+        self.flow_out.retry_max_attempts = 1
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap)
+        exception = message.exception_ids
+        self.assertIn(f"127.0.0.1:{port}: connection refused", exception.name)
+        self.assertNotIn("HTTPConnectionPool", exception.name)
+        self.assertIn("HTTPConnectionPool", exception.details)
+        self.assertIn("Test connection", exception.guidance)
