@@ -136,14 +136,22 @@ class IntegrationDispatch(models.AbstractModel):
         details=None,
         severity="medium",
         problem_key=None,
+        record=None,
     ):
         """Put a business problem found by a channel into the exception queue.
 
         The same open problem (category and ``problem_key``) on the same message
-        is not opened twice: its occurrence count goes up.
+        is not opened twice: its occurrence count goes up. ``record``: the
+        business document concerned (default: the message's related record),
+        linked from the exception; its owner is assigned.
         """
         return message._raise_exception(
-            category, title, details=details, severity=severity, problem_key=problem_key
+            category,
+            title,
+            details=details,
+            severity=severity,
+            problem_key=problem_key,
+            record=record,
         )
 
     # -- internals ---------------------------------------------------------------

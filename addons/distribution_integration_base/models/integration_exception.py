@@ -149,6 +149,12 @@ class IntegrationException(models.Model):
         help="Raised by a failed attempt: closes by itself when a later attempt of "
         "the message succeeds. Business exceptions stay open for a person.",
     )
+    res_model = fields.Char(string="Document model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Document id", model_field="res_model", readonly=True
+    )
+    document_name = fields.Char(string="Business document", compute="_compute_document")
+    can_open_document = fields.Boolean(compute="_compute_document")
     resolution_note = fields.Text(string="Resolution", tracking=True)
     resolved_by_id = fields.Many2one("res.users", readonly=True, string="Resolved by")
     resolved_at = fields.Datetime(string="Resolved on", readonly=True)
@@ -201,6 +207,36 @@ class IntegrationException(models.Model):
             exception.deadline = (exception.create_date or fields.Datetime.now()) + (
                 timedelta(minutes=minutes)
             )
+
+    @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
+    def _compute_document(self):
+        for exception in self:
+            record = exception._document()
+            # Offered only to those who may open it (record rules included).
+            readable = bool(record) and record.has_access("read")
+            exception.can_open_document = readable
+            exception.document_name = record.display_name if readable else False
+
+    def _document(self):
+        """The business document the problem is about, if it still exists."""
+        self.ensure_one()
+        if self.res_model and self.res_id and self.res_model in self.env:
+            return self.env[self.res_model].browse(self.res_id).exists()
+        return None
+
+    def action_open_document(self):
+        self.ensure_one()
+        record = self._document()
+        if not record:
+            raise UserError(_("%s concerns no existing document.", self.display_name))
+        record.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
 
     def _compute_can_rerun(self):
         for exception in self:

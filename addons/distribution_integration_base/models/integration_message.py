@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import psycopg2
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
@@ -122,6 +122,7 @@ class IntegrationMessage(models.Model):
         string="Related record",
         compute="_compute_record_ref",
     )
+    can_open_record = fields.Boolean(compute="_compute_record_ref")
     parent_id = fields.Many2one(
         "integration.message",
         readonly=True,
@@ -218,12 +219,14 @@ class IntegrationMessage(models.Model):
         ]
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_record_ref(self):
         for message in self:
-            if message.res_model and message.res_id and message.res_model in self.env:
-                message.record_ref = f"{message.res_model},{message.res_id}"
-            else:
-                message.record_ref = False
+            record = message._related_record()
+            # Shown only to those who may open it (record rules included).
+            readable = bool(record) and record.has_access("read")
+            message.can_open_record = readable
+            message.record_ref = f"{record._name},{record.id}" if readable else False
 
     def _compute_open_exception_count(self):
         for message in self:
@@ -632,9 +635,14 @@ class IntegrationMessage(models.Model):
         severity="medium",
         closes_on_success=False,
         problem_key=None,
+        record=None,
     ):
         """Open an exception for this message: one open exception per category
         and ``problem_key`` (a repeat counts an occurrence instead).
+
+        ``record`` is the business document concerned (default: the message's
+        related record); its owner gets the exception (see
+        :meth:`_exception_assignee`).
 
         ``closes_on_success`` marks exceptions a later successful attempt cures
         (failed attempts, stuck jobs); business exceptions stay open for a person.
@@ -657,6 +665,7 @@ class IntegrationMessage(models.Model):
                 }
             )
             return existing[:1]
+        record = record or self._related_record()
         return (
             self.env["integration.exception"]
             .sudo()
@@ -667,7 +676,9 @@ class IntegrationMessage(models.Model):
                     "flow_id": self.flow_id.id,
                     "endpoint_id": self.endpoint_id.id,
                     "company_id": self.company_id.id,
-                    "user_id": self.endpoint_id.user_id.id,
+                    "user_id": self._exception_assignee(record).id,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
                     "closes_on_success": closes_on_success,
                     "category": category,
                     "severity": severity,
@@ -676,6 +687,36 @@ class IntegrationMessage(models.Model):
                 }
             )
         )
+
+    def _exception_assignee(self, record=None):
+        """Who works a problem of this message: the business document's owner (a
+        ``_integration_owner()`` method, else its ``invoice_user_id`` or
+        ``user_id``, e.g. the buyer of a purchase order), else the endpoint's
+        responsible, else the company's fallback; never a system user."""
+        self.ensure_one()
+        candidates = []
+        if record:
+            record = record.sudo()
+            if hasattr(record, "_integration_owner"):
+                candidates.append(record._integration_owner())
+            for name in ("invoice_user_id", "user_id"):
+                field = record._fields.get(name)
+                if field is not None and field.comodel_name == "res.users":
+                    candidates.append(record[name])
+        candidates += [
+            self.endpoint_id.user_id,
+            self.company_id.sudo().integration_fallback_user_id,
+        ]
+        for user in candidates:
+            if (
+                user
+                and user.active
+                and not user.share
+                and user.id != SUPERUSER_ID
+                and self.company_id in user.company_ids
+            ):
+                return user
+        return self.env["res.users"]
 
     # -- acknowledgement -----------------------------------------------------------
 
@@ -806,6 +847,7 @@ class IntegrationMessage(models.Model):
         record = self._related_record()
         if not record:
             raise UserError(_("%s concerns no existing record.", self.name))
+        record.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": record._name,

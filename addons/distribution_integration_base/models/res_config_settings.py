@@ -36,6 +36,9 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "root_channel_capacity", default=4
     )
     integration_job_channels = fields.Char(compute="_compute_integration_job_channels")
+    integration_fallback_user_id = fields.Many2one(
+        related="company_id.integration_fallback_user_id", readonly=False
+    )
 
     @api.depends("company_id")
     def _compute_integration_master_key(self):

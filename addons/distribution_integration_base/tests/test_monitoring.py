@@ -2,7 +2,8 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 from odoo.tools import config, mute_logger
 
 from ..kernel import crypto
@@ -301,3 +302,70 @@ class TestExceptionActions(IntegrationCase):
         self.assertNotIn("HTTPConnectionPool", exception.name)
         self.assertIn("HTTPConnectionPool", exception.details)
         self.assertIn("Test connection", exception.guidance)
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionRouting(IntegrationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.buyer = new_test_user(cls.env, "routing_buyer", groups="base.group_user")
+        cls.responsible = new_test_user(
+            cls.env, "routing_responsible", groups="base.group_user"
+        )
+        cls.fallback = new_test_user(
+            cls.env, "routing_fallback", groups="base.group_user"
+        )
+        cls.clerk = new_test_user(
+            cls.env,
+            "routing_clerk",
+            groups="base.group_user,distribution_integration_base.group_integration_user",
+        )
+        cls.company.integration_fallback_user_id = cls.fallback
+
+    def refused_message(self, record):
+        self.peer.default = {"status": 400, "body": {"error": "bad"}}
+        with self.jobs() as trap:
+            message = self.send_order(record=record)
+            self.run_jobs(trap)
+        return message
+
+    def test_the_documents_owner_gets_the_problem_and_can_open_it(self):
+        customer = self.env["res.partner"].create(
+            {"name": "Routed customer", "user_id": self.buyer.id}
+        )
+        self.endpoint.user_id = self.responsible
+        exception = self.refused_message(customer).exception_ids
+        self.assertEqual(exception.user_id, self.buyer)
+        self.assertEqual(exception.res_model, customer._name)
+        self.assertEqual(exception.res_id, customer.id)
+        as_clerk = exception.with_user(self.clerk)
+        self.assertTrue(as_clerk.can_open_document)
+        self.assertEqual(as_clerk.document_name, "Routed customer")
+        self.assertEqual(as_clerk.action_open_document()["res_id"], customer.id)
+
+    def test_never_a_system_user_then_the_responsible_then_the_fallback(self):
+        customer = self.env["res.partner"].create(
+            {"name": "Bot-owned", "user_id": self.env.ref("base.user_root").id}
+        )
+        self.endpoint.user_id = self.responsible
+        self.assertEqual(
+            self.refused_message(customer).exception_ids.user_id, self.responsible
+        )
+        self.endpoint.user_id = False
+        self.assertEqual(
+            self.refused_message(customer).exception_ids.user_id, self.fallback
+        )
+
+    def test_a_document_the_user_may_not_read_is_not_offered(self):
+        parameter = self.env["ir.config_parameter"].search([], limit=1)
+        message = self.refused_message(parameter)
+        exception = message.exception_ids.with_user(self.clerk)
+        self.assertFalse(exception.can_open_document)
+        self.assertFalse(exception.document_name)
+        self.assertFalse(message.with_user(self.clerk).can_open_record)
+        self.assertTrue(message.can_open_record)  # the administrator may
+        with self.assertRaises(AccessError):
+            exception.action_open_document()
+        with self.assertRaises(AccessError):
+            message.with_user(self.clerk).action_open_related()
