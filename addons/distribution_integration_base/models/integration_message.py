@@ -10,7 +10,7 @@ import psycopg2
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..kernel import errors
+from ..kernel import errors, payload_view
 
 _logger = logging.getLogger(__name__)
 
@@ -176,6 +176,14 @@ class IntegrationMessage(models.Model):
         list(errors.CATEGORIES), readonly=True, string="Error category"
     )
     job_uuid = fields.Char(string="Job UUID", readonly=True, index="btree_not_null")
+    payload_preview = fields.Text(
+        string="Payload (readable)",
+        compute="_compute_payload_preview",
+        help="Pretty JSON, or X12/EDIFACT one segment a line.",
+    )
+    attempt_ids = fields.One2many(
+        "integration.message.attempt", "message_id", string="Attempt history"
+    )
     exception_ids = fields.One2many(
         "integration.exception", "message_id", string="Exceptions"
     )
@@ -319,6 +327,20 @@ class IntegrationMessage(models.Model):
             [self.payload_attachment_id.id],
         )
         return self.env.cr.fetchone()
+
+    def _compute_payload_preview(self):
+        for message in self:
+            if message.payload_purged or not message.payload_attachment_id:
+                message.payload_preview = False
+                continue
+            try:
+                payload = message.sudo()._get_payload()
+            except (UserError, OSError):
+                message.payload_preview = _("The payload file cannot be read.")
+                continue
+            message.payload_preview = payload_view.readable(
+                payload, message.content_type
+            )
 
     def _get_payload_text(self):
         return self._get_payload().decode("utf-8", errors="replace")
@@ -531,8 +553,25 @@ class IntegrationMessage(models.Model):
             circuit=self.endpoint_id.circuit_state,
         )
 
+    def _log_attempt(self, outcome, duration_ms, error=None):
+        """Keep one line of history per finished attempt."""
+        self.ensure_one()
+        self.env["integration.message.attempt"].sudo().create(
+            {
+                "message_id": self.id,
+                "started_at": fields.Datetime.now()
+                - timedelta(milliseconds=duration_ms or 0),
+                "duration_ms": duration_ms,
+                "outcome": outcome,
+                "error": str(error).splitlines()[0][:500] if error else False,
+                "error_category": error.category if error else False,
+                "job_uuid": self.env.context.get("job_uuid") or self.job_uuid,
+            }
+        )
+
     def _record_success(self, result, duration_ms=0):
         self.ensure_one()
+        self._log_attempt("succeeded", duration_ms)
         had_failure = bool(self.error_category)
         now = fields.Datetime.now()
         response = result.pop("response", None)
@@ -590,7 +629,9 @@ class IntegrationMessage(models.Model):
             # document means it answered.
             self.endpoint_id._circuit_record(success=not error.transient)
         policy = self.flow_id._retry_policy()
-        if error.transient and not policy.exhausted(self.attempt_count):
+        will_retry = error.transient and not policy.exhausted(self.attempt_count)
+        self._log_attempt("retrying" if will_retry else "failed", duration_ms, error)
+        if will_retry:
             delay = policy.delay_for(self.attempt_count, error.retry_after)
             vals["state"] = "retrying"
             self.write(vals)

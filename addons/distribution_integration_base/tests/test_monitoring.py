@@ -369,3 +369,35 @@ class TestExceptionRouting(IntegrationCase):
             exception.action_open_document()
         with self.assertRaises(AccessError):
             message.with_user(self.clerk).action_open_related()
+
+
+@tagged("post_install", "-at_install")
+class TestMessageHistory(IntegrationCase):
+    def test_every_attempt_is_kept_across_a_manual_retry(self):
+        self.flow_out.retry_max_attempts = 2
+        self.peer.script = [{"status": 503}, {"status": 503}]
+        with self.jobs() as trap:
+            message = self.send_order()
+            self.run_jobs(trap, rounds=3)
+        self.assertEqual(message.state, "dead")
+        self.peer.default = {"status": 200, "body": {}}
+        with self.jobs() as trap:
+            message.action_retry()
+            self.run_jobs(trap)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(message.attempt_count, 1)  # a fresh budget...
+        history = message.attempt_ids.sorted("id")
+        # ...and the whole history.
+        self.assertEqual(history.mapped("outcome"), ["retrying", "failed", "succeeded"])
+        self.assertIn("503", history[0].error)
+        self.assertEqual(history[0].error_category, "transport")
+        self.assertFalse(history[2].error)
+        self.assertTrue(all(a.started_at for a in history))
+
+    def test_the_payload_reads_as_indented_json(self):
+        with self.jobs():
+            message = self.send_order({"order": "PO7", "lines": [{"qty": 1}]})
+        self.assertEqual(
+            message.payload_preview.splitlines()[:3],
+            ["{", '  "lines": [', "    {"],
+        )
