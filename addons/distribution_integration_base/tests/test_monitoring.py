@@ -401,3 +401,21 @@ class TestMessageHistory(IntegrationCase):
             message.payload_preview.splitlines()[:3],
             ["{", '  "lines": [', "    {"],
         )
+
+
+@tagged("post_install", "-at_install")
+class TestChannelSettings(IntegrationCase):
+    def test_the_running_servers_channels_are_shown_beside_the_wanted_ones(self):
+        wanted = self.env["integration.endpoint"]._job_channels_option()
+        with (
+            patch.dict("os.environ", {"ODOO_QUEUE_JOB_CHANNELS": ""}),
+            patch.dict(config.misc, {"queue_job": {"channels": "root:1"}}),
+        ):
+            settings = self.env["res.config.settings"].create({})
+            self.assertEqual(settings.integration_job_channels, wanted)
+            self.assertEqual(settings.integration_running_job_channels, "root:1")
+            self.assertTrue(settings.integration_job_channels_differ)
+        shuffled = ", ".join(reversed(wanted.split(",")))
+        with patch.dict("os.environ", {"ODOO_QUEUE_JOB_CHANNELS": shuffled}):
+            settings = self.env["res.config.settings"].create({})
+            self.assertFalse(settings.integration_job_channels_differ)
