@@ -30,4 +30,9 @@
         "views/integration_menus.xml",
     ],
     "demo": ["demo/integration_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "distribution_integration_base/static/src/tours/*.js",
+        ],
+    },
 }

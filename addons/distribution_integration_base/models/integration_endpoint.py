@@ -461,6 +461,8 @@ class IntegrationEndpoint(models.Model):
         )
         action["domain"] = [("endpoint_id", "=", self.id)] + domain
         action["context"] = {"default_endpoint_id": self.id}
+        # A count opens as a list: one row per record counted.
+        action["views"] = sorted(action["views"], key=lambda view: view[1] != "list")
         action["display_name"] = _(
             "%(endpoint)s: %(figure)s",
             endpoint=self.display_name,

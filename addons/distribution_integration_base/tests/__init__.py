@@ -4,3 +4,4 @@ from . import test_dispatch
 from . import test_exceptions
 from . import test_gateway
 from . import test_monitoring
+from . import test_tours
