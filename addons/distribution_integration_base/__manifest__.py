@@ -3,7 +3,7 @@
     "summary": "Governed integration kernel: endpoints, encrypted credentials, "
     "flow catalog, message log, exception queue, inbound gateway and dispatch API",
     "version": "18.0.1.0.0",
-    "category": "Inventory/Integrations",
+    "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
     "license": "LGPL-3",
