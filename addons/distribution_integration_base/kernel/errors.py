@@ -52,10 +52,13 @@ class IntegrationError(Exception):
 
     ``category`` overrides the class default for this instance; ``details``
     holds longer diagnostic text (a body, a traceback) for the exception queue.
+    ``trace`` is the Python traceback of the exception it was classified from,
+    if any: for those who may see server internals only.
     """
 
     category = "transport"
     transient = False
+    trace = None
 
     def __init__(self, message, *, category=None, details=None):
         super().__init__(message)
@@ -302,8 +305,9 @@ def classify_exception(exc):
             )
         else:
             result = PermanentError(_describe(exc), category="mapping")
+    result.trace = _traceback_text(exc)
     if result.details is None:
-        result.details = _traceback_text(exc)
+        result.details = result.trace
     result.__cause__ = exc
     return result
 

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..kernel import circuit
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -469,6 +470,7 @@ class IntegrationEndpoint(models.Model):
             else breaker.after_failure(snapshot, now)
         )
 
+    @entry_point("write")
     def action_reset_circuit(self):
         for endpoint in self:
             endpoint._circuit_store(circuit.CircuitSnapshot())
@@ -476,6 +478,7 @@ class IntegrationEndpoint(models.Model):
 
     # -- actions -----------------------------------------------------------------
 
+    @entry_point("write")
     def action_test_connection(self):
         """Reach the endpoint once and report the result on screen and on the record."""
         self.ensure_one()
@@ -548,6 +551,7 @@ class IntegrationEndpoint(models.Model):
             ms=elapsed_ms,
         )
 
+    @entry_point("read")
     def action_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -557,6 +561,7 @@ class IntegrationEndpoint(models.Model):
         action["context"] = {"default_endpoint_id": self.id}
         return action
 
+    @entry_point("read")
     def action_view_exceptions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -565,6 +570,9 @@ class IntegrationEndpoint(models.Model):
         action["domain"] = [("endpoint_id", "=", self.id)]
         return action
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_view_credentials(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -38,6 +38,28 @@ class TestCredentials(IntegrationCase):
         for name in ("secret", "private_key", "secret_token", "previous_secret_token"):
             self.assertFalse(exportable[name]["exportable"], name)
 
+    def test_export_never_returns_secrets_even_to_administrators(self):
+        self.api_key.secret = "rotated-value"  # a previous secret is kept too
+        columns = [
+            "name",
+            "secret",
+            "secret_token",
+            "previous_secret_token",
+            "private_key_token",
+            "access_token_token",
+        ]
+        self.assertTrue(self.env.user.has_group("base.group_system"))
+        self.assertTrue(self.api_key.secret_token)  # an administrator may read it
+        (row,) = self.api_key.export_data(columns)["datas"]
+        self.assertEqual(row[0], "Outbound key")
+        self.assertEqual(row[1:], [""] * 5)
+        # ...nor through the endpoint that holds the credential.
+        rows = self.endpoint.export_data(
+            ["code", "credential_ids/name", "credential_ids/secret_token"]
+        )["datas"]
+        self.assertEqual(rows[0][:2], ["test-partner", "Outbound key"])
+        self.assertFalse(any(row[2] for row in rows))
+
     def test_missing_master_key_names_the_option_and_keeps_ciphertext(self):
         before = self._column(self.api_key, "secret_token")
         with (
