@@ -16,19 +16,26 @@ class TestReplaySafety(IntegrationCase):
             groups="base.group_user,distribution_integration_base.group_integration_user",
         )
 
+    def failed_message(self, error, payload):
+        # The failure is recorded as an attempt would (no partner needed here).
+        with self.jobs():
+            message = self.send_order(payload)
+            message._claim_attempt()
+            message._record_failure(error)
+        return message
+
     def retrying_message(self):
-        self.peer.script = [{"status": 503, "body": "busy"}]
-        with self.jobs() as trap:
-            message = self.send_order({"order": "PO7"})
-            self.run_jobs(trap)
+        message = self.failed_message(
+            errors.TransientError("HTTP 503 from the partner"), {"order": "PO7"}
+        )
         self.assertEqual(message.state, "retrying")
         return message
 
     def dead_message(self):
-        self.peer.script = [{"status": 400, "body": "bad price"}]
-        with self.jobs() as trap:
-            message = self.send_order({"order": "PO8", "price": "1,00"})
-            self.run_jobs(trap)
+        message = self.failed_message(
+            errors.PermanentError("HTTP 400: bad price", category="validation"),
+            {"order": "PO8", "price": "1,00"},
+        )
         self.assertEqual(message.state, "dead")
         return message
 

@@ -175,6 +175,16 @@ class TestRpcEntryPoints(HttpCase):
             "integration.payload.edit": wizard.sudo(),
         }
 
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # The 2025 nightly's test harness compares ``timeout < 10``: a
+        # (connect, read) tuple, as requests accepts and the suite sends, would
+        # raise TypeError there before any connection is tried.
+        timeout = kw.get("timeout")
+        if isinstance(timeout, tuple):
+            kw["timeout"] = max(part or 0 for part in timeout) or None
+        return super()._request_handler(s, r, **kw)
+
     # -- helpers ---------------------------------------------------------------
 
     def target(self, model, method_name=""):
