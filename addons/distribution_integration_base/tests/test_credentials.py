@@ -295,3 +295,39 @@ class TestSecurity(IntegrationCase):
         self.env.cr.precommit.run()  # tracking values are written at commit time
         tracked = self.endpoint.message_ids.tracking_value_ids.field_id.mapped("name")
         self.assertIn("environment", tracked)
+
+    def test_run_batch_now_of_a_shared_flow_reaches_only_the_callers_company(self):
+        endpoint_b = (
+            self.env["integration.endpoint"]
+            .with_company(self.company_b)
+            .create(
+                {
+                    "name": "Partner of B",
+                    "code": "partner-b",
+                    "kind": "other",
+                    "base_url": self.peer.url,
+                    "company_id": self.company_b.id,
+                }
+            )
+        )
+        later = fields.Datetime.now() + timedelta(hours=1)
+        self.flow_out.write(
+            {
+                "company_id": False,  # shared by every company
+                "mode": "batch",
+                "batch_next_run_at": later,
+                "endpoint_ids": [(6, 0, (self.endpoint | endpoint_b).ids)],
+            }
+        )
+        with self.jobs() as trap:
+            message_a = self.send_order()
+            message_b = self.dispatch._send(self.flow_out, endpoint_b, {"order": "B1"})
+            self.flow_out.with_user(self.user_b).action_run_batch_now()
+            trap.assert_jobs_count(1)
+        self.assertTrue(message_b.job_uuid)
+        self.assertFalse(message_a.job_uuid)  # company A's waits for its schedule
+        self.assertEqual(self.flow_out.batch_next_run_at, later)
+        # Company A's flows are not B's to run at all.
+        self.flow_out.company_id = self.company
+        with self.assertRaises(AccessError):
+            self.flow_out.with_user(self.user_b).action_run_batch_now()
