@@ -826,9 +826,32 @@ class IntegrationMessage(models.Model):
                 state = self.env.cr.fetchone()[0]
         except LockNotAvailable:
             state = IN_FLIGHT_STATE[self.direction]
+        labels = dict(self._fields["state"]._description_selection(self.env))
         if state not in PENDING_STATES:
-            return
-        label = dict(self._fields["state"]._description_selection(self.env))[state]
+            # A replay made a moment ago is just as able to reach the partner.
+            live_replay = self.sudo().search(
+                [
+                    ("parent_id", "=", self.id),
+                    ("flow_id", "=", self.flow_id.id),
+                    ("direction", "=", self.direction),
+                    ("state", "in", PENDING_STATES),
+                ],
+                limit=1,
+            )
+            if not live_replay:
+                return
+            raise UserError(
+                _(
+                    "%(ref)s was already replayed as %(replay)s, which is still "
+                    "live (%(state)s): replaying again could reach the partner "
+                    "twice. Wait until %(replay)s ends, or have an Integration "
+                    "Manager cancel it.",
+                    ref=self.name,
+                    replay=live_replay.name,
+                    state=labels[live_replay.state],
+                )
+            )
+        label = labels[state]
         raise UserError(
             _(
                 "%(ref)s is still live (%(state)s): it may yet be sent or applied, "

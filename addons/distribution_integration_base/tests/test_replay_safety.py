@@ -60,6 +60,22 @@ class TestReplaySafety(IntegrationCase):
             replay = message.action_replay()
         self.assertEqual(message.child_ids.id, replay["res_id"])
 
+    def test_replay_is_refused_while_an_earlier_replay_is_live(self):
+        message = self.dead_message()
+        exception = message.exception_ids
+        with self.jobs():
+            exception.with_user(self.worker).action_replay()
+        first = message.child_ids
+        self.assertEqual(first.state, "queued")
+        with self.assertRaisesRegex(UserError, f"already replayed as {first.name}"):
+            exception.with_user(self.worker).action_replay()
+        with self.assertRaisesRegex(UserError, "still live"):
+            message.action_replay()
+        first.action_cancel()
+        with self.jobs():
+            message.action_replay()
+        self.assertEqual(len(message.child_ids), 2)
+
     def test_edited_json_must_parse_before_replay(self):
         message = self.dead_message()
         exception = message.exception_ids
