@@ -52,10 +52,13 @@ class IntegrationError(Exception):
 
     ``category`` overrides the class default for this instance; ``details``
     holds longer diagnostic text (a body, a traceback) for the exception queue.
+    ``trace`` is the Python traceback of the exception it was classified from,
+    if any: for those who may see server internals only.
     """
 
     category = "transport"
     transient = False
+    trace = None
 
     def __init__(self, message, *, category=None, details=None):
         super().__init__(message)
@@ -310,8 +313,9 @@ def classify_exception(exc):
             )
         else:
             result = PermanentError(_describe(exc), category="mapping")
+    result.trace = _traceback_text(exc)
     if result.details is None:
-        result.details = _traceback_text(exc)
+        result.details = result.trace
     result.__cause__ = exc
     return result
 
@@ -375,9 +379,9 @@ def _connection_cause(exc, default):
 
 
 def _with_library_text(error, exc):
-    """Keep the library's full text in the details, ahead of the traceback."""
-    trace = _traceback_text(exc) or ""
-    error.details = f"{_describe(exc)}\n\n{trace}".strip()[-DETAILS_MAX_CHARS:]
+    """Keep the library's full text in the details (the traceback goes to
+    ``trace``, set by :func:`classify_exception`)."""
+    error.details = _describe(exc)[-DETAILS_MAX_CHARS:]
     return error
 
 

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel import crypto, errors, signatures
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -297,14 +298,17 @@ class IntegrationCredential(models.Model):
             credential._message_log(body=_("Private key changed."))
         self._forget_clear_values()
 
+    @entry_point("write")
     def action_confirm_rotation(self):
         """The partner uses the new secret: forget the previous one."""
-        for credential in self:
+        for credential in self.filtered(lambda c: c.rotation_state == "pending"):
             credential.sudo().write(
                 {"previous_secret_token": False, "rotation_state": "none"}
             )
+            credential._message_log(body=_("Rotation confirmed."))
         return True
 
+    @entry_point("write")
     def action_revert_rotation(self):
         """Go back to the previous secret (the partner could not switch)."""
         for credential in self.filtered(lambda c: c.rotation_state == "pending"):
@@ -528,6 +532,17 @@ class IntegrationCredential(models.Model):
                 ),
             )
             credential.expiry_reminded_for = credential.expiry_date
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        # Secrets are never exported, whatever the caller's rights: their
+        # column stays empty (also when exported through a related record).
+        hidden = {name for name, field in self._fields.items() if not field.exportable}
+        columns = [i for i, path in enumerate(fields) if path and path[0] in hidden]
+        lines = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        for line in lines:
+            for i in columns:
+                line[i] = ""
+        return lines
 
     def copy_data(self, default=None):
         # A copy must be given its own secret; never duplicate ciphertext.

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel import circuit, crypto, errors
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -443,6 +444,7 @@ class IntegrationEndpoint(models.Model):
                 max(0, int((now - since).total_seconds() // 60)) if since else 0
             )
 
+    @entry_point("read")
     def action_open_health_figure(self):
         """Open the records one dashboard figure counts (``figure`` in context)."""
         self.ensure_one()
@@ -586,6 +588,7 @@ class IntegrationEndpoint(models.Model):
             else breaker.after_failure(snapshot, now)
         )
 
+    @entry_point("write")
     def action_reset_circuit(self):
         for endpoint in self:
             endpoint._circuit_store(circuit.CircuitSnapshot())
@@ -593,6 +596,7 @@ class IntegrationEndpoint(models.Model):
 
     # -- actions -----------------------------------------------------------------
 
+    @entry_point("write")
     def action_test_connection(self):
         """Reach the endpoint once and report the result on screen and on the record."""
         self.ensure_one()
@@ -719,6 +723,7 @@ class IntegrationEndpoint(models.Model):
             return base + "?wsdl"
         return base + "/"
 
+    @entry_point("read")
     def action_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -728,6 +733,7 @@ class IntegrationEndpoint(models.Model):
         action["context"] = {"default_endpoint_id": self.id}
         return action
 
+    @entry_point("read")
     def action_view_exceptions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -736,6 +742,9 @@ class IntegrationEndpoint(models.Model):
         action["domain"] = [("endpoint_id", "=", self.id)]
         return action
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_view_credentials(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

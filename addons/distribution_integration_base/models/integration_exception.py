@@ -4,6 +4,7 @@ from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
+from .entry_point import entry_point
 
 OPEN_STATES = ("new", "in_progress")
 # A message in these states needs no retry: its exception is about the business.
@@ -134,8 +135,11 @@ class IntegrationException(models.Model):
         tracking=True,
         help="From the flow's SLA.",
     )
-    details = fields.Text(
-        help="The technical detail: partner answer, error codes, trace."
+    details = fields.Text(help="The technical detail: partner answer, error codes.")
+    traceback = fields.Text(
+        readonly=True,
+        groups="distribution_integration_base.group_integration_manager",
+        help="The server's traceback of an unexpected error (managers only).",
     )
     occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
     problem_key = fields.Char(
@@ -225,6 +229,7 @@ class IntegrationException(models.Model):
             return self.env[self.res_model].browse(self.res_id).exists()
         return None
 
+    @entry_point("read")
     def action_open_document(self):
         self.ensure_one()
         record = self._document()
@@ -303,16 +308,18 @@ class IntegrationException(models.Model):
             )
         return self.message_id
 
+    @entry_point("write")
     def action_start(self):
         self._check_open()
         self.write({"state": "in_progress", "user_id": self.env.user.id})
         return True
 
+    @entry_point("write")
     def action_retry(self):
         """Run the failed step of each message again."""
         self._check_open()
         messages = self._messages_or_error()
-        messages.action_retry()
+        messages._retry()
         for exception in self:
             exception._message_log(body=_("Retry requested by %s.", self.env.user.name))
         self.write({"state": "in_progress"})
@@ -332,6 +339,7 @@ class IntegrationException(models.Model):
             },
         }
 
+    @entry_point("write")
     def action_replay(self):
         """Process the original payload again as a new linked message."""
         self._check_open()
@@ -350,11 +358,15 @@ class IntegrationException(models.Model):
         self.write({"state": "in_progress"})
         return replays._action_open()
 
+    @entry_point(
+        "write", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_edit_payload(self):
         """Open the payload editor (managers only; the edit is audited)."""
         self.ensure_one()
         self._check_payload_editor()
         message = self._messages_or_error()
+        message._check_not_live()
         return {
             "type": "ir.actions.act_window",
             "name": _("Edit payload and replay"),
@@ -375,6 +387,7 @@ class IntegrationException(models.Model):
                 _("Only Integration Managers may edit a payload before replaying it.")
             )
 
+    @entry_point("write")
     def action_resolve(self):
         """Close as resolved with a resolution note: asked for when none is written."""
         self._check_open()
@@ -398,6 +411,7 @@ class IntegrationException(models.Model):
         self.write(vals)
         return True
 
+    @entry_point("write")
     def action_ignore(self):
         self._check_open()
         self.write(
@@ -409,6 +423,7 @@ class IntegrationException(models.Model):
         )
         return True
 
+    @entry_point("write")
     def action_reopen(self):
         self.write({"state": "new", "resolved_by_id": False, "resolved_at": False})
         return True

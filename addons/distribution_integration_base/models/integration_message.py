@@ -1,16 +1,20 @@
 import hashlib
 import io
+import json
 import logging
 import mimetypes
 import time
 from datetime import timedelta
 
 import psycopg2
+from lxml import etree
+from psycopg2.errors import LockNotAvailable
 
 from odoo import SUPERUSER_ID, _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from ..kernel import errors, payload_view
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +64,14 @@ RUNTIME_FIELDS = (
     "idempotency_key",
     "correlation_id",
 )
+
+
+def one_line(text, limit=300):
+    """The first non-empty line of ``text``, shortened to ``limit`` characters."""
+    line = next(
+        (part.strip() for part in (text or "").splitlines() if part.strip()), ""
+    )
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class IntegrationMessage(models.Model):
@@ -171,7 +183,17 @@ class IntegrationMessage(models.Model):
         string="SLA deadline", readonly=True, index="btree_not_null"
     )
     sla_breached = fields.Boolean(string="SLA breached", readonly=True)
-    last_error = fields.Text(string="Last error", readonly=True)
+    last_error = fields.Text(
+        string="Last error",
+        readonly=True,
+        help="The cause of the last failure, in one line.",
+    )
+    last_error_details = fields.Text(
+        string="Last error in full",
+        readonly=True,
+        groups="distribution_integration_base.group_integration_manager",
+        help="The partner's answer and the server traceback of the last failure.",
+    )
     error_category = fields.Selection(
         list(errors.CATEGORIES), readonly=True, string="Error category"
     )
@@ -597,6 +619,7 @@ class IntegrationMessage(models.Model):
             "processed_at": now,
             "next_attempt_at": False,
             "last_error": False,
+            "last_error_details": False,
             "error_category": False,
             "duration_ms": duration_ms,
             "lead_time_seconds": int((now - self.create_date).total_seconds()),
@@ -607,7 +630,8 @@ class IntegrationMessage(models.Model):
             )
         if not had_failure:
             # Most attempts never failed: nothing to clear.
-            del vals["last_error"], vals["error_category"]
+            del vals["last_error"], vals["last_error_details"]
+            del vals["error_category"]
         vals.update(result)
         self.write(vals)
         if response is not None:
@@ -632,11 +656,14 @@ class IntegrationMessage(models.Model):
         """Schedule the next attempt for a transient error, or end the message
         in the exception queue."""
         self.ensure_one()
+        # Integration Users see the cause and the partner's answer; the server's
+        # traceback (file paths, code) only managers.
         text = str(error)
-        if error.details:
+        if error.details and error.details != error.trace:
             text = f"{text}\n\n{error.details}"
         vals = {
-            "last_error": text,
+            "last_error": one_line(str(error)),
+            "last_error_details": f"{text}\n\n{error.trace}" if error.trace else text,
             "error_category": error.category,
             "duration_ms": duration_ms,
         }
@@ -676,6 +703,7 @@ class IntegrationMessage(models.Model):
             details=text,
             severity="high" if error.transient else "medium",
             closes_on_success=True,
+            traceback=error.trace,
         )
         return _(
             "%(ref)s is %(state)s: %(error)s",
@@ -693,6 +721,7 @@ class IntegrationMessage(models.Model):
         closes_on_success=False,
         problem_key=None,
         record=None,
+        traceback=None,
     ):
         """Open an exception for this message: one open exception per category
         and ``problem_key`` (a repeat counts an occurrence instead).
@@ -704,7 +733,8 @@ class IntegrationMessage(models.Model):
         ``closes_on_success`` marks exceptions a later successful attempt cures
         (failed attempts, stuck jobs); business exceptions stay open for a person.
         ``problem_key`` keeps apart two problems of one category on one message
-        (a late scan is not the message's own SLA breach).
+        (a late scan is not the message's own SLA breach). ``traceback`` is
+        kept apart from ``details``, for managers only.
         """
         self.ensure_one()
         existing = self.exception_ids.filtered(
@@ -715,9 +745,10 @@ class IntegrationMessage(models.Model):
             )
         )
         if existing:
-            existing[:1].write(
+            existing[:1].sudo().write(
                 {
                     "details": details or title,
+                    "traceback": traceback or False,
                     "occurrence_count": existing[:1].occurrence_count + 1,
                 }
             )
@@ -740,6 +771,7 @@ class IntegrationMessage(models.Model):
                     "category": category,
                     "severity": severity,
                     "details": details or title,
+                    "traceback": traceback or False,
                     "problem_key": problem_key or False,
                 }
             )
@@ -792,7 +824,10 @@ class IntegrationMessage(models.Model):
                 )._resolve_automatically(_("Acknowledgement received."))
             else:
                 vals.update(
-                    state="dead", last_error=details, error_category="validation"
+                    state="dead",
+                    last_error=one_line(details or _("Rejected by the partner.")),
+                    last_error_details=details,
+                    error_category="validation",
                 )
                 message.write(vals)
                 message._raise_exception(
@@ -804,8 +839,15 @@ class IntegrationMessage(models.Model):
 
     # -- user actions --------------------------------------------------------------
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_retry(self):
         """Run the failed step again: same payload, a fresh attempt budget."""
+        self._retry()
+        return True
+
+    def _retry(self):
         for message in self:
             if message.state not in (
                 "dead",
@@ -831,29 +873,25 @@ class IntegrationMessage(models.Model):
                 }
             )
             message.sudo()._enqueue()
-        return True
 
-    def _check_manager(self):
-        if not self.env.user.has_group(
-            "distribution_integration_base.group_integration_manager"
-        ):
-            raise AccessError(
-                _(
-                    "Only Integration Managers may replay or cancel any message; "
-                    "work failed messages from the exception queue."
-                )
-            )
-
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_replay(self):
         """Send or apply the original payload again as a new, linked message."""
-        self._check_manager()
         replays = self.env["integration.message"]
         for message in self:
             replays |= message._replay(message._get_payload())
         return replays._action_open()
 
     def _replay(self, payload, edited=False):
+        """A new message, linked to this one, with ``payload``: refused while this
+        one may still be sent or applied, and for an ``edited`` payload that is
+        not a valid document of the message's content type."""
         self.ensure_one()
+        self._check_not_live()
+        if edited:
+            self._validate_payload(payload, self.content_type)
         dispatch = self.env["integration.dispatch"]
         values = {
             "record": self._related_record(),
@@ -869,8 +907,93 @@ class IntegrationMessage(models.Model):
             replay.sudo().payload_edited_from_id = self
         return replay
 
+    def _check_not_live(self):
+        """Refuse to replay a message that may still be sent or applied: the
+        partner would get it twice. The row is locked so that a retry or a
+        running attempt cannot make it live meanwhile."""
+        self.ensure_one()
+        self.flush_recordset(["state"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT state FROM integration_message WHERE id = %s "
+                    "FOR UPDATE NOWAIT",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                state = self.env.cr.fetchone()[0]
+        except LockNotAvailable:
+            state = IN_FLIGHT_STATE[self.direction]
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        if state not in PENDING_STATES:
+            # A replay made a moment ago is just as able to reach the partner.
+            live_replay = self.sudo().search(
+                [
+                    ("parent_id", "=", self.id),
+                    ("flow_id", "=", self.flow_id.id),
+                    ("direction", "=", self.direction),
+                    ("state", "in", PENDING_STATES),
+                ],
+                limit=1,
+            )
+            if not live_replay:
+                return
+            raise UserError(
+                _(
+                    "%(ref)s was already replayed as %(replay)s, which is still "
+                    "live (%(state)s): replaying again could reach the partner "
+                    "twice. Wait until %(replay)s ends, or have an Integration "
+                    "Manager cancel it.",
+                    ref=self.name,
+                    replay=live_replay.name,
+                    state=labels[live_replay.state],
+                )
+            )
+        label = labels[state]
+        raise UserError(
+            _(
+                "%(ref)s is still live (%(state)s): it may yet be sent or applied, "
+                "so a replay now could reach the partner twice. Wait until it "
+                "ends, or have an Integration Manager cancel it, then replay.",
+                ref=self.name,
+                state=label,
+            )
+        )
+
+    @api.model
+    def _validate_payload(self, payload, content_type):
+        """Raise a UserError naming the problem when ``payload`` (bytes) is not a
+        valid document of ``content_type``.
+
+        The kernel knows JSON and XML; channels extend this for their formats
+        (the EDI channel checks X12 and EDIFACT with its codec). Other types
+        pass unchecked.
+        """
+        kind = (content_type or "").split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json"):
+            try:
+                json.loads(payload.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    _("The payload is not UTF-8 text: %s", exc.reason)
+                ) from exc
+            except RecursionError as exc:
+                raise UserError(_("The JSON payload is nested too deeply.")) from exc
+            except ValueError as exc:
+                raise UserError(_("The payload is not valid JSON: %s", exc)) from exc
+        elif kind in ("application/xml", "text/xml") or kind.endswith("+xml"):
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            try:
+                etree.fromstring(payload, parser=parser)
+            except etree.XMLSyntaxError as exc:
+                raise UserError(
+                    _("The payload is not well-formed XML: %s", exc)
+                ) from exc
+
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_cancel(self):
-        self._check_manager()
         for message in self:
             if message.state in FINAL_STATES:
                 raise UserError(
@@ -899,6 +1022,7 @@ class IntegrationMessage(models.Model):
             action["domain"] = [("id", "in", self.ids)]
         return action
 
+    @entry_point("read")
     def action_open_related(self):
         self.ensure_one()
         record = self._related_record()
@@ -912,6 +1036,9 @@ class IntegrationMessage(models.Model):
             "view_mode": "form",
         }
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_view_job(self):
         self.ensure_one()
         job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)

@@ -1,6 +1,8 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..models.entry_point import entry_point
+
 
 class IntegrationExceptionResolve(models.TransientModel):
     """Asks for the resolution note before exceptions are closed as resolved."""
@@ -15,6 +17,7 @@ class IntegrationExceptionResolve(models.TransientModel):
         help="What was wrong and what was done, for the next person who meets it.",
     )
 
+    @entry_point("write")
     def action_resolve(self):
         self.ensure_one()
         note = (self.resolution_note or "").strip()
