@@ -166,9 +166,20 @@ class TestRpcEntryPoints(HttpCase):
                 }
             )
         )
+        resolve = (
+            env["integration.exception.resolve"]
+            .with_user(cls.users["integration manager"])
+            .create(
+                {
+                    "exception_ids": [(6, 0, exception.ids)],
+                    "resolution_note": "RPC matrix",
+                }
+            )
+        )
         return {
             "integration.endpoint": endpoint,
             "integration.credential": credential,
+            "integration.exception.resolve": resolve.sudo(),
             "integration.flow": flow,
             "integration.message": message,
             "integration.exception": exception,
