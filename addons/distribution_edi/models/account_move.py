@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
 
@@ -64,9 +65,8 @@ class AccountMove(models.Model):
                 )
             )
 
+    @entry_point("write", groups="purchase.group_purchase_manager")
     def action_edi_approve_mismatch(self):
-        if not self.env.user.has_group("purchase.group_purchase_manager"):
-            raise UserError(_("Only a purchase manager may approve a mismatch."))
         for move in self.filtered(lambda m: m.edi_match_state == "mismatch"):
             move.edi_match_state = "approved"
             move._message_log(
@@ -87,6 +87,7 @@ class AccountMove(models.Model):
             )
         )._resolve_automatically(note)
 
+    @entry_point("write")
     def action_edi_recheck_match(self):
         for move in self.filtered("edi_match_state"):
             if not move._edi_three_way_match():
