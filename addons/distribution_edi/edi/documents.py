@@ -7,6 +7,9 @@ thing whichever dialect it came in:
 
 * ``order_response`` (855 / ORDRSP): per line the verdict, confirmed quantity,
   price and date;
+* ``change_response`` (865): the supplier's answer to a revision or a
+  cancellation of the order, line by line like an 855 (EDIFACT answers a
+  change with an ORDRSP);
 * ``despatch`` (856 / DESADV): shipment, carrier, tracking, items and lots;
 * ``invoice`` (810 / INVOIC): number, dates, lines, totals;
 * ``acknowledgement`` (997 / CONTRL): which sets were accepted or rejected,
@@ -27,6 +30,7 @@ from .syntax import X12
 from .writer import OutboundSet
 
 ORDER_RESPONSE = "order_response"
+CHANGE_RESPONSE = "change_response"
 DESPATCH = "despatch"
 INVOICE = "invoice"
 ACKNOWLEDGEMENT = "acknowledgement"
@@ -37,6 +41,7 @@ KIND_BY_CODE = {
     "ORDERS": ORDER,
     "855": ORDER_RESPONSE,
     "ORDRSP": ORDER_RESPONSE,
+    "865": CHANGE_RESPONSE,
     "856": DESPATCH,
     "DESADV": DESPATCH,
     "810": INVOICE,
@@ -45,28 +50,97 @@ KIND_BY_CODE = {
     "CONTRL": ACKNOWLEDGEMENT,
 }
 
-# Line verdicts in X12's ACK01 vocabulary, used for both dialects.
+# Line verdicts in X12's ACK01 vocabulary (element 668), used for both dialects.
 LINE_ACCEPTED = "IA"
 LINE_REJECTED = "IR"
 LINE_QUANTITY_CHANGED = "IQ"
 LINE_BACKORDERED = "IB"
+LINE_PARTLY_BACKORDERED = "BP"
 LINE_PRICE_CHANGED = "IP"
 LINE_DATE_CHANGED = "DR"
 LINE_CHANGED = "IC"
-LINE_STATUS_WORDS = {
-    LINE_ACCEPTED: "accepted",
-    LINE_REJECTED: "rejected",
-    LINE_QUANTITY_CHANGED: "quantity changed",
-    LINE_BACKORDERED: "backordered",
-    LINE_PRICE_CHANGED: "price changed",
-    LINE_DATE_CHANGED: "date changed",
-    LINE_CHANGED: "changed",
+LINE_DELETED = "ID"
+# What each verdict means to the buyer. 668 is the same list in 004010 and
+# 005010; R5-R9 came later and read as the rejections they are.
+MEANING_ACCEPTED = "accepted"
+MEANING_CHANGED = "changed"
+MEANING_BACKORDERED = "backordered"
+MEANING_PRICE_PENDING = "price_pending"
+MEANING_ON_HOLD = "on_hold"
+MEANING_DELETED = "deleted"
+MEANING_REJECTED = "rejected"
+LINE_MEANINGS = {
+    "IA": MEANING_ACCEPTED,  # accepted
+    "AA": MEANING_ACCEPTED,  # accepted, forwarded to an alternate location
+    "AC": MEANING_ACCEPTED,  # accepted and shipped
+    "AR": MEANING_ACCEPTED,  # accepted and released for shipment
+    "SP": MEANING_ACCEPTED,  # accepted, schedule date pending
+    "IC": MEANING_CHANGED,  # accepted, changes made
+    "IP": MEANING_CHANGED,  # accepted, price changed
+    "IQ": MEANING_CHANGED,  # accepted, quantity changed
+    "DR": MEANING_CHANGED,  # accepted, date rescheduled
+    "IS": MEANING_CHANGED,  # accepted, substitution made
+    "IB": MEANING_BACKORDERED,  # backordered
+    "BP": MEANING_BACKORDERED,  # partial shipment, balance backordered
+    "IE": MEANING_PRICE_PENDING,  # accepted, price pending
+    "IF": MEANING_ON_HOLD,  # on hold, incomplete description
+    "IH": MEANING_ON_HOLD,  # on hold
+    "IW": MEANING_ON_HOLD,  # on hold, waiver required
+    "ID": MEANING_DELETED,  # deleted
+    "IR": MEANING_REJECTED,
+    **{f"R{n}": MEANING_REJECTED for n in range(1, 10)},
 }
+LINE_STATUS_WORDS = {
+    "IA": "accepted",
+    "AA": "accepted, forwarded to another location of the supplier",
+    "AC": "accepted and shipped",
+    "AR": "accepted and released for shipment",
+    "SP": "accepted, schedule date pending",
+    "IC": "accepted with changes",
+    "IP": "price changed",
+    "IQ": "quantity changed",
+    "DR": "date rescheduled",
+    "IS": "substituted",
+    "IB": "backordered",
+    "BP": "partly shipped, balance backordered",
+    "IE": "accepted, price pending",
+    "IF": "on hold, incomplete description",
+    "IH": "on hold",
+    "IW": "on hold, waiver required",
+    "ID": "deleted",
+    "IR": "rejected",
+    "R1": "rejected, not a contract item",
+    "R2": "rejected, invalid item product number",
+    "R3": "rejected, invalid unit of issue",
+    "R4": "rejected, contract item not available",
+    "R5": "rejected, reorder as a just-in-time order",
+    "R6": "rejected, reorder as an extended delivery order",
+    "R7": "rejected, reorder as a drop shipment",
+    "R8": "rejected, reorder as a surge order",
+    "R9": "rejected, discontinued",
+}
+
+
+def line_meaning(code):
+    """What a line verdict code means (``None`` for a code no list has)."""
+    return LINE_MEANINGS.get(code or LINE_ACCEPTED)
+
+
+# EDIFACT LIN 1229 (D.96A): the seller's verdict, when it gives one. 1 to 4
+# repeat the action of a change the buyer asked for; the quantities say how
+# it was answered.
+EDIFACT_LINE_ACTIONS = {"5": LINE_ACCEPTED, "6": LINE_CHANGED, "7": LINE_REJECTED}
+EDIFACT_CHANGE_ACTIONS = {"1": "added", "2": "deleted", "3": "changed", "4": ""}
 # What an order is: BEG01 (353) and BGM 1225.
 X12_PURPOSES = {"original": "00", "replace": "05", "cancel": "01"}
 EDIFACT_FUNCTIONS = {"original": "9", "replace": "5", "cancel": "1"}
-# BAK02 / BGM 4343 values that refuse the whole order.
-ORDER_REJECTED_CODES = ("RD", "RJ", "RE", "27")
+# BAK02 / BCA02 (587) values that refuse the whole order (or change); BGM
+# 4343 RE (rejected) and BGM 1225 27 (not accepted) say the same in EDIFACT.
+ORDER_REJECTED_CODES = ("RD", "RF", "RJ", "RN", "RO", "RV")
+EDIFACT_REJECTED_RESPONSES = ("RE",)
+EDIFACT_REJECTED_FUNCTIONS = ("27",)
+# BAK02 AH and BGM 4343 AJ (pending): the supplier holds the order.
+ORDER_HELD_CODES = ("AH", "AJ")
 
 VENDOR_CODE_QUALIFIERS = ("VP", "VN", "SA")
 GTIN_QUALIFIERS = ("UP", "EN", "UK", "SRV")
@@ -161,11 +235,14 @@ def _identifiers(vendor_code=None, gtin=None, qualifier_pairs=()):
     return ids
 
 
-def _verdict(ordered, confirmed):
+def _verdict(ordered, confirmed, backordered=None, dated=False):
+    """An EDIFACT line's verdict from its quantities, in 668's words."""
     if confirmed is None or ordered is None or confirmed == ordered:
         return LINE_ACCEPTED
     if confirmed == 0:
-        return LINE_REJECTED
+        # QTY+83 is the backorder quantity; a line with nothing confirmed and
+        # no delivery date is refused, whatever it says is missing.
+        return LINE_BACKORDERED if backordered and dated else LINE_REJECTED
     return LINE_QUANTITY_CHANGED
 
 
@@ -325,56 +402,117 @@ def _require(document, key, what):
     return document
 
 
-# 855
+# 855 and 865
 
 
 def _x12_order_response(body):
     bak = _first(body, "BAK")
     document = {
         "order_number": bak.get(3) if bak else "",
+        "purpose": bak.get(1) if bak else "",
         "response_type": bak.get(2) if bak else "",
         "seller_reference": bak.get(8) if bak else "",
         "date": _date(bak.get(4)) if bak else None,
         "lines": [],
     }
+    _x12_response_lines(document, body, "PO1")
+    return _require(document, "order_number", "order response")
+
+
+def _x12_change_response(body):
+    bca = _first(body, "BCA")
+    document = {
+        "order_number": bca.get(3) if bca else "",
+        "purpose": bca.get(1) if bca else "",
+        "response_type": bca.get(2) if bca else "",
+        "change_sequence": bca.get(5) if bca else "",
+        "seller_reference": bca.get(9) if bca else "",
+        "date": _date(bca.get(10) or bca.get(6)) if bca else None,
+        "lines": [],
+    }
+    _x12_response_lines(document, body, "POC")
+    return _require(document, "order_number", "change acknowledgement")
+
+
+# PO1 and POC: where the quantity, unit, price and product ids are.
+_LINE_POSITIONS = {"PO1": (2, 3, 4, 6), "POC": (3, 5, 6, 8)}
+
+
+def _x12_response_lines(document, body, head):
     document["order_rejected"] = document["response_type"] in ORDER_REJECTED_CODES
-    _header, blocks = _blocks(body, "PO1", stop_tags=("CTT",))
+    document["order_held"] = document["response_type"] in ORDER_HELD_CODES
+    quantity_at, uom_at, price_at, ids_at = _LINE_POSITIONS[head]
+    _header, blocks = _blocks(body, head, stop_tags=("CTT",))
     for block in blocks:
-        po1 = block[0]
-        ordered = _decimal(po1.get(2), "PO102")
+        head_segment = block[0]
+        ordered = _decimal(head_segment.get(quantity_at), f"{head}0{quantity_at}")
         line = {
-            "line_id": po1.get(1),
+            "line_id": head_segment.get(1),
             "ordered_quantity": _number_text(ordered),
-            "uom": po1.get(3),
-            "price": _number_text(_decimal(po1.get(4), "PO104")),
-            **_identifiers(qualifier_pairs=_pairs(po1, 6)),
+            "uom": head_segment.get(uom_at),
+            "price": _number_text(
+                _decimal(head_segment.get(price_at), f"{head}0{price_at}")
+            ),
+            **_identifiers(qualifier_pairs=_pairs(head_segment, ids_at)),
             "status": LINE_ACCEPTED,
             "confirmed_quantity": _number_text(ordered),
             "date": None,
             "reason": "",
         }
+        if head == "POC":
+            line["change_action"] = head_segment.get(2)
         acks = [segment for segment in block if segment.values[0] == "ACK"]
-        confirmed = Decimal(0)
-        for ack in acks:
-            quantity = _decimal(ack.get(2), "ACK02") or Decimal(0)
-            if ack.get(1) not in (LINE_REJECTED, LINE_BACKORDERED):
-                confirmed += quantity
-            if ack.get(5):
-                line["date"] = line["date"] or _date(ack.get(5))
         if acks:
-            # The first ACK carries the verdict; a split line adds an IB for the rest.
-            line["status"] = acks[0].get(1) or LINE_ACCEPTED
-            line["confirmed_quantity"] = _number_text(confirmed)
-            backordered = [a for a in acks if a.get(1) == LINE_BACKORDERED]
-            if backordered and line["status"] != LINE_BACKORDERED:
-                line["backordered_quantity"] = _number_text(
-                    sum(_decimal(a.get(2), "ACK02") or 0 for a in backordered)
-                )
+            _x12_acks(line, acks, ordered)
         reason = _first(block, "REF", "ZZ")
         if reason is not None:
             line["reason"] = reason.get(3) or reason.get(2)
         document["lines"].append(line)
-    return _require(document, "order_number", "order response")
+
+
+def _x12_acks(line, acks, ordered):
+    """Fold a line's ACK segments into its verdict and quantities.
+
+    A split line carries one ACK per part (say IA 60 and IB 40 with the date
+    the 40 follow); ACK02 is the quantity each part is about, ACK03 its unit,
+    ACK04/05 its date.
+    """
+    confirmed = Decimal(0)
+    backordered = Decimal(0)
+    backorder_named = False
+    codes = []
+    for ack in acks:
+        code = ack.get(1) or LINE_ACCEPTED
+        codes.append(code)
+        quantity = _decimal(ack.get(2), "ACK02")
+        meaning = line_meaning(code)
+        date = _date(ack.get(5)) if ack.get(5) else None
+        if ack.get(3) and not line.get("uom"):
+            line["uom"] = ack.get(3)
+        if code == LINE_BACKORDERED:
+            backorder_named = True
+            backordered += quantity or 0
+            if date:
+                line["backorder_date"] = line.get("backorder_date") or date
+            continue
+        if meaning not in (MEANING_REJECTED, MEANING_DELETED, MEANING_ON_HOLD):
+            confirmed += quantity if quantity is not None else (ordered or 0)
+        if date:
+            line["date"] = line["date"] or date
+    # The first verdict that is not the backordered rest is the line's.
+    line["status"] = next(
+        (code for code in codes if code != LINE_BACKORDERED), LINE_BACKORDERED
+    )
+    if line["status"] == LINE_PARTLY_BACKORDERED or (
+        backorder_named and not backordered
+    ):
+        # BP, or an IB without its quantity: the balance of the order.
+        backordered = max((ordered or 0) - confirmed, Decimal(0))
+    line["confirmed_quantity"] = _number_text(confirmed)
+    if backordered:
+        line["backordered_quantity"] = _number_text(backordered)
+        if line["status"] == LINE_BACKORDERED:
+            line["date"] = line["date"] or line.get("backorder_date")
 
 
 def _edifact_quantity(block, qualifier):
@@ -421,12 +559,17 @@ def _edifact_order_response(body):
     header, blocks = _blocks(body, "LIN", stop_tags=("UNS", "CNT"))
     document = {
         "order_number": _edifact_reference(header, "ON"),
+        "function": bgm.get(3) if bgm else "",
         "response_type": bgm.get(4) if bgm else "",
         "seller_reference": bgm.get(2) if bgm else "",
         "date": _edifact_date(header, ("137",)),
         "lines": [],
     }
-    document["order_rejected"] = document["response_type"] in ORDER_REJECTED_CODES
+    document["order_rejected"] = (
+        document["response_type"] in EDIFACT_REJECTED_RESPONSES
+        or document["function"] in EDIFACT_REJECTED_FUNCTIONS
+    )
+    document["order_held"] = document["response_type"] in ORDER_HELD_CODES
     for block in blocks:
         ordered, uom = _edifact_quantity(block, "21")
         confirmed, confirmed_uom = _edifact_quantity(block, "113")
@@ -441,7 +584,13 @@ def _edifact_order_response(body):
                 price = _decimal(segment.get(1, 2), "PRI 5118")
                 break
         reason = _first(block, "FTX", "AAO")
-        status = _verdict(ordered, confirmed)
+        date = _edifact_date(block, ("67", "2", "69"))
+        action = block[0].get(2)
+        status = EDIFACT_LINE_ACTIONS.get(action) or _verdict(
+            ordered, confirmed, backordered, dated=bool(date)
+        )
+        if status == LINE_REJECTED:
+            confirmed = Decimal(0)
         line = {
             "line_id": block[0].get(1),
             "ordered_quantity": _number_text(ordered),
@@ -452,11 +601,14 @@ def _edifact_order_response(body):
             "confirmed_quantity": _number_text(
                 confirmed if confirmed is not None else ordered
             ),
-            "date": _edifact_date(block, ("67", "2", "69")),
+            "date": date,
             "reason": reason.get(4) if reason is not None else "",
         }
-        if backordered:
+        if action in EDIFACT_CHANGE_ACTIONS:
+            line["change_action"] = EDIFACT_CHANGE_ACTIONS[action]
+        if backordered and status != LINE_REJECTED:
             line["backordered_quantity"] = _number_text(backordered)
+            line["backorder_date"] = date
         document["lines"].append(line)
     return _require(document, "order_number", "order response")
 
@@ -736,6 +888,7 @@ def _edifact_acknowledgement(body):
 _READERS = {
     (ORDER_RESPONSE, True): _x12_order_response,
     (ORDER_RESPONSE, False): _edifact_order_response,
+    (CHANGE_RESPONSE, True): _x12_change_response,
     (DESPATCH, True): _x12_despatch,
     (DESPATCH, False): _edifact_despatch,
     (INVOICE, True): _x12_invoice,

@@ -1,4 +1,4 @@
-"""ASC X12 004010 and 005010: envelope, 997, TA1, 850, 855, 856, 810.
+"""ASC X12 004010 and 005010: envelope, 997, TA1, 850, 855, 865, 856, 810.
 
 Written from the published standard for the segments commonly traded in these
 sets (not every segment of every set). A segment the sender uses that is not
@@ -161,7 +161,10 @@ I18 ID 3 3 Interchange Note Code
 641 ID 3 3 Status Reason Code
 646 R 1 15 Quantity Shipped to Date
 662 ID 1 1 Relationship Code
+649 R 1 10 Multiplier
 668 ID 2 2 Line Item Status Code
+670 ID 2 2 Change or Response Type Code
+671 R 1 9 Quantity Left to Receive
 669 ID 3 3 Currency Market/Exchange Code
 706 ID 2 2 Entity Relationship Code
 715 ID 1 1 Functional Group Acknowledge Code
@@ -201,6 +204,7 @@ I18 ID 3 3 Interchange Note Code
 956 AN 1 10 Tax Jurisdiction Code
 963 ID 2 2 Tax Type Code
 1004 ID 1 2 Percent Qualifier
+1018 R 1 15 Exponent
 1005 ID 4 4 Hierarchical Structure Code
 1019 ID 3 3 Invoice Type Code
 1073 ID 1 1 Yes/No Condition or Response Code
@@ -230,6 +234,8 @@ CODES = {
 }
 
 COMPOSITES = """
+C001 Composite Unit of Measure: 355 M, 1018, 649, 355, 1018, 649, 355, 1018, 649, \
+355, 1018, 649, 355, 1018, 649
 C030 Position in Segment: 722 M, 1528
 C040 Reference Identifier: 128 M, 127 M, 128, 127, 128, 127
 """
@@ -254,6 +260,8 @@ BEG Beginning Segment for Purchase Order: 353 M, 92 M, 324 M, 328, 373 M, 367, 5
 1019, 1166, 1232, 640, 1073
 BAK Beginning Segment for Purchase Order Acknowledgment: 353 M, 587 M, 324 M, 373 M, \
 328, 326, 367, 127, 373, 640
+BCA Beginning Segment for Purchase Order Change Acknowledgment: 353 M, 587 M, 324 M, \
+328, 327, 373 M, 326, 367, 127, 373, 373
 BSN Beginning Segment for Ship Notice: 353 M, 396 M, 373 M, 337 M, 1005, 640, 641
 BIG Beginning Segment for Invoice: 373 M, 76 M, 373, 324, 328, 327, 640, 353, 306, 76
 CUR Currency: 98 M, 100 M, 280, 98, 100, 669, 374, 373, 337 / width 21
@@ -280,6 +288,8 @@ N3 Address Information: 166 M, 166
 N4 Geographic Location: 19, 156, 116, 26, 309, 310, 1715
 PO1 Baseline Item Data: 350, 330, 355, 212, 639, 235, 234, 235, 234, 235, 234, 235, \
 234, 235, 234, 235, 234, 235, 234, 235, 234, 235, 234, 235, 234
+POC Line Item Change: 350, 670 M, 330, 671, C001, 212, 639, 235, 234, 235, 234, 235, \
+234, 235, 234, 235, 234, 235, 234, 235, 234, 235, 234, 235, 234, 235, 234
 PID Product/Item Description: 349 M, 750, 559, 751, 352, 752, 822, 1073, 819
 PO4 Item Physical Details: 356, 357, 355, 103, 187, 384, 355, 385, 355, 82, 189, 65, \
 355, 810, 752, 350, 350, 1470
@@ -453,6 +463,84 @@ SETS = """
       ACK M 1
       DTM O 10
     LOOP SCH O 200
+      SCH M 1
+      TD1 O 2
+      TD5 O 1
+      TD3 O 1
+      REF O >1
+    LOOP N9 O 1000
+      N9 M 1
+      DTM O >1
+      MSG O 1000
+    LOOP N1 O 200
+      N1 M 1
+      N2 O 2
+      N3 O 2
+      N4 O 1
+      REF O 12
+      PER O 3
+  LOOP CTT O 1
+    CTT M 1
+    AMT O 1
+  SE M 1
+
+865 CA Purchase Order Change Acknowledgment/Request - Seller Initiated
+  ST M 1
+  BCA M 1
+  CUR O 1
+  REF O >1
+  PER O 3
+  FOB O >1
+  CSH O 5
+  LOOP SAC O 25
+    SAC M 1
+    CUR O 1
+  ITD O >1
+  DTM O 10
+  PKG O 200
+  TD1 O 2
+  TD5 O 12
+  TD3 O 12
+  MAN O 10
+  LOOP N9 O 1000
+    N9 M 1
+    DTM O >1
+    MSG O 1000
+  LOOP N1 O 200
+    N1 M 1
+    N2 O 2
+    N3 O 2
+    N4 O >1
+    REF O 12
+    PER O >1
+    FOB O 1
+    TD1 O 2
+    TD5 O 12
+    TD3 O 12
+    PKG O 200
+  LOOP POC O 100000
+    POC M 1
+    CUR O 1
+    LOOP PID O 1000
+      PID M 1
+    PO4 O >1
+    REF O >1
+    PER O 3
+    LOOP SAC O 25
+      SAC M 1
+      CUR O 1
+    CSH O 1
+    ITD O 2
+    DTM O 10
+    TD1 O 1
+    TD5 O 12
+    TD3 O 12
+    MAN O 10
+    TXI O >1
+    LOOP ACK O 104
+      ACK M 1
+      DTM O 10
+    LOOP SCH O 104
       SCH M 1
       TD1 O 2
       TD5 O 1

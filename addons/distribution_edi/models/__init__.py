@@ -7,3 +7,4 @@ from . import account_move
 from . import res_partner
 from . import handlers
 from . import integration_message
+from . import edi_watch

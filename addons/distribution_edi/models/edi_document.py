@@ -10,6 +10,7 @@ ACK_STATES = [
 KINDS = [
     ("order", "Purchase order (850 / ORDERS)"),
     ("order_response", "Order response (855 / ORDRSP)"),
+    ("change_response", "Change acknowledgement (865)"),
     ("despatch", "Ship notice (856 / DESADV)"),
     ("invoice", "Invoice (810 / INVOIC)"),
     ("acknowledgement", "Acknowledgement (997 / CONTRL)"),

@@ -2,6 +2,7 @@ import datetime
 import hashlib
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError, ValidationError
 
@@ -22,6 +23,7 @@ DOCUMENT_SWITCHES = {
     "order": "send_orders",
     "acknowledgement": "receive_acknowledgements",
     "order_response": "receive_order_responses",
+    "change_response": "receive_change_responses",
     "despatch": "receive_despatch_advices",
     "invoice": "receive_invoices",
 }
@@ -144,6 +146,12 @@ class EdiTradingPartner(models.Model):
     receive_order_responses = fields.Boolean(
         string="Receive order responses (855 / ORDRSP)", default=True
     )
+    receive_change_responses = fields.Boolean(
+        string="Receive change acknowledgements (865)",
+        default=True,
+        help="The supplier's answer to a revision or cancellation of an order. "
+        "EDIFACT answers a change with an ORDRSP.",
+    )
     receive_despatch_advices = fields.Boolean(
         string="Receive ship notices (856 / DESADV)", default=True
     )
@@ -157,6 +165,12 @@ class EdiTradingPartner(models.Model):
         string="Acknowledgement expected within (minutes)",
         default=60,
         help="An order not acknowledged by then raises 'acknowledgement missing'.",
+    )
+    invoice_window_minutes = fields.Integer(
+        string="Invoice expected within (minutes)",
+        default=30 * 24 * 60,
+        help="Goods received and not invoiced by then raise 'invoice missing'; "
+        "the exception closes itself when the invoice arrives. 0: not watched.",
     )
     strict_syntax = fields.Boolean(
         help="Reject a received set for any syntax finding, not only fatal ones."
@@ -261,6 +275,11 @@ class EdiTradingPartner(models.Model):
             "over_delivery_tolerance_positive",
             "CHECK(over_delivery_tolerance_percent >= 0)",
             "Tolerances cannot be negative.",
+        ),
+        (
+            "windows_positive",
+            "CHECK(invoice_window_minutes >= 0)",
+            "A window cannot be negative.",
         ),
     ]
 
@@ -504,6 +523,56 @@ class EdiTradingPartner(models.Model):
             if found:
                 return found.uom_id
         return self.env["uom.uom"]
+
+    def _edi_to_line_unit(self, purchase_line, code, quantity=None, price=None):
+        """``quantity`` and unit ``price`` the supplier gave in its unit
+        ``code``, in the unit of ``purchase_line`` (``None`` stays ``None``).
+
+        Every document that states quantities (855, 856, 810 and EDIFACT)
+        goes through here. A code without a mapping, or of a unit that cannot
+        be converted to the line's, is refused: applying it unconverted would
+        receive or bill the wrong quantity.
+        """
+        self.ensure_one()
+        line_uom = purchase_line.product_uom
+        if not code:
+            return quantity, price
+        uom = self._uom_from_code(code)
+        if not uom:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s gives %(product)s in unit %(code)r, which has no "
+                    "%(dialect)s unit mapping: add it under EDI > Unit codes or on "
+                    "the trading partner, then retry. Nothing of the document was "
+                    "applied.",
+                    partner=self.name,
+                    product=purchase_line.product_id.display_name,
+                    code=code,
+                    dialect=self.dialect,
+                ),
+                category="mapping",
+            )
+        if uom == line_uom:
+            return quantity, price
+        if uom.category_id != line_uom.category_id:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s gives %(product)s in %(code)s (%(uom)s), which "
+                    "cannot be converted to the order line's %(line_uom)s. "
+                    "Nothing of the document was applied.",
+                    partner=self.name,
+                    product=purchase_line.product_id.display_name,
+                    code=code,
+                    uom=uom.name,
+                    line_uom=line_uom.name,
+                ),
+                category="mapping",
+            )
+        if quantity is not None:
+            quantity = uom._compute_quantity(quantity, line_uom, round=False)
+        if price is not None:
+            price = uom._compute_price(price, line_uom)
+        return quantity, price
 
     def _accepts(self, kind):
         self.ensure_one()

@@ -28,6 +28,7 @@ ACK_FLOW = "edi-ack-out"
 DOCUMENT_FLOWS = {
     documents.ACKNOWLEDGEMENT: "edi-ack-in",
     documents.ORDER_RESPONSE: "edi-order-response-in",
+    documents.CHANGE_RESPONSE: "edi-change-response-in",
     documents.DESPATCH: "edi-despatch-in",
     documents.INVOICE: "edi-invoice-in",
 }
@@ -72,10 +73,13 @@ class EdiSendHandler(models.AbstractModel):
 
     def _send(self, message):
         trading_partner = _trading_partner_of(message)
+        refusals = []
         if trading_partner.transport == "http":
             result = self.env["integration.handler.http_json"]._send(message)
             result.pop("external_ref", None)
-            result.update(self._http_verdict(result.get("response")))
+            verdict = self._http_verdict(result.get("response"))
+            refusals = verdict.pop("refusals", [])
+            result.update(verdict)
         else:
             payload = message._get_payload()
             name = message.payload_attachment_id.name or f"{message.name}.edi"
@@ -86,12 +90,63 @@ class EdiSendHandler(models.AbstractModel):
             result["ack_due_at"] = fields.Datetime.now() + timedelta(
                 minutes=trading_partner.ack_window_minutes
             )
+            result["ack_window_minutes"] = trading_partner.ack_window_minutes
         if message.res_model == "purchase.order":
             order = self.env["purchase.order"].browse(message.res_id).exists()
             if order.edi_state == "queued":
                 order = order.with_context(edi_applying_partner_document=True)
                 order.edi_state = "sent"
+            if order and refusals:
+                self._order_refused(message, trading_partner, order, refusals)
         return result
+
+    def _order_refused(self, message, trading_partner, order, refusals):
+        """The partner's answer refused a revision or the cancellation of the
+        order outright (no 865 follows for it)."""
+        reasons = [
+            str(refusal.get("reason") or refusal.get("error") or "")
+            for refusal in refusals
+            if refusal.get("order") in (None, order.name)
+        ]
+        if not reasons:
+            return
+        order = order.with_context(edi_applying_partner_document=True)
+        if order.state == "cancel":
+            order.edi_state = "cancel_rejected"
+            title = _(
+                "%(partner)s refused to cancel purchase order %(order)s",
+                partner=trading_partner.name,
+                order=order.name,
+            )
+            advice = _(
+                "The supplier still delivers the order. Receive the goods and set "
+                "the order back to a purchase, or agree a return with the supplier."
+            )
+        elif order.edi_revision:
+            order.edi_state = "change_rejected"
+            title = _(
+                "%(partner)s did not accept revision %(revision)s of %(order)s as sent",
+                partner=trading_partner.name,
+                revision=order.edi_revision,
+                order=order.name,
+            )
+            advice = _(
+                "The supplier keeps the order as it was before the change. Put the "
+                "order back as it was, or agree the change with the supplier."
+            )
+        else:
+            # An original is answered by its 855 / ORDRSP; a refusal here is
+            # of a resend of it (the number is already in use).
+            return
+        exception = self.env["integration.dispatch"]._raise_exception(
+            message,
+            "business_rule",
+            title,
+            details="\n".join(reasons + [advice]),
+            severity="high",
+        )
+        if order.user_id:
+            exception.user_id = order.user_id
 
     def _http_verdict(self, response):
         # A partner that answers JSON may name the interchange it filed; a
@@ -113,9 +168,20 @@ class EdiSendHandler(models.AbstractModel):
                     _("The partner refused the interchange: %s", error),
                     category="validation",
                 )
-        if isinstance(answer, dict) and answer.get("interchange"):
-            return {"external_ref": str(answer["interchange"])}
-        return {}
+        verdict = {}
+        if isinstance(answer, dict):
+            # A partner may refuse an order, or a change to one, in its answer
+            # rather than in an 855 / 865 (mock-edi says so under "refusals").
+            refusals = [
+                refusal
+                for refusal in answer.get("refusals") or []
+                if isinstance(refusal, dict)
+            ]
+            if refusals:
+                verdict["refusals"] = refusals
+            if answer.get("interchange"):
+                verdict["external_ref"] = str(answer["interchange"])
+        return verdict
 
 
 class EdiInterchangeHandler(models.AbstractModel):
@@ -381,7 +447,7 @@ class EdiInterchangeHandler(models.AbstractModel):
             return document["invoice_number"]
         if kind == documents.DESPATCH:
             return document["shipment_id"]
-        if kind == documents.ORDER_RESPONSE:
+        if kind in (documents.ORDER_RESPONSE, documents.CHANGE_RESPONSE):
             return document["order_number"]
         return document.get("acknowledged_group") or document.get(
             "acknowledged_interchange"
@@ -399,7 +465,9 @@ class EdiInterchangeHandler(models.AbstractModel):
 class EdiDocumentHandler(models.AbstractModel):
     _name = "integration.handler.edi_document"
     _inherit = "integration.handler"
-    _description = "EDI: apply a supplier's document (855, 856, 810, 997 and EDIFACT)"
+    _description = (
+        "EDI: apply a supplier's document (855, 865, 856, 810, 997 and EDIFACT)"
+    )
 
     def _process(self, message):
         try:
@@ -421,6 +489,7 @@ class EdiDocumentHandler(models.AbstractModel):
         applier = {
             documents.ACKNOWLEDGEMENT: self._apply_acknowledgement,
             documents.ORDER_RESPONSE: self._apply_order_response,
+            documents.CHANGE_RESPONSE: self._apply_change_response,
             documents.DESPATCH: self._apply_despatch,
             documents.INVOICE: self._apply_invoice,
         }.get(document.get("kind"))
@@ -611,8 +680,9 @@ class EdiDocumentHandler(models.AbstractModel):
         order = self._find_order(trading_partner, document["order_number"])
         self._one_at_a_time(order)
         order = order.with_context(edi_applying_partner_document=True)
-        decisions = []
-        changed = False
+        if self._answers_change(order, document):
+            # EDIFACT has no change acknowledgement: an ORDRSP answers both.
+            return self._apply_change_response(message, trading_partner, document)
         if document.get("order_rejected"):
             order.edi_state = "refused"
             order.order_line.write({"edi_status": "rejected"})
@@ -632,8 +702,9 @@ class EdiDocumentHandler(models.AbstractModel):
                 assignee=order.user_id,
             )
             return order
-        quantity_tolerance = trading_partner.quantity_tolerance_percent / 100
-        price_tolerance = trading_partner.price_tolerance_percent / 100
+        decisions = []
+        changed = False
+        answered = self.env["purchase.order.line"]
         for line_data in document.get("lines", []):
             line = self._order_line(order, line_data)
             if not line:
@@ -647,80 +718,41 @@ class EdiDocumentHandler(models.AbstractModel):
                     )
                 )
                 continue
-            status = line_data.get("status")
-            confirmed = _float(line_data.get("confirmed_quantity"), line.product_qty)
-            backordered = _float(line_data.get("backordered_quantity"), 0.0)
-            price = _float(line_data.get("price"), line.price_unit)
-            values = {
-                "edi_confirmed_qty": confirmed,
-                "edi_confirmed_price": price,
-                "edi_note": (line_data.get("reason") or "")[:250] or False,
-                "edi_status": "accepted",
-            }
-            if line_data.get("date"):
-                values["date_planned"] = fields.Datetime.to_datetime(line_data["date"])
-            label = f"{line.product_id.display_name}"
-            if status == documents.LINE_REJECTED or (
-                confirmed == 0 and not backordered
-            ):
-                values["edi_status"] = "rejected"
-                decisions.append(
-                    _(
-                        "%(product)s: rejected by the supplier%(reason)s. Cancel the "
-                        "line or source it elsewhere.",
-                        product=label,
-                        reason=f" ({line_data['reason']})"
-                        if line_data.get("reason")
-                        else "",
-                    )
+            answered |= line
+            line_decisions, line_changed = self._apply_response_line(
+                trading_partner, line, line_data
+            )
+            decisions += line_decisions
+            changed = changed or line_changed
+        if not document.get("order_held"):
+            # BAK02 AE / AK (and an ORDRSP without lines): what the supplier
+            # does not detail, it accepts as ordered.
+            for line in (
+                order.order_line.filtered(
+                    lambda line: not line.display_type and not line.edi_status
                 )
-            else:
-                arriving = confirmed + backordered
-                if abs(arriving - line.product_qty) > 1e-6:
-                    allowed = quantity_tolerance * line.product_qty
-                    if abs(arriving - line.product_qty) <= allowed + 1e-6:
-                        values["product_qty"] = arriving
-                        values["edi_status"] = "changed"
-                        changed = True
-                    else:
-                        values["edi_status"] = "waiting"
-                        decisions.append(
-                            _(
-                                "%(product)s: the supplier confirms %(confirmed)s of "
-                                "%(ordered)s%(reason)s. Reduce the line, keep waiting "
-                                "or order the rest elsewhere.",
-                                product=label,
-                                confirmed=arriving,
-                                ordered=line.product_qty,
-                                reason=f" ({line_data['reason']})"
-                                if line_data.get("reason")
-                                else "",
-                            )
-                        )
-                elif backordered:
-                    values["edi_status"] = "backordered"
-                if abs(price - line.price_unit) > 1e-6:
-                    if (
-                        abs(price - line.price_unit)
-                        <= price_tolerance * abs(line.price_unit) + 1e-6
-                    ):
-                        values["price_unit"] = price
-                        values["edi_status"] = "changed"
-                        changed = True
-                    else:
-                        values["edi_status"] = "waiting"
-                        decisions.append(
-                            _(
-                                "%(product)s: the supplier prices it at %(price)s, the "
-                                "order says %(ordered)s. Accept the price on the order "
-                                "or dispute it.",
-                                product=label,
-                                price=price,
-                                ordered=line.price_unit,
-                            )
-                        )
-            line.write(values)
-        order.edi_state = "changed" if (changed or decisions) else "confirmed"
+                - answered
+            ):
+                line.write(
+                    {
+                        "edi_status": "accepted",
+                        "edi_status_code": documents.LINE_ACCEPTED,
+                        "edi_confirmed_qty": line.product_qty,
+                        "edi_confirmed_price": line.price_unit,
+                    }
+                )
+        if document.get("order_held"):
+            order.edi_state = "on_hold"
+            decisions.insert(
+                0,
+                _(
+                    "The supplier holds the whole order (%s): nothing ships until "
+                    "it releases it. Follow it up with the supplier.",
+                    document.get("response_type"),
+                ),
+            )
+        else:
+            order.edi_state = "changed" if (changed or decisions) else "confirmed"
         if decisions:
             self._raise(
                 message,
@@ -737,6 +769,309 @@ class EdiDocumentHandler(models.AbstractModel):
         order._message_log(
             body=_(
                 "Order response from %(partner)s applied (%(message)s).",
+                partner=trading_partner.name,
+                message=message.name,
+            )
+        )
+        return order
+
+    def _answers_change(self, order, document):
+        """Whether an ORDRSP answers a revision or cancellation of the order."""
+        if document.get("code") != "ORDRSP":
+            return False
+        if any(line.get("change_action") for line in document.get("lines", [])):
+            return True
+        return order.edi_revision > 0 and order.edi_state in (
+            "queued",
+            "sent",
+            "acknowledged",
+        )
+
+    def _apply_response_line(self, trading_partner, line, line_data, *, change=False):
+        """Apply the supplier's verdict on one line; return (decisions for the
+        buyer, whether the line was changed as the supplier said).
+
+        Quantities and prices are converted from the supplier's unit to the
+        line's. ``change``: the verdict answers a revision of the line, so a
+        refusal leaves the line as the buyer asked and the buyer decides.
+        """
+        code = line_data.get("status") or documents.LINE_ACCEPTED
+        meaning = documents.line_meaning(code)
+        words = documents.LINE_STATUS_WORDS.get(code, code)
+        reason = line_data.get("reason") or ""
+        reason_text = f" ({reason})" if reason else ""
+        label = line.product_id.display_name
+        unit = line_data.get("uom")
+
+        def in_line_unit(key, default):
+            value = _float(line_data.get(key), None)
+            if value is None:
+                return default
+            return trading_partner._edi_to_line_unit(line, unit, quantity=value)[0]
+
+        confirmed = in_line_unit("confirmed_quantity", line.product_qty)
+        backordered = in_line_unit("backordered_quantity", 0.0)
+        price = _float(line_data.get("price"), None)
+        price = (
+            line.price_unit
+            if price is None
+            else trading_partner._edi_to_line_unit(line, unit, price=price)[1]
+        )
+        values = {
+            "edi_status_code": code,
+            "edi_confirmed_qty": confirmed,
+            "edi_confirmed_price": price,
+            "edi_backordered_qty": backordered,
+            "edi_backorder_date": line_data.get("backorder_date") or False,
+            "edi_note": reason[:250] or False,
+            "edi_status": "accepted",
+        }
+        decisions = []
+        changed = False
+        if meaning in (
+            documents.MEANING_REJECTED,
+            documents.MEANING_DELETED,
+        ):
+            values.update(edi_confirmed_qty=0.0, edi_backordered_qty=0.0)
+            if change:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier refused the change (%(words)s)"
+                        "%(reason)s. Put the line back as it was, or agree the "
+                        "change with the supplier.",
+                        product=label,
+                        words=words,
+                        reason=reason_text,
+                    )
+                )
+            else:
+                values["edi_status"] = "rejected"
+                decisions.append(
+                    _(
+                        "%(product)s: %(words)s by the supplier%(reason)s. Cancel "
+                        "the line or source it elsewhere.",
+                        product=label,
+                        words=words,
+                        reason=reason_text,
+                    )
+                )
+            line.write(values)
+            return decisions, changed
+        if meaning is None:
+            values["edi_status"] = "waiting"
+            decisions.append(
+                _(
+                    "%(product)s: the supplier answered with status %(code)r, "
+                    "which no code list has%(reason)s. Ask the supplier what it "
+                    "means.",
+                    product=label,
+                    code=code,
+                    reason=reason_text,
+                )
+            )
+            line.write(values)
+            return decisions, changed
+        if meaning == documents.MEANING_ON_HOLD:
+            values["edi_status"] = "on_hold"
+            decisions.append(
+                _(
+                    "%(product)s: %(words)s%(reason)s. Nothing ships until the "
+                    "supplier releases it: follow it up with the supplier.",
+                    product=label,
+                    words=words,
+                    reason=reason_text,
+                )
+            )
+            line.write(values)
+            return decisions, changed
+        if line_data.get("date"):
+            values["date_planned"] = fields.Datetime.to_datetime(line_data["date"])
+        elif backordered and not confirmed and line_data.get("backorder_date"):
+            values["date_planned"] = fields.Datetime.to_datetime(
+                line_data["backorder_date"]
+            )
+        if meaning == documents.MEANING_CHANGED:
+            values["edi_status"] = "changed"
+            changed = True
+        if meaning == documents.MEANING_PRICE_PENDING:
+            values["edi_status"] = "price_pending"
+            values["edi_note"] = values["edi_note"] or _("Price to follow")
+        if backordered:
+            values["edi_status"] = "backordered"
+        if code == "IS":
+            decisions.append(
+                _(
+                    "%(product)s: the supplier substitutes another item%(reason)s. "
+                    "Check the substitute before receiving it.",
+                    product=label,
+                    reason=reason_text,
+                )
+            )
+        quantity_tolerance = trading_partner.quantity_tolerance_percent / 100
+        price_tolerance = trading_partner.price_tolerance_percent / 100
+        # A backorder is still coming: the line is answered by what arrives
+        # now and what follows.
+        arriving = confirmed + backordered
+        if abs(arriving - line.product_qty) > 1e-6:
+            allowed = quantity_tolerance * line.product_qty
+            if abs(arriving - line.product_qty) <= allowed + 1e-6:
+                values["product_qty"] = arriving
+                values["edi_status"] = "changed"
+                changed = True
+            else:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier confirms %(confirmed)s of "
+                        "%(ordered)s%(reason)s. Reduce the line, keep waiting "
+                        "or order the rest elsewhere.",
+                        product=label,
+                        confirmed=arriving,
+                        ordered=line.product_qty,
+                        reason=reason_text,
+                    )
+                )
+        if (
+            meaning != documents.MEANING_PRICE_PENDING
+            and abs(price - line.price_unit) > 1e-6
+        ):
+            if (
+                abs(price - line.price_unit)
+                <= price_tolerance * abs(line.price_unit) + 1e-6
+            ):
+                values["price_unit"] = price
+                if values["edi_status"] != "waiting":
+                    values["edi_status"] = "changed"
+                changed = True
+            else:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier prices it at %(price)s, the "
+                        "order says %(ordered)s. Accept the price on the order "
+                        "or dispute it.",
+                        product=label,
+                        price=price,
+                        ordered=line.price_unit,
+                    )
+                )
+        line.write(values)
+        return decisions, changed
+
+    # -- 865 / ORDRSP answering a change ----------------------------------------
+
+    def _apply_change_response(self, message, trading_partner, document):
+        """The supplier's answer to the order's last revision or cancellation."""
+        order = self._find_order(trading_partner, document["order_number"])
+        self._one_at_a_time(order)
+        order = order.with_context(edi_applying_partner_document=True)
+        cancelling = order.state == "cancel"
+        lines = document.get("lines", [])
+        decisions = []
+        if cancelling:
+            # Cancelled lines come back deleted or refused with nothing
+            # confirmed; one still confirmed will ship.
+            still_coming = [
+                line_data
+                for line_data in lines
+                if documents.line_meaning(line_data.get("status"))
+                not in (documents.MEANING_REJECTED, documents.MEANING_DELETED)
+                and _float(line_data.get("confirmed_quantity"), 1.0) > 0
+            ]
+            refused = (
+                bool(still_coming)
+                if lines
+                else document.get("order_rejected") or document.get("order_held")
+            )
+            if refused:
+                order.edi_state = "cancel_rejected"
+                self._raise(
+                    message,
+                    "business_rule",
+                    _(
+                        "%(partner)s refused to cancel purchase order %(order)s",
+                        partner=trading_partner.name,
+                        order=order.name,
+                    ),
+                    _(
+                        "The supplier still delivers what it confirmed: "
+                        "%(lines)s. Receive the goods and set the order back to "
+                        "a purchase, or agree a return with the supplier.",
+                        lines="; ".join(
+                            f"{line_data.get('vendor_code') or line_data.get('gtin')}"
+                            f" {line_data.get('confirmed_quantity')}"
+                            + (
+                                f" ({line_data['reason']})"
+                                if line_data.get("reason")
+                                else ""
+                            )
+                            for line_data in still_coming
+                        )
+                        or document.get("response_type"),
+                    ),
+                    assignee=order.user_id,
+                )
+            else:
+                order.edi_state = "cancel_confirmed"
+            order._message_log(
+                body=_(
+                    "Cancellation answered by %(partner)s (%(message)s).",
+                    partner=trading_partner.name,
+                    message=message.name,
+                )
+            )
+            return order
+        if document.get("order_rejected") and not lines:
+            decisions.append(
+                _(
+                    "The supplier refused revision %(revision)s of the order "
+                    "(%(type)s).",
+                    revision=order.edi_revision,
+                    type=document.get("response_type"),
+                )
+            )
+        for line_data in lines:
+            line = self._order_line(order, line_data)
+            meaning = documents.line_meaning(line_data.get("status"))
+            if not line:
+                if meaning in (
+                    documents.MEANING_REJECTED,
+                    documents.MEANING_DELETED,
+                ) or line_data.get("change_action") in ("DI", "deleted"):
+                    continue  # a line the revision deleted: deleted there too
+                decisions.append(
+                    _(
+                        "Line %(line)s (%(code)s) of the answer matches no line "
+                        "of %(order)s.",
+                        line=line_data.get("line_id"),
+                        code=line_data.get("vendor_code") or line_data.get("gtin"),
+                        order=order.name,
+                    )
+                )
+                continue
+            line_decisions, _changed = self._apply_response_line(
+                trading_partner, line, line_data, change=True
+            )
+            decisions += line_decisions
+        order.edi_state = "change_rejected" if decisions else "change_accepted"
+        if decisions:
+            self._raise(
+                message,
+                "business_rule",
+                _(
+                    "%(partner)s did not accept revision %(revision)s of %(order)s "
+                    "as sent",
+                    partner=trading_partner.name,
+                    revision=order.edi_revision,
+                    order=order.name,
+                ),
+                "\n".join(decisions),
+                assignee=order.user_id,
+            )
+        order._message_log(
+            body=_(
+                "Change acknowledgement from %(partner)s applied (%(message)s).",
                 partner=trading_partner.name,
                 message=message.name,
             )
@@ -780,7 +1115,9 @@ class EdiDocumentHandler(models.AbstractModel):
                     )
                 )
                 continue
-            quantity = _float(item.get("quantity"), 0.0)
+            quantity = trading_partner._edi_to_line_unit(
+                line, item.get("uom"), _float(item.get("quantity"), 0.0)
+            )[0]
             problem, picking, expected = self._announce(
                 line, quantity, item.get("lots") or []
             )
@@ -1168,6 +1505,9 @@ class EdiDocumentHandler(models.AbstractModel):
                     )
                 )
                 continue
+            quantity, price = trading_partner._edi_to_line_unit(
+                purchase_line, line_data.get("uom"), quantity, price
+            )
             values = purchase_line._prepare_account_move_line()
             values.update(quantity=quantity, price_unit=price)
             lines.append(Command.create(values))
@@ -1264,6 +1604,13 @@ class EdiPollHandler(models.AbstractModel):
         """
         cr = self.env.cr
         exchange = trading_partner._transport()
+        try:
+            # A poller that crashed between claim and commit left its files
+            # claimed: give them back before claiming, so this run takes them.
+            exchange.recover_stale(self._stale_claim_seconds())
+        except Exception:
+            exchange.close()
+            raise
         claimed = exchange.claim()
         if not claimed:
             exchange.close()
@@ -1299,6 +1646,19 @@ class EdiPollHandler(models.AbstractModel):
         cr.postcommit.add(finish)
         cr.postrollback.add(give_back)
         return count
+
+    def _stale_claim_seconds(self):
+        """How old a claim is before it counts as left by a crashed poller.
+
+        A claim lives for one transaction, which Odoo's time limits end long
+        before this.
+        """
+        minutes = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("distribution_edi.stale_claim_minutes", 15)
+        )
+        return max(int(minutes), 1) * 60
 
     def _log_files(self, trading_partner, exchange, claimed, done, failed):
         dispatch = self.env["integration.dispatch"]

@@ -1,10 +1,12 @@
 import hashlib
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
+from odoo.tools import float_compare
 
 from ..edi import documents
 from ..edi.writer import write_edifact, write_x12
@@ -19,15 +21,23 @@ EDI_STATES = [
     ("confirmed", "Confirmed"),
     ("changed", "Confirmed with changes"),
     ("refused", "Refused by the supplier"),
+    ("on_hold", "On hold at the supplier"),
+    ("change_accepted", "Change accepted"),
+    ("change_rejected", "Change refused by the supplier"),
+    ("cancel_confirmed", "Cancellation confirmed"),
+    ("cancel_rejected", "Cancellation refused by the supplier"),
 ]
 # Line fields whose change after sending is a new revision of the order.
 REVISION_LINE_FIELDS = {"product_id", "product_qty", "price_unit", "date_planned"}
 LINE_STATUSES = [
     ("accepted", "Accepted"),
     ("changed", "Changed"),
-    ("backordered", "Partly backordered"),
+    ("backordered", "Backordered"),
+    ("price_pending", "Accepted, price to follow"),
+    ("on_hold", "On hold at the supplier"),
     ("rejected", "Rejected"),
     ("waiting", "Waiting for the buyer"),
+    ("delivered", "Delivered in full"),
 ]
 
 
@@ -60,6 +70,14 @@ class PurchaseOrder(models.Model):
         readonly=True,
         help="When the supplier's last document was applied to this order.",
     )
+    edi_invoice_due_at = fields.Datetime(
+        string="EDI invoice expected by",
+        copy=False,
+        readonly=True,
+        help="Goods were received: the supplier's invoice is expected by then "
+        "(the trading partner's invoice window).",
+    )
+    edi_invoice_overdue = fields.Boolean(copy=False, readonly=True)
     edi_document_ids = fields.One2many(
         "edi.document", "purchase_id", string="EDI documents"
     )
@@ -366,6 +384,122 @@ class PurchaseOrder(models.Model):
                 bill._edi_resolve_match_exceptions(note % bill.display_name)
         return bills
 
+    # -- the invoice window -------------------------------------------------------
+
+    def _edi_received_not_invoiced(self):
+        """Lines whose received quantity no bill covers yet."""
+        return self.order_line.filtered(
+            lambda line: (
+                not line.display_type
+                and float_compare(
+                    line.qty_received,
+                    line.qty_invoiced,
+                    precision_rounding=line.product_uom.rounding,
+                )
+                > 0
+            )
+        )
+
+    def _edi_expect_invoice(self):
+        """Goods were received: the supplier's invoice is now expected within
+        its trading partner's window (an earlier window still running stays)."""
+        now = fields.Datetime.now()
+        for order in self:
+            trading_partner = order.edi_trading_partner_id
+            if (
+                order.edi_state == "none"
+                or not trading_partner.receive_invoices
+                or not trading_partner.invoice_window_minutes
+                or order.edi_invoice_due_at
+                or not order._edi_received_not_invoiced()
+            ):
+                continue
+            order.sudo().write(
+                {
+                    "edi_invoice_due_at": now
+                    + timedelta(minutes=trading_partner.invoice_window_minutes),
+                    "edi_invoice_overdue": False,
+                }
+            )
+
+    def _edi_invoice_registered(self):
+        """A bill was registered: once every received quantity is billed, the
+        window closes and its exception resolves itself."""
+        for order in self.filtered("edi_invoice_due_at"):
+            if order._edi_received_not_invoiced():
+                continue
+            order.sudo().write(
+                {"edi_invoice_due_at": False, "edi_invoice_overdue": False}
+            )
+            order._edi_invoice_exceptions()._resolve_automatically(
+                _("The invoice for %s arrived.", order.name)
+            )
+
+    def _edi_invoice_exceptions(self):
+        self.ensure_one()
+        return (
+            self.env["integration.exception"]
+            .sudo()
+            .search(
+                [
+                    ("problem_key", "=", f"edi-invoice-missing:{self.id}"),
+                    ("state", "in", ("new", "in_progress")),
+                ]
+            )
+        )
+
+    @api.model
+    def _edi_monitor_invoices(self, now=None):
+        """Raise 'invoice missing' for orders past their invoice window (run by
+        the kernel's SLA and acknowledgement monitor)."""
+        now = now or fields.Datetime.now()
+        orders = self.sudo().search(
+            [("edi_invoice_due_at", "<", now), ("edi_invoice_overdue", "=", False)],
+            limit=1000,
+        )
+        raised = 0
+        for order in orders:
+            missing = order._edi_received_not_invoiced()
+            if not missing:
+                order.edi_invoice_due_at = False
+                continue
+            order.edi_invoice_overdue = True
+            documents_of_order = order.edi_document_ids.sorted("id", reverse=True)
+            message = (
+                documents_of_order.filtered(lambda d: d.kind == "despatch")[:1]
+                or documents_of_order.filtered(lambda d: d.kind == "order")[:1]
+            ).message_id
+            if not message:
+                continue
+            trading_partner = order.edi_trading_partner_id
+            details = []
+            for line in missing:
+                details.append(
+                    _(
+                        "%(product)s: %(received)s received, %(invoiced)s invoiced",
+                        product=line.product_id.display_name,
+                        received=line.qty_received,
+                        invoiced=line.qty_invoiced,
+                    )
+                )
+            exception = message._raise_exception(
+                "sla",
+                _(
+                    "No invoice from %(partner)s for the goods received on "
+                    "%(order)s within %(minutes)s minutes",
+                    partner=trading_partner.name or order.partner_id.name,
+                    order=order.name,
+                    minutes=trading_partner.invoice_window_minutes,
+                ),
+                details="\n".join(details),
+                severity="high",
+                problem_key=f"edi-invoice-missing:{order.id}",
+            )
+            if order.user_id:
+                exception.user_id = order.user_id
+            raised += 1
+        return raised
+
     @entry_point("read")
     def action_view_edi_documents(self):
         self.ensure_one()
@@ -403,6 +537,23 @@ class PurchaseOrderLine(models.Model):
         string="Confirmed price", digits="Product Price", copy=False, readonly=True
     )
     edi_note = fields.Char(string="Supplier note", copy=False, readonly=True)
+    edi_status_code = fields.Char(
+        string="Supplier's status code",
+        copy=False,
+        readonly=True,
+        help="The line status as the supplier sent it (X12 ACK01; EDIFACT in the "
+        "same words).",
+    )
+    edi_backordered_qty = fields.Float(
+        string="Backordered quantity",
+        digits="Product Unit of Measure",
+        copy=False,
+        readonly=True,
+        help="What the supplier will deliver later, in the line's unit.",
+    )
+    edi_backorder_date = fields.Date(
+        string="Backorder expected on", copy=False, readonly=True
+    )
 
     def _edi_product_identifiers(self, trading_partner):
         """(supplier product code, GTIN) as the partner identifies products."""

@@ -3,3 +3,4 @@ from . import test_edi_cycle
 from . import test_edi_files
 from . import test_edi_gateway
 from . import test_edi_receipts
+from . import test_edi_answers

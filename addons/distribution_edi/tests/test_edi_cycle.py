@@ -94,7 +94,9 @@ class TestEdiCycle(EdiCase):
         panel = order.order_line.filtered(
             lambda line: line.product_id == self.products["PANEL-A3"]
         )
-        self.assertEqual(panel.edi_status, "backordered")
+        # Backordered by the ORDRSP; its second consignment delivered it.
+        self.assertEqual(panel.edi_status_code, "IQ")
+        self.assertEqual(panel.edi_status, "delivered")
         self.assertEqual(panel.edi_confirmed_qty, 35)
         self.assertEqual(
             panel.product_qty, 50, "the balance follows: nothing to decide"
@@ -235,6 +237,8 @@ class TestEdiCycle(EdiCase):
         missing = self.open_exceptions("acknowledgement")
         self.assertEqual(len(missing), 1)
         self.assertEqual(missing.message_id, sent)
+        # The partner's window, not the flow's 60 minutes.
+        self.assertIn("within 15 minutes", missing.name)
 
     @mute_logger("odoo.addons.distribution_integration_base.models.integration_message")
     def test_strict_partner_rejects_what_its_guide_forbids(self):

@@ -7,6 +7,7 @@ local file system, and over SFTP through a real OpenSSH server.
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from odoo.tests import tagged
@@ -87,6 +88,32 @@ class TestEdiFolder(FileTradingCase):
         self.assertEqual(len(self.messages("edi-interchange-in")), 4)
         # Our acknowledgements went back through the same folder.
         self.assertEqual(len(self.messages("edi-ack-out")), 3)
+
+    def test_claim_left_by_a_crashed_poller_is_collected(self):
+        # A poller died between claiming a file and its commit: the file stays
+        # "<name>.processing", which no claim takes. The scheduled collection
+        # gives such claims back first.
+        processed = Path(self.pickup_dir, "processed")
+        before = set(processed.glob("*")) if processed.exists() else set()
+        self.use_partner(self.trading_partner)
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 3)])
+            self.run_jobs(trap)
+            self.mock.expect("POST", "/_mock/drop/scan")
+            self.mock.expect("POST", "/_mock/advance?all")
+            answers = sorted(Path(self.pickup_dir).glob("*.edi"))
+            self.assertEqual(len(answers), 4)
+            claimed = answers[0].with_name(answers[0].name + ".processing")
+            answers[0].rename(claimed)
+            an_hour_ago = time.time() - 3600
+            os.utime(claimed, (an_hour_ago, an_hour_ago))
+            self.collect(trap)
+        self.assertFalse(claimed.exists())
+        self.assertEqual(len(self.messages("edi-interchange-in")), 4)
+        self.assertEqual(order.order_line.qty_received, 3)
+        self.assertEqual(order.invoice_ids.edi_match_state, "matched")
+        for path in set(processed.glob("*")) - before:
+            path.unlink()
 
     def test_rollback_gives_files_back(self):
         Path(self.pickup_dir, "late.edi").write_bytes(b"ISA*garbage~")

@@ -174,6 +174,12 @@ class IntegrationMessage(models.Model):
     )
     acknowledged_at = fields.Datetime(string="Acknowledged", readonly=True)
     ack_due_at = fields.Datetime(string="Acknowledgement due", readonly=True)
+    ack_window_minutes = fields.Integer(
+        string="Acknowledgement window (min)",
+        readonly=True,
+        help="The window applied to this message: the flow's, or the one its "
+        "handler set (a trading partner's, say).",
+    )
     ack_overdue = fields.Boolean(string="Acknowledgement overdue", readonly=True)
     duration_ms = fields.Integer(string="Last attempt (ms)", readonly=True)
     lead_time_seconds = fields.Integer(
@@ -628,6 +634,7 @@ class IntegrationMessage(models.Model):
             vals["ack_due_at"] = now + timedelta(
                 minutes=self.flow_id.ack_timeout_minutes
             )
+            vals["ack_window_minutes"] = self.flow_id.ack_timeout_minutes
         if not had_failure:
             # Most attempts never failed: nothing to clear.
             del vals["last_error"], vals["last_error_details"]
@@ -1093,7 +1100,8 @@ class IntegrationMessage(models.Model):
                 _(
                     "No acknowledgement for %(ref)s within %(minutes)s minutes",
                     ref=message.name,
-                    minutes=message.flow_id.ack_timeout_minutes,
+                    minutes=message.ack_window_minutes
+                    or message.flow_id.ack_timeout_minutes,
                 ),
                 severity="high",
             )

@@ -404,6 +404,8 @@ class TestMonitoring(IntegrationCase):
         self.env["integration.message"]._cron_monitor_sla()
         self.assertTrue(silent.ack_overdue)
         self.assertEqual(silent.exception_ids.category, "acknowledgement")
+        self.assertEqual(silent.ack_window_minutes, 10)
+        self.assertIn("within 10 minutes", silent.exception_ids.name)
         # Late acknowledgement closes the exception.
         self.dispatch._acknowledge(silent, accepted=True)
         self.assertEqual(silent.exception_ids.state, "resolved")
