@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 PARAM_PREFIX = "distribution_integration_base."
 
@@ -36,6 +36,7 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "root_channel_capacity", default=4
     )
     integration_job_channels = fields.Char(compute="_compute_integration_job_channels")
+    integration_job_runner = fields.Char(compute="_compute_integration_job_runner")
 
     @api.depends("company_id")
     def _compute_integration_master_key(self):
@@ -53,3 +54,22 @@ class ResConfigSettings(models.TransientModel):
         channels = self.env["integration.endpoint"]._job_channels_option()
         for settings in self:
             settings.integration_job_channels = channels
+
+    def _compute_integration_job_runner(self):
+        runner = self.env["queue.job"]._integration_active_runner()
+        if runner:
+            text = _(
+                "%(name)s (database connection %(pid)s from %(address)s), active "
+                "since %(since)s",
+                name=runner["application_name"] or "?",
+                pid=runner["pid"],
+                address=runner["client_addr"] or "a local socket",
+                since=fields.Datetime.to_string(runner["since"]),
+            )
+        else:
+            text = _(
+                "None: no runner holds the lock, so no job starts. Check that a "
+                "node runs with workers and queue_job in server_wide_modules."
+            )
+        for settings in self:
+            settings.integration_job_runner = text

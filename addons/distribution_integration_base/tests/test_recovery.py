@@ -1,4 +1,5 @@
 import logging
+import os
 from unittest.mock import patch
 
 import psycopg2
@@ -206,3 +207,29 @@ class TestFailedAttempts(IntegrationCase):
             )
         levels = {r.levelno for r in logs.records if "bad query" in r.getMessage()}
         self.assertEqual(levels, {logging.ERROR})
+
+
+@tagged("post_install", "-at_install")
+class TestRunnerVisibility(IntegrationCase):
+    def test_settings_name_the_connection_of_the_active_runner(self):
+        from odoo.addons.queue_job.jobrunner.runner import PG_ADVISORY_LOCK_ID
+
+        with self.registry.cursor() as runner_cr:
+            # What a runner does when it wins the election (it keeps the lock on
+            # its session; a transaction lock shows the same in pg_locks).
+            runner_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", [PG_ADVISORY_LOCK_ID]
+            )
+            if not runner_cr.fetchone()[0]:
+                self.skipTest("a real job runner holds this database's lock")
+            runner_cr.execute("SELECT pg_backend_pid()")
+            runner_pid = runner_cr.fetchone()[0]
+            active = self.env["queue.job"]._integration_active_runner()
+            self.assertEqual(active["pid"], runner_pid)
+            self.assertEqual(active["application_name"], f"odoo-{os.getpid()}")
+            settings = self.env["res.config.settings"].create({})
+            self.assertIn(f"connection {runner_pid} ", settings.integration_job_runner)
+            runner_cr.rollback()
+        self.assertIsNone(self.env["queue.job"]._integration_active_runner())
+        settings = self.env["res.config.settings"].create({})
+        self.assertIn("no job starts", settings.integration_job_runner)
