@@ -148,7 +148,12 @@ class TestFailedAttempts(IntegrationCase):
         exception = message.exception_ids
         self.assertEqual(len(exception), 1)
         self.assertEqual(exception.category, "mapping")
-        self.assertEqual(exception.details, "Traceback (most recent call last): ...")
+        self.assertIn("not-null", exception.details)
+        # The traceback is for managers only.
+        self.assertEqual(exception.traceback, "Traceback (most recent call last): ...")
+        self.assertEqual(
+            message.last_error_details, "Traceback (most recent call last): ..."
+        )
         # Retrying from the exception queue works as for any failure.
         with self.jobs() as trap:
             message.action_retry()
