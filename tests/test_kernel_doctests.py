@@ -1,11 +1,20 @@
 import doctest
 
 import pytest
-from kernel import circuit, crypto, errors, payload_view, retry, signatures
+from kernel import (
+    circuit,
+    conflict_logging,
+    crypto,
+    errors,
+    payload_view,
+    retry,
+    signatures,
+)
 
 
 @pytest.mark.parametrize(
-    "module", [circuit, crypto, errors, payload_view, retry, signatures]
+    "module",
+    [circuit, conflict_logging, crypto, errors, payload_view, retry, signatures],
 )
 def test_module_doctests_pass(module):
     result = doctest.testmod(module)

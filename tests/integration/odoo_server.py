@@ -59,12 +59,16 @@ class OdooServer:
         channels=None,
         startup_timeout=90,
         extra_args=(),
+        cron_threads=0,
+        environ=None,
     ):
         self.python = python
         self.config = config
         self.db = db
         self.workers = workers
         self.channels = channels
+        self.cron_threads = cron_threads
+        self.environ = dict(environ or {})
         self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args)
         self.http_port = None
@@ -111,13 +115,13 @@ class OdooServer:
             f"--http-port={self.http_port}",
             f"--gevent-port={self.gevent_port}",
             "--load=base,web,queue_job",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={self.cron_threads}",
             f"--db-filter=^{re.escape(self.db)}$",
             "--log-level=info",
             f"--logfile={self.log_path}",
             *self.extra_args,
         ]
-        env = dict(os.environ)
+        env = dict(os.environ, **self.environ)
         if self.channels:
             env["ODOO_QUEUE_JOB_CHANNELS"] = self.channels
         with open(self._output_path, "wb") as output:
@@ -177,6 +181,23 @@ class OdooServer:
         self._session.close()
         if self.work_dir is not None and not os.environ.get("DIS_KEEP_SERVER_LOG"):
             shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def kill(self):
+        """Kill the whole node at once (master, workers, runner), as a crash or
+        an OOM kill of its container would, and reap it."""
+        process = self.process
+        if process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(30)
+
+    def owns_process(self, pid):
+        """Tell whether ``pid`` is a process of this node (its process group)."""
+        try:
+            return self.process is not None and os.getpgid(pid) == self.process.pid
+        except ProcessLookupError:
+            return False
 
     def log_text(self):
         """Return the server log written so far ('' before it exists)."""

@@ -7,6 +7,8 @@ one of three kinds, whose names say what happens next:
   the server's ``Retry-After``);
 - :class:`PermanentError` and its subclasses — not retried; the exchange goes to
   the exception queue with its category so a person can act;
+- :class:`ConflictError` — concurrent work stored the same data first; retried
+  within seconds on the committed state, without blaming the partner;
 - any other :class:`IntegrationError` — treated by its ``transient`` flag.
 
 ``category`` is one of the codes of :data:`CATEGORIES`, used to group and
@@ -15,6 +17,7 @@ route exceptions.
 
 import email.utils
 import http
+import random
 import re
 import time
 import traceback
@@ -81,6 +84,28 @@ class TransientError(IntegrationError):
     def __init__(self, message, *, category=None, details=None, retry_after=None):
         super().__init__(message, category=category, details=details)
         self.retry_after = None if retry_after is None else max(0.0, float(retry_after))
+
+
+class ConflictError(TransientError):
+    """Concurrent work stored the same data first (a unique key taken meanwhile).
+
+    Nothing is wrong with the partner or the document: the attempt is retried
+    after ``retry_after`` seconds (a few, spread so that the two conflicting
+    workers do not meet again), and it says nothing about the endpoint's health.
+
+    >>> error = ConflictError("tracking event stored twice", rand=lambda: 0.5)
+    >>> error.category, error.transient, error.retry_after
+    ('duplicate', True, 3.0)
+    """
+
+    category = "duplicate"
+    RETRY_SECONDS = (1.0, 5.0)
+
+    def __init__(self, message, *, details=None, rand=random.random):
+        low, high = self.RETRY_SECONDS
+        super().__init__(
+            message, details=details, retry_after=low + (high - low) * rand()
+        )
 
 
 class PermanentError(IntegrationError):

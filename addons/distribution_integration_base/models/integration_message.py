@@ -13,10 +13,11 @@ from psycopg2.errors import LockNotAvailable
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..kernel import errors, payload_view
+from ..kernel import conflict_logging, errors, payload_view
 from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
+conflict_logging.install()
 
 OUTBOUND_STATES = [
     ("queued", "Queued"),
@@ -45,6 +46,13 @@ FAILED_STATE = {"outbound": "dead", "inbound": "rejected"}
 FINAL_STATES = ("sent", "acknowledged", "dead", "done", "rejected", "cancelled")
 PENDING_STATES = ("queued", "sending", "retrying", "received", "processing")
 ALIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+# Two-key advisory lock (namespace, message id) held in shared mode by every
+# running attempt until its transaction ends: a worker that dies releases it with
+# its connection, which tells a dead job from a slow one at any age.
+ATTEMPT_LOCK_NAMESPACE = 0x44495331  # "DIS1"
+# A started job takes its attempt lock within milliseconds; an enqueued job is
+# handed to a worker (or put back to pending by the runner) within a second.
+DEAD_JOB_GRACE_SECONDS = 15
 # Columns an attempt reads. Loading just these keeps a job cheap: an ORM load
 # of the whole row costs more than the rest of a small attempt.
 RUNTIME_FIELDS = (
@@ -449,6 +457,18 @@ class IntegrationMessage(models.Model):
     def _job_run(self):
         """Run one attempt of the message's pending step (queue_job entry point)."""
         self.ensure_one()
+        with conflict_logging.expect_retried_conflicts():
+            self.env.cr.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)",
+                [ATTEMPT_LOCK_NAMESPACE, self.id],
+            )
+            result = self._run_attempt()
+            # Conflicts in the attempt's own writes surface here, where the
+            # runner's retry of them is expected, not in queue_job's flush.
+            self.env.flush_all()
+        return result
+
+    def _run_attempt(self):
         message = self.sudo()
         message.fetch(RUNTIME_FIELDS)
         current_job = self.env.context.get("job_uuid")
@@ -493,6 +513,19 @@ class IntegrationMessage(models.Model):
         try:
             with self.env.cr.savepoint():
                 result = message._call_handler()
+        except psycopg2.errors.UniqueViolation as exc:
+            # Concurrent work stored the same row first (two workers storing one
+            # tracking event): the savepoint undid ours; retry shortly on the
+            # committed state instead of failing the job.
+            duration = int((time.monotonic() - started) * 1000)
+            error = errors.ConflictError(
+                _(
+                    "Concurrent update: %s Retried in a few seconds.",
+                    (exc.diag.message_primary or str(exc)).strip(),
+                ),
+                details=exc.diag.message_detail,
+            )
+            return message._record_failure(error, duration_ms=duration)
         except psycopg2.Error:
             # Database errors (serialization, deadlocks) are the job runner's to
             # retry: they say nothing about the partner.
@@ -674,7 +707,8 @@ class IntegrationMessage(models.Model):
             "error_category": error.category,
             "duration_ms": duration_ms,
         }
-        if self.direction == "outbound":
+        conflict = isinstance(error, errors.ConflictError)
+        if self.direction == "outbound" and not conflict:
             # Only transport trouble says the endpoint is unwell; a refused
             # document means it answered.
             self.endpoint_id._circuit_record(success=not error.transient)
@@ -682,7 +716,10 @@ class IntegrationMessage(models.Model):
         will_retry = error.transient and not policy.exhausted(self.attempt_count)
         self._log_attempt("retrying" if will_retry else "failed", duration_ms, error)
         if will_retry:
-            delay = policy.delay_for(self.attempt_count, error.retry_after)
+            if conflict:
+                delay = error.retry_after
+            else:
+                delay = policy.delay_for(self.attempt_count, error.retry_after)
             vals["state"] = "retrying"
             self.write(vals)
             self._enqueue(delay_seconds=int(round(delay)))
@@ -1129,17 +1166,10 @@ class IntegrationMessage(models.Model):
         for message in candidates:
             job = jobs.get(message.job_uuid)
             if job and job.state in ALIVE_JOB_STATES:
-                if job.state != "started" or (
-                    not job.date_started or job.date_started > threshold
-                ):
-                    continue
-                # Started long ago: its worker died (Odoo's limit_time_real kills
-                # any worker long before this). queue_job does not requeue such
-                # jobs by default, so retire it; if it ever ran, the message's
-                # new job supersedes it.
-                job._change_job_state(
-                    "cancelled", result=_("Abandoned by the stuck-message detector")
-                )
+                # A live job runs or will run, however long it takes; a job whose
+                # worker died goes back to pending through the dead-job requeue
+                # (queue_job's own where it has one, else _cron_requeue_dead_jobs).
+                continue
             if (
                 message.state == "queued"
                 and message.flow_id.mode == "batch"
@@ -1174,6 +1204,111 @@ class IntegrationMessage(models.Model):
                 message._enqueue()
                 requeued += 1
         return requeued, raised
+
+    @api.model
+    def _cron_requeue_dead_jobs(self):
+        """Put back to pending the jobs of this model whose worker died.
+
+        A job is dead when no transaction holds its attempt lock (a killed
+        worker's connection released it) and it was started or handed to a
+        worker more than a few seconds ago; a slow job keeps its lock and is
+        never touched. The same job is requeued, as queue_job releases with a
+        ``queue.job.lock`` table (18.0.3) do with their lock rows: with such a
+        release this does nothing, so no job is requeued twice. The crashed
+        attempt stays counted; the next start claims the next one.
+        """
+        if "queue.job.lock" in self.env:
+            return []
+        self.env["queue.job"].flush_model()
+        self.env.cr.execute(
+            """
+            UPDATE queue_job job
+               SET state = 'pending',
+                   retry = COALESCE(job.retry, 0)
+                           + CASE WHEN job.state = 'started' THEN 1 ELSE 0 END,
+                   date_enqueued = NULL,
+                   date_started = NULL,
+                   worker_pid = NULL
+             WHERE job.model_name = %(model)s
+               AND job.method_name = '_job_run'
+               AND job.state IN ('enqueued', 'started')
+               AND COALESCE(job.date_started, job.date_enqueued)
+                   < (now() at time zone 'UTC') - make_interval(secs => %(grace)s)
+               AND NOT EXISTS (
+                   SELECT 1
+                     FROM jsonb_array_elements_text(
+                            -- queue_job stores the recordset as JSON text in jsonb
+                            CASE jsonb_typeof(job.records)
+                                 WHEN 'string' THEN (job.records #>> '{}')::jsonb
+                                 ELSE job.records END -> 'ids') AS rec(id)
+                     JOIN pg_locks lock
+                       ON lock.locktype = 'advisory'
+                      AND lock.database = (SELECT oid FROM pg_database
+                                            WHERE datname = current_database())
+                      AND lock.classid = %(namespace)s::oid
+                      AND lock.objid = rec.id::bigint::oid
+                      AND lock.objsubid = 2
+                      AND lock.granted
+               )
+            RETURNING job.uuid
+            """,
+            {
+                "model": self._name,
+                "grace": DEAD_JOB_GRACE_SECONDS,
+                "namespace": ATTEMPT_LOCK_NAMESPACE,
+            },
+        )
+        uuids = [row[0] for row in self.env.cr.fetchall()]
+        self.env["queue.job"].invalidate_model()
+        for uuid in uuids:
+            _logger.warning(
+                "Requeued job %s: its worker died (no transaction holds it)", uuid
+            )
+        return uuids
+
+    def _release_failed_job(self, job_uuid, reason, details=None):
+        """End the attempt of these messages whose job ``job_uuid`` just failed.
+
+        An error that escaped the attempt (a database error other than a
+        retried conflict, a bug) fails the job; the message must not stay
+        in flight until the stuck-message detector: it goes to the exception
+        queue now, where it can be retried.
+        """
+        if not self.ids:
+            return self.browse()
+        # The failed attempt's transaction is still open in this process and may
+        # hold these rows: never wait for it (the detector covers a skipped one).
+        self.flush_recordset(["state", "job_uuid"])
+        self.env.cr.execute(
+            """SELECT id FROM integration_message
+                WHERE id IN %s AND job_uuid = %s AND state IN %s
+                  FOR NO KEY UPDATE SKIP LOCKED""",
+            [tuple(self.ids), job_uuid, PENDING_STATES],
+        )
+        released = self.browse([row[0] for row in self.env.cr.fetchall()])
+        for message in released:
+            message.write(
+                {
+                    "state": FAILED_STATE[message.direction],
+                    "next_attempt_at": False,
+                    "last_error": one_line(reason),
+                    "last_error_details": details or reason,
+                    "error_category": "mapping",
+                }
+            )
+            message._raise_exception(
+                "mapping",
+                _(
+                    "%(ref)s: its job failed (%(reason)s)",
+                    ref=message.name,
+                    reason=one_line(reason, limit=200),
+                ),
+                details=reason,
+                severity="high",
+                closes_on_success=True,
+                traceback=details,
+            )
+        return released
 
     @api.model
     def _cron_purge_retention(self, batch_size=1000):

@@ -49,6 +49,7 @@ class ResConfigSettings(models.TransientModel):
     integration_fallback_user_id = fields.Many2one(
         related="company_id.integration_fallback_user_id", readonly=False
     )
+    integration_job_runner = fields.Char(compute="_compute_integration_job_runner")
 
     @api.depends("company_id")
     def _compute_integration_master_key(self):
@@ -71,6 +72,25 @@ class ResConfigSettings(models.TransientModel):
             settings.integration_job_channels_differ = _channel_set(
                 running
             ) != _channel_set(channels)
+
+    def _compute_integration_job_runner(self):
+        runner = self.env["queue.job"]._integration_active_runner()
+        if runner:
+            text = _(
+                "%(name)s (database connection %(pid)s from %(address)s), active "
+                "since %(since)s",
+                name=runner["application_name"] or "?",
+                pid=runner["pid"],
+                address=runner["client_addr"] or "a local socket",
+                since=fields.Datetime.to_string(runner["since"]),
+            )
+        else:
+            text = _(
+                "None: no runner holds the lock, so no job starts. Check that a "
+                "node runs with workers and queue_job in server_wide_modules."
+            )
+        for settings in self:
+            settings.integration_job_runner = text
 
 
 def _running_job_channels():

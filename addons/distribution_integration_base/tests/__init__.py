@@ -7,3 +7,4 @@ from . import test_monitoring
 from . import test_tours
 from . import test_rpc_entry_points
 from . import test_replay_safety
+from . import test_recovery

@@ -32,6 +32,7 @@ class PartnerServer:
                             "path": self.path,
                             "headers": dict(self.headers),
                             "body": body,
+                            "at": time.monotonic(),
                         }
                     )
                     answer = server.script.pop(0) if server.script else server.default
