@@ -10,3 +10,4 @@ from . import integration_dispatch
 from . import queue_job
 from . import res_config_settings
 from . import handlers
+from . import integration_gateway_guard
