@@ -188,7 +188,9 @@ class IntegrationGateway(http.Controller):
             raise
 
     def _accept_for(self, endpoint, endpoint_code, flow_code):
-        env = request.env(su=True)
+        # A fixed time zone: the message reference's year would otherwise read
+        # the public user's preferences (two queries on every request).
+        env = request.env(su=True, context=dict(request.env.context, tz="UTC"))
         httprequest = request.httprequest
         if not endpoint:
             raise _not_found(endpoint_code)
@@ -216,10 +218,15 @@ class IntegrationGateway(http.Controller):
         signature = self._authenticate(endpoint, raw)
         flow = env["integration.flow"]
         if inbound.is_code(flow_code):
-            flow = flow.search(
-                [("code", "=", flow_code), ("direction", "=", "inbound")], limit=1
+            flow = flow.browse(
+                env["integration.dispatch"]._id_for_code("integration.flow", flow_code)
             )
-        if not flow or (flow.endpoint_ids and endpoint not in flow.endpoint_ids):
+        if (
+            not flow
+            or not flow.active
+            or flow.direction != "inbound"
+            or (flow.endpoint_ids and endpoint not in flow.endpoint_ids)
+        ):
             raise InboundRefusal(
                 404,
                 "unknown_flow",
@@ -242,19 +249,12 @@ class IntegrationGateway(http.Controller):
         if inbound.is_json_type(inbound.parse_media_type(content_type)[0]):
             inbound.check_json(raw)
         self._check_rate(endpoint)
-        messages = env["integration.message"]
-        if idempotency_key:
-            if not self._lock_key(endpoint, flow, idempotency_key):
-                # Another request with this key was being stored: now that it
-                # has finished, answer with its message if it made one.
-                committed = self._committed_duplicate(endpoint, flow, idempotency_key)
-                if committed:
-                    return committed, 200
-            existing = messages._find_duplicate(
-                "inbound", flow, endpoint, idempotency_key
-            )
-            if existing:
-                return self._answer(existing, created=False)
+        if idempotency_key and not self._lock_key(endpoint, flow, idempotency_key):
+            # Another request with this key was being stored: now that it has
+            # finished, answer with its message if it made one.
+            committed = self._committed_duplicate(endpoint, flow, idempotency_key)
+            if committed:
+                return committed, 200
         if signature:
             duplicate = self._refuse_replay(endpoint, flow, signature, idempotency_key)
             if duplicate:

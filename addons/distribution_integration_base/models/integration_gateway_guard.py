@@ -151,17 +151,22 @@ class IntegrationGatewayReplay(models.Model):
     def _remember(self, endpoint, signature, expires_at):
         """Store ``signature``; return False when it was already stored
         (a replay), True otherwise."""
+        cr = self.env.cr
         try:
-            with self.env.cr.savepoint():
-                # A replay is expected traffic, not a database error to log.
-                self.env.cr.execute(
-                    """INSERT INTO integration_gateway_replay
-                           (endpoint_id, signature, expires_at)
-                       VALUES (%s, %s, %s)""",
-                    [endpoint.id, signature, expires_at],
-                    log_exceptions=False,
-                )
+            # One round trip on every accepted request: the savepoint, the
+            # insert and its release go together. A replay is expected
+            # traffic, not a database error to log.
+            cr.execute(
+                """SAVEPOINT integration_gateway_replay;
+                   INSERT INTO integration_gateway_replay
+                          (endpoint_id, signature, expires_at)
+                   VALUES (%s, %s, %s);
+                   RELEASE SAVEPOINT integration_gateway_replay""",
+                [endpoint.id, signature, expires_at],
+                log_exceptions=False,
+            )
         except psycopg2.errors.UniqueViolation:
+            cr.execute("ROLLBACK TO SAVEPOINT integration_gateway_replay")
             return False
         return True
 
