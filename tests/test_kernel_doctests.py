@@ -6,6 +6,7 @@ from kernel import (
     conflict_logging,
     crypto,
     errors,
+    inbound,
     payload_view,
     retry,
     signatures,
@@ -14,7 +15,16 @@ from kernel import (
 
 @pytest.mark.parametrize(
     "module",
-    [circuit, conflict_logging, crypto, errors, payload_view, retry, signatures],
+    [
+        circuit,
+        conflict_logging,
+        crypto,
+        errors,
+        inbound,
+        payload_view,
+        retry,
+        signatures,
+    ],
 )
 def test_module_doctests_pass(module):
     result = doctest.testmod(module)

@@ -17,6 +17,7 @@
         "data/queue_job_data.xml",
         "data/mail_activity_type.xml",
         "data/ir_cron.xml",
+        "data/ir_cron_gateway.xml",
         "data/ir_actions_server.xml",
         "wizards/integration_payload_edit_views.xml",
         "wizards/integration_exception_resolve_views.xml",

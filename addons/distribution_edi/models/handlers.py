@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from odoo import Command, _, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
+from odoo.addons.distribution_integration_base.kernel.inbound import EDI_TYPES
 
 from ..edi import EdiReader, ack, documents
 from ..edi.reader import REJECTED
@@ -188,6 +189,7 @@ class EdiInterchangeHandler(models.AbstractModel):
     _name = "integration.handler.edi_interchange"
     _inherit = "integration.handler"
     _description = "EDI: read a received interchange, acknowledge it, split it"
+    _inbound_content_types = EDI_TYPES
 
     def _process(self, message):
         endpoint = message.endpoint_id
@@ -468,6 +470,7 @@ class EdiDocumentHandler(models.AbstractModel):
     _description = (
         "EDI: apply a supplier's document (855, 865, 856, 810, 997 and EDIFACT)"
     )
+    _inbound_content_types = EDI_TYPES
 
     def _process(self, message):
         try:

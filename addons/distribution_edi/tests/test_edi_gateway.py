@@ -69,6 +69,25 @@ class TestEdiOverTheGateway(EdiCase, HttpCase):
         self.assertEqual(order.invoice_ids.edi_match_state, "matched")
 
     @mute_logger("odoo.addons.distribution_integration_base.controllers.gateway")
+    def test_interchange_flow_accepts_edi_types_only(self):
+        flow = self.env.ref("distribution_edi.flow_edi_interchange_in")
+        self.assertIn("application/edi-x12", flow.inbound_content_types)
+        self.assertIn("application/edifact", flow.inbound_content_types)
+        body = b'{"not": "edi"}'
+        headers = {"Content-Type": "application/json", **signatures.sign(SECRET, body)}
+        with trap_jobs():
+            response = self.opener.post(
+                f"{self.base_url()}/integration/inbound/{self.endpoint.code}"
+                "/edi-interchange-in",
+                data=body,
+                headers=headers,
+                timeout=20,
+            )
+        self.assertEqual(response.status_code, 415, response.text)
+        self.assertEqual(response.json()["error"], "unsupported_media_type")
+        self.assertFalse(self.messages("edi-interchange-in"))
+
+    @mute_logger("odoo.addons.distribution_integration_base.controllers.gateway")
     def test_unsigned_interchange_is_refused_and_not_stored(self):
         response, jobs = self.post(b"ISA*00*...~", secret="not-the-secret")
         self.assertEqual(response.status_code, 401, response.text)

@@ -1,25 +1,92 @@
+import ipaddress
 import json
 import logging
+from datetime import UTC, datetime, timedelta
+
+import psycopg2
+from psycopg2 import errorcodes
+from werkzeug.exceptions import HTTPException
 
 from odoo import http
 from odoo.http import request
 
-from ..kernel import errors, signatures
+from ..kernel import errors, inbound, signatures
+from ..kernel.inbound import InboundRefusal, loggable
+from ..models.integration_gateway_guard import endpoint_key
 
 _logger = logging.getLogger(__name__)
 
 IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-Idempotency-Key")
 CORRELATION_HEADER = "X-Correlation-Id"
+ROUTING_TYPE = "integration_gateway"
 
 
-class GatewayError(Exception):
-    """A refused inbound request: HTTP status, machine code and a clear message."""
+class GatewayDispatcher(http.Dispatcher):
+    """Odoo's dispatcher for the inbound gateway's routes.
 
-    def __init__(self, status, code, message, headers=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.headers = headers or {}
+    Unlike ``type="http"`` it parses neither the query string nor a form body
+    before the controller runs (a form or multipart body would be read in full
+    before authentication, and a query parameter named like an argument of the
+    controller makes Odoo answer 500), and whatever goes wrong is answered in
+    JSON, never with an HTML page.
+    """
+
+    routing_type = ROUTING_TYPE
+
+    @classmethod
+    def is_compatible_with(cls, request):
+        return True
+
+    def dispatch(self, endpoint, args):
+        self.request.params = dict(args)
+        return self.request.registry["ir.http"]._dispatch(endpoint)
+
+    def handle_error(self, exc):
+        if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+            status, code, message = exc.code, "bad_request", exc.description
+        elif isinstance(exc, psycopg2.OperationalError) and exc.pgcode in (
+            errorcodes.SERIALIZATION_FAILURE,
+            "40P01",
+            "55P03",
+        ):
+            # Odoo already retried the request: the database is too busy.
+            status, code = 503, "busy"
+            message = "The server is busy; retry in a few seconds."
+        else:
+            status, code = 500, "internal_error"
+            message = "The request could not be processed; it was not stored."
+        return json_response(
+            {"error": code, "message": str(message)},
+            status,
+            {"Retry-After": "5"} if status == 503 else None,
+        )
+
+
+def json_response(body, status, headers=None):
+    return http.Response(
+        json.dumps(body),
+        status=status,
+        headers=[("Content-Type", "application/json"), *(headers or {}).items()],
+    )
+
+
+def _client_address(raw):
+    # Stored and compared as text: never let a strange value reach SQL as is.
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return f"invalid:{endpoint_key(raw)[:16]}"
+
+
+def _not_found(endpoint_code):
+    # One answer for an unknown endpoint, an archived one, one without inbound
+    # credential and an address outside the allowlist, so that nobody can learn
+    # which endpoint codes exist before they authenticate.
+    return InboundRefusal(
+        404,
+        "not_found",
+        f"No inbound endpoint {endpoint_code[:63]!r} accepts this request.",
+    )
 
 
 class IntegrationGateway(http.Controller):
@@ -33,116 +100,185 @@ class IntegrationGateway(http.Controller):
 
     @http.route(
         "/integration/inbound/<string:endpoint_code>/<string:flow_code>",
-        type="http",
+        type=ROUTING_TYPE,
         auth="public",
-        methods=["POST"],
         csrf=False,
         save_session=False,
     )
-    def inbound(self, endpoint_code, flow_code, **_params):
+    def inbound(self, endpoint_code, flow_code):
+        httprequest = request.httprequest
         try:
+            if httprequest.method != "POST":
+                raise InboundRefusal(
+                    405,
+                    "method_not_allowed",
+                    "Only POST is accepted here.",
+                    headers={"Allow": "POST"},
+                )
             body, status = self._accept(endpoint_code, flow_code)
-        except GatewayError as refusal:
+        except InboundRefusal as refusal:
             _logger.warning(
                 "Inbound %s/%s from %s refused (%s %s): %s",
-                endpoint_code,
-                flow_code,
-                request.httprequest.remote_addr,
+                loggable(endpoint_code),
+                loggable(flow_code),
+                loggable(httprequest.remote_addr, 60),
                 refusal.status,
                 refusal.code,
-                refusal,
+                loggable(str(refusal), 300),
             )
-            return self._json(
+            return json_response(
                 {"error": refusal.code, "message": str(refusal)},
                 refusal.status,
                 refusal.headers,
             )
-        return self._json(body, status)
+        return json_response(body, status)
+
+    @http.route(
+        ["/integration/inbound", "/integration/inbound/<path:rest>"],
+        type=ROUTING_TYPE,
+        auth="public",
+        csrf=False,
+        save_session=False,
+    )
+    def inbound_no_route(self, rest=""):
+        _logger.warning(
+            "Inbound request for %s from %s refused (404 not_found)",
+            loggable(request.httprequest.path),
+            loggable(request.httprequest.remote_addr, 60),
+        )
+        return json_response(
+            {
+                "error": "not_found",
+                "message": "Post to /integration/inbound/<endpoint code>/<flow code>.",
+            },
+            404,
+        )
+
+    # -- steps ---------------------------------------------------------------
 
     def _accept(self, endpoint_code, flow_code):
         env = request.env(su=True)
         httprequest = request.httprequest
-        endpoint = (
-            env["integration.endpoint"]
-            .with_context(active_test=False)
-            .search([("code", "=", endpoint_code)], limit=1)
-        )
-        if not endpoint:
-            raise GatewayError(
-                404, "unknown_endpoint", f"No endpoint with code {endpoint_code!r}."
+        address = _client_address(httprequest.remote_addr)
+        key = endpoint_key(endpoint_code)
+        failures = env["integration.gateway.failure"]
+        endpoint = env["integration.endpoint"]
+        if inbound.is_code(endpoint_code):
+            endpoint = endpoint.browse(
+                env["integration.dispatch"]._id_for_code(
+                    "integration.endpoint", endpoint_code
+                )
             )
-        flow = env["integration.flow"].search(
-            [("code", "=", flow_code), ("direction", "=", "inbound")], limit=1
-        )
-        if not flow or (flow.endpoint_ids and endpoint not in flow.endpoint_ids):
-            raise GatewayError(
+        # Throttle first: nothing below runs for an address that keeps failing.
+        limit, window = failures._limits(endpoint if endpoint else None)
+        retry_after = failures._retry_after(address, key, limit, window)
+        if retry_after:
+            raise InboundRefusal(
+                429,
+                "too_many_failures",
+                f"Too many refused requests from this address; retry in "
+                f"{retry_after} s.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        try:
+            return self._accept_for(endpoint, endpoint_code, flow_code)
+        except InboundRefusal as refusal:
+            if refusal.status in (401, 404) and refusal.code != "unknown_flow":
+                failures._record(address, key, refusal.code)
+            raise
+
+    def _accept_for(self, endpoint, endpoint_code, flow_code):
+        # A fixed time zone: the message reference's year would otherwise read
+        # the public user's preferences (two queries on every request).
+        env = request.env(su=True, context=dict(request.env.context, tz="UTC"))
+        httprequest = request.httprequest
+        if not endpoint:
+            raise _not_found(endpoint_code)
+        credential = endpoint.inbound_credential_id
+        if not credential or not credential.active:
+            _logger.info("Endpoint %s has no inbound credential", endpoint.code)
+            raise _not_found(endpoint_code)
+        if not endpoint._ip_allowed(httprequest.remote_addr):
+            _logger.info(
+                "Address %s not in the allowlist of %s",
+                loggable(httprequest.remote_addr, 60),
+                endpoint.code,
+            )
+            raise _not_found(endpoint_code)
+        if not endpoint.active:
+            # Archived: say so only to a caller holding the endpoint's secret.
+            try:
+                self._authenticate(endpoint, self._read_body(endpoint))
+            except InboundRefusal:
+                raise _not_found(endpoint_code) from None
+            raise InboundRefusal(
+                403, "endpoint_disabled", f"Endpoint {endpoint.code!r} is disabled."
+            )
+        raw = self._read_body(endpoint)
+        signature = self._authenticate(endpoint, raw)
+        flow = env["integration.flow"]
+        if inbound.is_code(flow_code):
+            flow = flow.browse(
+                env["integration.dispatch"]._id_for_code("integration.flow", flow_code)
+            )
+        if (
+            not flow
+            or not flow.active
+            or flow.direction != "inbound"
+            or (flow.endpoint_ids and endpoint not in flow.endpoint_ids)
+        ):
+            raise InboundRefusal(
                 404,
                 "unknown_flow",
-                f"No active inbound flow {flow_code!r} for endpoint {endpoint_code!r}.",
+                f"No active inbound flow {flow_code[:63]!r} for endpoint "
+                f"{endpoint.code!r}.",
             )
-        if not endpoint.active:
-            raise GatewayError(
-                403, "endpoint_disabled", f"Endpoint {endpoint_code!r} is disabled."
-            )
-        if not endpoint._ip_allowed(httprequest.remote_addr):
-            raise GatewayError(
-                403,
-                "ip_not_allowed",
-                f"Address {httprequest.remote_addr} is not in the allowlist of "
-                f"{endpoint_code!r}.",
-            )
-        limit = endpoint.inbound_max_payload_kb * 1024
-        length = httprequest.content_length
-        if limit and length is not None and length > limit:
-            raise GatewayError(
-                413,
-                "payload_too_large",
-                f"Payload of {length} bytes exceeds the {limit} bytes allowed.",
-            )
-        raw = httprequest.get_data(cache=True, as_text=False, parse_form_data=False)
-        if limit and len(raw) > limit:
-            raise GatewayError(
-                413,
-                "payload_too_large",
-                f"Payload of {len(raw)} bytes exceeds the {limit} bytes allowed.",
-            )
-        self._authenticate(endpoint, raw)
+        headers = httprequest.headers
+        content_type = inbound.header_value(headers, "Content-Type")
+        inbound.check_content_type(content_type, flow.inbound_content_types)
+        idempotency_key = None
+        for name in IDEMPOTENCY_HEADERS:
+            idempotency_key = inbound.header_value(headers, name, "the idempotency key")
+            if idempotency_key:
+                break
+        correlation_id = inbound.header_value(
+            headers, CORRELATION_HEADER, "the correlation id"
+        )
         if not raw:
-            raise GatewayError(400, "empty_body", "The request body is empty.")
-        content_type = httprequest.headers.get(
-            "Content-Type", "application/octet-stream"
-        )
-        if content_type.split(";")[0].strip().endswith("json"):
-            try:
-                json.loads(raw)
-            except ValueError as exc:
-                raise GatewayError(
-                    400, "malformed_json", f"The body is not valid JSON: {exc}."
-                ) from exc
+            raise InboundRefusal(400, "empty_body", "The request body is empty.")
+        if inbound.is_json_type(inbound.parse_media_type(content_type)[0]):
+            inbound.check_json(raw)
         self._check_rate(endpoint)
-        idempotency_key = next(
-            (
-                httprequest.headers[h]
-                for h in IDEMPOTENCY_HEADERS
-                if httprequest.headers.get(h)
-            ),
-            None,
-        )
-        if idempotency_key and len(idempotency_key) > 255:
-            raise GatewayError(
-                400,
-                "bad_idempotency_key",
-                "The idempotency key is longer than 255 characters.",
+        if idempotency_key and not self._lock_key(endpoint, flow, idempotency_key):
+            # Another request with this key was being stored: now that it has
+            # finished, answer with its message if it made one.
+            committed = self._committed_duplicate(endpoint, flow, idempotency_key)
+            if committed:
+                return committed, 200
+        if signature:
+            duplicate = self._refuse_replay(endpoint, flow, signature, idempotency_key)
+            if duplicate:
+                return duplicate, 200
+        try:
+            message, created = env["integration.dispatch"]._create_message(
+                "inbound",
+                flow,
+                endpoint,
+                raw,
+                idempotency_key=idempotency_key,
+                correlation_id=correlation_id,
+                content_type=content_type,
             )
-        message, created = env["integration.dispatch"]._create_message(
-            "inbound",
-            flow,
-            endpoint,
-            raw,
-            idempotency_key=idempotency_key,
-            correlation_id=httprequest.headers.get(CORRELATION_HEADER),
-            content_type=content_type,
-        )
+        except psycopg2.errors.UniqueViolation:
+            # Another worker stored the same key after this transaction began:
+            # its row is committed but invisible to this snapshot.
+            committed = self._committed_duplicate(endpoint, flow, idempotency_key)
+            if not committed:
+                raise
+            return committed, 200
+        return self._answer(message, created=created)
+
+    def _answer(self, message, created):
         body = {
             "message": message.name,
             "state": message.state,
@@ -151,48 +287,130 @@ class IntegrationGateway(http.Controller):
         }
         return body, 202 if created else 200
 
-    def _authenticate(self, endpoint, raw):
-        credential = endpoint.inbound_credential_id
-        if not credential or not credential.active:
-            raise GatewayError(
-                403,
-                "no_inbound_credential",
-                f"Endpoint {endpoint.code!r} has no inbound credential configured.",
+    def _read_body(self, endpoint):
+        httprequest = request.httprequest
+        limit = (
+            endpoint.inbound_max_payload_kb * 1024
+        ) or httprequest.max_content_length
+        if "chunked" in (httprequest.headers.get("Transfer-Encoding") or "").lower():
+            # The size must be known before reading: a chunked body has no end
+            # the gateway can check up front.
+            raise InboundRefusal(
+                411, "length_required", "Send the body with a Content-Length header."
             )
+        length = httprequest.content_length
+        if limit and length is not None and length > limit:
+            raise InboundRefusal(
+                413,
+                "payload_too_large",
+                f"Payload of {length} bytes exceeds the {limit} bytes allowed.",
+            )
+        # Cached: Odoo serves the request again after a serialization failure.
+        raw = httprequest.get_data(cache=True, as_text=False, parse_form_data=False)
+        if limit and len(raw) > limit:
+            raise InboundRefusal(
+                413,
+                "payload_too_large",
+                f"Payload of {len(raw)} bytes exceeds the {limit} bytes allowed.",
+            )
+        return raw
+
+    def _authenticate(self, endpoint, raw):
+        """Check the request's credential; return the normalised HMAC signature
+        (``None`` for header secrets)."""
+        credential = endpoint.inbound_credential_id
         headers = request.httprequest.headers
         try:
             secrets = credential._secrets_for_verification()
         except errors.IntegrationError as exc:
             # Misconfigured server (e.g. master key): the caller cannot fix it.
             _logger.error("Inbound credential of %s unusable: %s", endpoint.code, exc)
-            raise GatewayError(
+            raise InboundRefusal(
                 503,
                 "credential_unavailable",
                 "The endpoint's credential cannot be used right now.",
             ) from exc
         if endpoint.inbound_auth == "hmac":
+            signature = headers.get(signatures.SIGNATURE_HEADER)
             try:
                 signatures.verify(
                     secrets,
                     raw,
-                    headers.get(signatures.SIGNATURE_HEADER),
+                    signature,
                     headers.get(signatures.TIMESTAMP_HEADER),
                 )
             except signatures.SignatureError as exc:
-                raise GatewayError(401, f"signature_{exc.reason}", str(exc)) from exc
-            return
+                raise InboundRefusal(401, f"signature_{exc.reason}", str(exc)) from exc
+            return signatures.normalized_signature(signature)
         header = endpoint.inbound_secret_header or "X-Api-Key"
         presented = headers.get(header)
         if not presented:
-            raise GatewayError(
+            raise InboundRefusal(
                 401, "credential_missing", f"Header {header} is missing."
             )
         # Compare against every accepted secret so timing does not reveal which.
         matches = [signatures.constant_time_equals(presented, s) for s in secrets]
         if not any(matches):
-            raise GatewayError(
+            raise InboundRefusal(
                 401, "credential_mismatch", f"Header {header} does not match."
             )
+        return None
+
+    def _refuse_replay(self, endpoint, flow, signature, idempotency_key):
+        """Remember this signed request until its timestamp window closes; the
+        same signature again within it is a replay: 409 (or, when it carries
+        the key of the message the first one stored, that message)."""
+        timestamp = int(request.httprequest.headers[signatures.TIMESTAMP_HEADER])
+        expires_at = datetime.fromtimestamp(timestamp, UTC).replace(
+            tzinfo=None
+        ) + timedelta(seconds=signatures.DEFAULT_TOLERANCE_SECONDS)
+        replays = request.env["integration.gateway.replay"].sudo()
+        if replays._remember(endpoint, signature, expires_at):
+            return None
+        committed = self._committed_duplicate(endpoint, flow, idempotency_key)
+        if committed:
+            return committed
+        raise InboundRefusal(
+            409,
+            "replayed_request",
+            "This signed request was already received: a new delivery needs a "
+            "new timestamp and signature (an Idempotency-Key makes resending "
+            "the same event safe).",
+        )
+
+    def _lock_key(self, endpoint, flow, idempotency_key):
+        """Serialise requests carrying the same key until this transaction ends;
+        return False when another one held it (and has now finished)."""
+        cr = request.env.cr
+        lock = f"integration.inbound:{endpoint.id}:{flow.id}:{idempotency_key}"
+        cr.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
+        if cr.fetchone()[0]:
+            return True
+        cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
+        return False
+
+    def _committed_duplicate(self, endpoint, flow, idempotency_key):
+        """The answer for the message another transaction committed with this
+        key, read on a cursor of its own (this transaction cannot see it)."""
+        if not idempotency_key:
+            return None
+        with request.env.registry.cursor() as cr:
+            cr.execute(
+                """SELECT name, state, correlation_id FROM integration_message
+                    WHERE endpoint_id = %s AND flow_id = %s
+                      AND direction = 'inbound' AND idempotency_key = %s
+                    LIMIT 1""",
+                [endpoint.id, flow.id, idempotency_key],
+            )
+            row = cr.fetchone()
+        if not row:
+            return None
+        return {
+            "message": row[0],
+            "state": row[1],
+            "correlation_id": row[2],
+            "duplicate": True,
+        }
 
     def _check_rate(self, endpoint):
         limit = endpoint.inbound_rate_limit_per_minute
@@ -207,7 +425,7 @@ class IntegrationGateway(http.Controller):
             [endpoint.id],
         )
         if cr.fetchone()[0] >= limit:
-            raise GatewayError(
+            raise InboundRefusal(
                 429,
                 "rate_limited",
                 f"More than {limit} requests per minute for {endpoint.code!r}; "
@@ -216,8 +434,4 @@ class IntegrationGateway(http.Controller):
             )
 
     def _json(self, body, status, headers=None):
-        return request.make_response(
-            json.dumps(body),
-            headers=[("Content-Type", "application/json"), *(headers or {}).items()],
-            status=status,
-        )
+        return json_response(body, status, headers)

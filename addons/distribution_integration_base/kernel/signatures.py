@@ -9,7 +9,8 @@ sends two headers::
 The receiver verifies the signature over the bytes exactly as received (never
 over re-serialised JSON) and refuses timestamps outside a tolerance window, so
 a captured request cannot be replayed later. Replays inside the window are
-stopped by the kernel's idempotency keys, not here.
+refused by the inbound gateway, which remembers each accepted signature until
+its window closes (:func:`normalized_signature` names it).
 
 During a secret rotation an endpoint holds several secrets; :func:`verify`
 accepts a signature made with any of them.
@@ -113,6 +114,16 @@ def _parse_signature(signature):
             "digits>' (HMAC-SHA256 of '<timestamp>.<raw body>').",
         )
     return value.lower()
+
+
+def normalized_signature(signature):
+    """The lower-case hex digest of a well-formed signature header value, so
+    that ``sha256=AB..`` and ``ab..`` name the same signed request.
+
+    >>> normalized_signature("sha256=" + "AB" * 32) == "ab" * 32
+    True
+    """
+    return _parse_signature(signature)
 
 
 def verify(

@@ -12,3 +12,4 @@ from . import queue_job
 from . import res_config_settings
 from . import handlers
 from . import res_company
+from . import integration_gateway_guard

@@ -165,6 +165,21 @@ class IntegrationEndpoint(models.Model):
         help="Requests accepted per minute before the gateway answers 429. "
         "0: no limit.",
     )
+    inbound_failure_limit = fields.Integer(
+        string="Refusals before 429",
+        default=lambda self: self.env["integration.gateway.failure"]._default_limits()[
+            0
+        ],
+        help="Failed authentications from one address within the window before "
+        "the gateway answers 429 to that address without checking anything. "
+        "0: never throttled.",
+    )
+    inbound_failure_window = fields.Integer(
+        string="Refusal window (s)",
+        default=lambda self: self.env["integration.gateway.failure"]._default_limits()[
+            1
+        ],
+    )
     inbound_url = fields.Char(compute="_compute_inbound_url", string="Inbound URL")
 
     # Job channel: one per endpoint so a slow partner cannot starve the others.

@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..kernel import inbound
 from ..kernel.retry import RetryPolicy
 from .entry_point import entry_point
 from .integration_ownership import DATA_DOMAINS
@@ -150,6 +151,17 @@ class IntegrationFlow(models.Model):
         help="Inbound messages of this flow change this domain; they are applied "
         "only when they come from the domain's system of record.",
     )
+    inbound_content_types = fields.Char(
+        string="Accepted content types",
+        compute="_compute_inbound_content_types",
+        store=True,
+        readonly=False,
+        tracking=True,
+        help="Media types the inbound gateway accepts for this flow, separated by "
+        "commas (e.g. 'application/json', 'application/edi-x12, text/plain'; "
+        "'text/*' and '*/*' are wildcards). Anything else is answered 415. "
+        "Defaults to what the handler reads.",
+    )
     message_count = fields.Integer(
         string="Logged messages", compute="_compute_message_count"
     )
@@ -205,6 +217,16 @@ class IntegrationFlow(models.Model):
                 raise ValidationError(
                     _("Batch flow %s needs an interval of at least 1.", flow.name)
                 )
+
+    @api.depends("handler")
+    def _compute_inbound_content_types(self):
+        for flow in self:
+            handler = self.env.get(flow.handler) if flow.handler else None
+            flow.inbound_content_types = (
+                handler._inbound_content_types
+                if handler is not None
+                else inbound.DEFAULT_JSON_TYPES
+            )
 
     def _compute_message_count(self):
         counts = (

@@ -1,5 +1,7 @@
 from odoo import models
 
+from ..kernel.inbound import DEFAULT_JSON_TYPES
+
 
 class IntegrationHandler(models.AbstractModel):
     """Base of every flow handler.
@@ -20,6 +22,26 @@ class IntegrationHandler(models.AbstractModel):
 
     _name = "integration.handler"
     _description = "Integration Handler"
+
+    # Media types the gateway accepts for inbound flows run by this handler
+    # (the flow's default; ``type/*`` and ``*/*`` are wildcards).
+    _inbound_content_types = DEFAULT_JSON_TYPES
+
+    def init(self):
+        # Flows stored before this handler's module was loaded (or before flows
+        # had content types) got the kernel's JSON default: give them this
+        # handler's types. Idempotent, so it may run on every update.
+        if (
+            self._inbound_content_types != DEFAULT_JSON_TYPES
+            and "integration.flow" in self.env
+        ):
+            flows = self.env["integration.flow"].sudo().with_context(active_test=False)
+            flows.search(
+                [
+                    ("handler", "=", self._name),
+                    ("inbound_content_types", "=", DEFAULT_JSON_TYPES),
+                ]
+            ).write({"inbound_content_types": self._inbound_content_types})
 
     def _send(self, message):
         """Deliver an outbound message. May return a dict of message values to

@@ -11,9 +11,8 @@ from ..kernel import crypto, signatures
 SECRET = "inbound-hmac-secret"
 
 
-@tagged("post_install", "-at_install")
-class TestGateway(HttpCase):
-    """The inbound gateway over real HTTP: every answer code and its effect."""
+class GatewayCase(HttpCase):
+    """An HMAC endpoint and an inbound JSON flow behind the real gateway."""
 
     @classmethod
     def setUpClass(cls):
@@ -88,6 +87,11 @@ class TestGateway(HttpCase):
         self.assertTrue(response.json()["message"])
         self.assertFalse(self.messages())
 
+
+@tagged("post_install", "-at_install")
+class TestGateway(GatewayCase):
+    """The inbound gateway over real HTTP: every answer code and its effect."""
+
     def test_accepted_request_is_stored_and_answered_202_before_processing(self):
         response = self.post(
             {"ref": "C-1", "name": "Acme"},
@@ -161,20 +165,18 @@ class TestGateway(HttpCase):
     def test_empty_body_is_400(self):
         self.assertRefused(self.post(b""), 400, "empty_body")
 
-    def test_disabled_endpoint_is_403(self):
+    def test_disabled_endpoint_is_403_once_authenticated(self):
         self.endpoint.active = False
         self.assertRefused(self.post({"ref": "x"}), 403, "endpoint_disabled")
 
-    def test_address_outside_allowlist_is_403(self):
+    def test_address_outside_allowlist_is_not_found(self):
         self.endpoint.inbound_ip_allowlist = "10.20.0.0/16\n192.0.2.7"
-        self.assertRefused(self.post({"ref": "x"}), 403, "ip_not_allowed")
+        self.assertRefused(self.post({"ref": "x"}), 404, "not_found")
         self.endpoint.inbound_ip_allowlist = "127.0.0.0/8"
         self.assertEqual(self.post({"ref": "x", "name": "y"}).status_code, 202)
 
     def test_unknown_endpoint_and_flow_are_404(self):
-        self.assertRefused(
-            self.post({"ref": "x"}, endpoint="nobody"), 404, "unknown_endpoint"
-        )
+        self.assertRefused(self.post({"ref": "x"}, endpoint="nobody"), 404, "not_found")
         self.assertRefused(self.post({"ref": "x"}, flow="nothing"), 404, "unknown_flow")
 
     def test_too_large_is_413(self):
@@ -203,9 +205,9 @@ class TestGateway(HttpCase):
         self.assertEqual(wrong.status_code, 401)
         self.assertEqual(wrong.json()["error"], "credential_mismatch")
 
-    def test_no_inbound_credential_is_403(self):
+    def test_no_inbound_credential_is_not_found(self):
         self.endpoint.inbound_credential_id = False
-        self.assertRefused(self.post({"ref": "x"}), 403, "no_inbound_credential")
+        self.assertRefused(self.post({"ref": "x"}), 404, "not_found")
 
     def test_undecryptable_credential_is_503_and_stores_nothing(self):
         # The server runs under another master key than the one that encrypted

@@ -12,8 +12,13 @@ class BenchmarkHandler(models.AbstractModel):
     _name = "integration.handler.benchmark_noop"
     _inherit = "integration.handler"
     _description = "Benchmark: hash the payload (no I/O)"
+    _inbound_content_types = "application/json"
 
     def _send(self, message):
+        trivial_work(message._get_payload())
+        return {}
+
+    def _process(self, message):
         trivial_work(message._get_payload())
         return {}
 
