@@ -337,15 +337,13 @@ class StockPicking(models.Model):
                 continue
             picking._carrier_check_limits()
             request = picking._carrier_request()
+            # "queued" first: a job run inline (queue_job__no_delay) books before
+            # _carrier_queue returns, and its "booked" must stand.
+            picking.carrier_booking_state = "queued"
             message = picking._carrier_queue(
                 FLOW_BOOK, request_to_dict(request), request.idempotency_key
             )
-            picking.write(
-                {
-                    "carrier_booking_message_id": message.id,
-                    "carrier_booking_state": "queued",
-                }
-            )
+            picking.carrier_booking_message_id = message
             picking._message_log(
                 body=_(
                     "Booking with %(carrier)s queued (%(message)s); tracking numbers "
