@@ -1,10 +1,12 @@
 import doctest
 
 import pytest
-from kernel import circuit, crypto, errors, retry, signatures
+from kernel import circuit, crypto, errors, payload_view, retry, signatures
 
 
-@pytest.mark.parametrize("module", [circuit, crypto, errors, retry, signatures])
+@pytest.mark.parametrize(
+    "module", [circuit, crypto, errors, payload_view, retry, signatures]
+)
 def test_module_doctests_pass(module):
     result = doctest.testmod(module)
     assert result.attempted > 0, f"{module.__name__} has no doctest"

@@ -285,6 +285,8 @@ def test_real_requests_read_timeout(silent_server):
     assert error.category == "timeout"
     assert error.__cause__ is exc
     assert "ReadTimeout" in str(error)
+    assert "no answer within the read timeout" in str(error)
+    assert "\n" not in str(error)
     assert "Traceback" in error.details
 
 
@@ -294,6 +296,25 @@ def test_real_requests_connection_refused(closed_port_url):
     error = errors.classify_exception(exc)
     assert type(error) is TransientError
     assert error.category == "transport"
+    # One line a person can act on; the library's nested text is in the details.
+    port = closed_port_url.split(":")[2].split("/")[0]
+    assert str(error) == f"Connection failed: 127.0.0.1:{port}: connection refused"
+    assert "HTTPConnectionPool" in error.details
+    assert "HTTPConnectionPool" not in str(error)
+
+
+def test_unresolvable_host_reads_as_such():
+    # The text urllib3 gives for a failed DNS lookup (no lookup made here).
+    request = requests.Request("GET", "http://user:pw@erp.example:8080/x").prepare()
+    exc = requests.ConnectionError(
+        "HTTPConnectionPool(host='erp.example', port=8080): Max retries exceeded "
+        'with url: /x (Caused by NameResolutionError("<urllib3.connection.'
+        "HTTPConnection object>: Failed to resolve 'erp.example' ([Errno -2] Name "
+        'or service not known)"))',
+        request=request,
+    )
+    error = errors.classify_exception(exc)
+    assert str(error) == "Connection failed: erp.example:8080: host name not found"
 
 
 def test_real_socket_timeout_and_refusal(silent_server, closed_port_url):

@@ -3,7 +3,7 @@
     "summary": "Governed integration kernel: endpoints, encrypted credentials, "
     "flow catalog, message log, exception queue, inbound gateway and dispatch API",
     "version": "18.0.1.0.0",
-    "category": "Inventory/Integrations",
+    "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
     "license": "LGPL-3",
@@ -19,6 +19,7 @@
         "data/ir_cron.xml",
         "data/ir_actions_server.xml",
         "wizards/integration_payload_edit_views.xml",
+        "wizards/integration_exception_resolve_views.xml",
         "views/integration_endpoint_views.xml",
         "views/integration_credential_views.xml",
         "views/integration_flow_views.xml",
@@ -29,4 +30,9 @@
         "views/integration_menus.xml",
     ],
     "demo": ["demo/integration_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "distribution_integration_base/static/src/tours/*.js",
+        ],
+    },
 }

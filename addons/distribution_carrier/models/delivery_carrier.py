@@ -15,6 +15,7 @@ import logging
 import time
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
 from ..carrier import CarrierError, Parcel, ParcelLimits, ShipmentRequest
@@ -268,9 +269,11 @@ class DeliveryCarrier(models.Model):
             "warning_message": False,
         }
 
+    @entry_point("read", records={"order": ("sale.order", "read")})
     def karrio_rate_shipment(self, order):
         return self._carrier_rate_shipment(order)
 
+    @entry_point("read", records={"order": ("sale.order", "read")})
     def ltl_soap_rate_shipment(self, order):
         return self._carrier_rate_shipment(order)
 
@@ -278,12 +281,15 @@ class DeliveryCarrier(models.Model):
 
     def _carrier_send_shipping(self, pickings):
         """Queue the booking of each picking; the job fills price and tracking."""
+        pickings._carrier_check_shipping_method(self)
         pickings._carrier_queue_booking()
         return [{"exact_price": 0.0, "tracking_number": False} for _p in pickings]
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def karrio_send_shipping(self, pickings):
         return self._carrier_send_shipping(pickings)
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def ltl_soap_send_shipping(self, pickings):
         return self._carrier_send_shipping(pickings)
 
@@ -301,29 +307,39 @@ class DeliveryCarrier(models.Model):
         # Odoo's format for several trackers: a JSON list of [name, url].
         return json.dumps([list(pair) for pair in unique])
 
+    @entry_point("read", records={"picking": ("stock.picking", "read")})
     def karrio_get_tracking_link(self, picking):
         return self._carrier_get_tracking_link(picking)
 
+    @entry_point("read", records={"picking": ("stock.picking", "read")})
     def ltl_soap_get_tracking_link(self, picking):
         return self._carrier_get_tracking_link(picking)
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def karrio_cancel_shipment(self, pickings):
+        pickings._carrier_check_shipping_method(self)
         pickings._carrier_queue_cancel()
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def ltl_soap_cancel_shipment(self, pickings):
+        pickings._carrier_check_shipping_method(self)
         pickings._carrier_queue_cancel()
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def karrio_get_return_label(self, pickings, tracking_number=None, origin_date=None):
         pickings._carrier_queue_return()
 
+    @entry_point("read", records={"pickings": ("stock.picking", "write")})
     def ltl_soap_get_return_label(
         self, pickings, tracking_number=None, origin_date=None
     ):
         pickings._carrier_queue_return()
 
     # OCA delivery_state's cron asks each provider to refresh its pickings.
+    @entry_point("read", records={"picking": ("stock.picking", "write")})
     def karrio_tracking_state_update(self, picking):
         picking._carrier_poll_tracking()
 
+    @entry_point("read", records={"picking": ("stock.picking", "write")})
     def ltl_soap_tracking_state_update(self, picking):
         picking._carrier_poll_tracking()

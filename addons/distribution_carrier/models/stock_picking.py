@@ -15,6 +15,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
 from ..carrier.base import (
@@ -160,10 +161,30 @@ class StockPicking(models.Model):
         self.ensure_one()
         return self.carrier_id.delivery_type in CARRIER_TYPES
 
+    @entry_point("write")
     def send_to_shipper(self):
+        self._carrier_check_shipping_method()
         if not self._carrier_is_ours():
             return super().send_to_shipper()
         self._carrier_queue_booking()
+
+    def _carrier_check_shipping_method(self, carrier=None):
+        """Refuse pickings with no shipping method (or another one than
+        ``carrier``) plainly: Odoo's own code would fail on an empty carrier."""
+        wrong = self.filtered(
+            lambda p: (
+                not p.carrier_id or (carrier is not None and p.carrier_id != carrier)
+            )
+        )
+        if wrong:
+            raise UserError(
+                _(
+                    "%(pickings)s: not shipped with %(carrier)s. Set the shipping "
+                    "method on the transfer first.",
+                    pickings=", ".join(wrong.mapped("name")),
+                    carrier=carrier.name if carrier is not None else _("a carrier"),
+                )
+            )
 
     def _carrier_idempotency_key(self, kind="book"):
         self.ensure_one()
@@ -511,7 +532,9 @@ class StockPicking(models.Model):
 
     # -- cancel and returns --------------------------------------------------------
 
+    @entry_point("write")
     def cancel_shipment(self):
+        self._carrier_check_shipping_method()
         ours = self.filtered(lambda p: p._carrier_is_ours())
         if self - ours:
             super(StockPicking, self - ours).cancel_shipment()
@@ -896,6 +919,7 @@ class StockPicking(models.Model):
         overdue.write({"carrier_scan_overdue": True})
         return len(overdue)
 
+    @entry_point("read")
     def action_carrier_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -200,8 +200,9 @@ class TestLtlCycle(CarrierCase):
             message = picking.carrier_booking_message_id
             trap.perform_enqueued_jobs()
             self.assertEqual(message.state, "retrying")
-            self.assertIn("ServiceUnavailable", message.last_error)
+            # The cause in one line; the SOAP fault in full for managers.
             self.assertIn("temporarily unavailable", message.last_error)
+            self.assertIn("ServiceUnavailable", message.last_error_details)
             self.sandbox_mode(down=False)
             self.run_jobs(trap)
         self.assertEqual(message.state, "sent", message.last_error)

@@ -6,3 +6,4 @@ from . import stock_picking
 from . import account_move
 from . import res_partner
 from . import handlers
+from . import integration_message

@@ -1,4 +1,5 @@
 from odoo import _, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
 
@@ -28,6 +29,7 @@ class AccountMove(models.Model):
     )
     edi_match_details = fields.Text(string="Match details", copy=False, readonly=True)
 
+    @entry_point("write")
     def action_post(self):
         blocked = self.filtered(lambda move: move.edi_match_state == "mismatch")
         if blocked:
@@ -42,9 +44,8 @@ class AccountMove(models.Model):
             )
         return super().action_post()
 
+    @entry_point("write", groups="purchase.group_purchase_manager")
     def action_edi_approve_mismatch(self):
-        if not self.env.user.has_group("purchase.group_purchase_manager"):
-            raise UserError(_("Only a purchase manager may approve a mismatch."))
         for move in self.filtered(lambda m: m.edi_match_state == "mismatch"):
             move.edi_match_state = "approved"
             move._message_log(
@@ -65,6 +66,7 @@ class AccountMove(models.Model):
             )
         )._resolve_automatically(note)
 
+    @entry_point("write")
     def action_edi_recheck_match(self):
         for move in self.filtered("edi_match_state"):
             if not move._edi_three_way_match():

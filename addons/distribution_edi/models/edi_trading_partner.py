@@ -2,6 +2,7 @@ import datetime
 import hashlib
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError, ValidationError
 
 from ..edi import EDIFACT, X12
@@ -538,6 +539,7 @@ class EdiTradingPartner(models.Model):
             )
         raise UserError(_("%s trades over HTTP, not over files.", self.name))
 
+    @entry_point("write")
     def action_test_transport(self):
         """Check that both folders (local or SFTP) can be reached and written."""
         self.ensure_one()
@@ -559,6 +561,7 @@ class EdiTradingPartner(models.Model):
             },
         }
 
+    @entry_point("read")
     def action_view_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

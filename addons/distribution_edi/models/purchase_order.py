@@ -3,6 +3,7 @@ import json
 from decimal import Decimal
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
 from ..edi import documents
@@ -81,6 +82,7 @@ class PurchaseOrder(models.Model):
         for order in self:
             order.edi_document_count = len(order.edi_document_ids)
 
+    @entry_point("write")
     def button_confirm(self):
         result = super().button_confirm()
         self.filtered(
@@ -88,6 +90,7 @@ class PurchaseOrder(models.Model):
         )._edi_schedule_send()
         return result
 
+    @entry_point("write")
     def button_cancel(self):
         result = super().button_cancel()
         # The supplier holds the order: tell it, as the order's last revision.
@@ -310,6 +313,7 @@ class PurchaseOrder(models.Model):
             limit=1,
         )
 
+    @entry_point("read")
     def action_view_edi_documents(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -319,6 +323,7 @@ class PurchaseOrder(models.Model):
         action["context"] = {}
         return action
 
+    @entry_point("read")
     def action_view_edi_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

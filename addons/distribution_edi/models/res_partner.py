@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 
 
 class ResPartner(models.Model):
@@ -17,6 +18,7 @@ class ResPartner(models.Model):
                 partner.sudo().edi_trading_partner_ids
             )
 
+    @entry_point("read")
     def action_view_edi_trading_partners(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -138,3 +138,39 @@ class TestEdiOutbound(EdiCase):
             )
         with self.assertRaises(ValidationError):
             self.trading_partner.element_separator = "~"  # same as the terminator
+
+    def test_edited_payload_is_checked_by_the_codec_before_replay(self):
+        order = self.create_order([("BRKT-050", 10)])
+        message = self.messages("edi-order-out", res_id=order.id)
+        payload = message._get_payload()
+        validate = self.env["integration.message"]._validate_payload
+        validate(payload, message.content_type)  # what we send reads clean
+        truncated = payload[: payload.index(b"IEA*")]
+        for bad, reason in (
+            (truncated, "would be refused"),
+            (b"ISA*garbage~", "not a readable X12"),
+            (b"", "holds no X12"),
+        ):
+            with self.assertRaisesRegex(UserError, reason):
+                validate(bad, message.content_type)
+        with self.assertRaisesRegex(UserError, "carries EDIFACT"):
+            validate(payload, "application/edifact")
+        # Edit-and-replay goes through the same check.
+        message.action_cancel()
+        with self.assertRaisesRegex(UserError, "would be refused"):
+            message._replay(truncated, edited=True)
+        self.assertFalse(message.child_ids)
+
+    def test_edited_edifact_payload_is_checked_by_the_codec(self):
+        trading_partner = self.make_trading_partner(
+            "EURODIS", dialect="EDIFACT", our_qualifier="14"
+        )
+        self.use_partner(trading_partner)
+        order = self.create_order([("BRKT-050", 10)])
+        message = self.messages("edi-order-out", res_id=order.id)
+        self.assertEqual(message.content_type, "application/edifact")
+        payload = message._get_payload()
+        validate = self.env["integration.message"]._validate_payload
+        validate(payload, message.content_type)
+        with self.assertRaisesRegex(UserError, "would be refused"):
+            validate(payload[: payload.index(b"UNZ+")], message.content_type)

@@ -52,10 +52,13 @@ class IntegrationError(Exception):
 
     ``category`` overrides the class default for this instance; ``details``
     holds longer diagnostic text (a body, a traceback) for the exception queue.
+    ``trace`` is the Python traceback of the exception it was classified from,
+    if any: for those who may see server internals only.
     """
 
     category = "transport"
     transient = False
+    trace = None
 
     def __init__(self, message, *, category=None, details=None):
         super().__init__(message)
@@ -295,15 +298,24 @@ def classify_exception(exc):
         result = _classify_requests_exception(exc, _optional_requests())
     if result is None:
         if isinstance(exc, TimeoutError):  # socket.timeout is an alias since 3.10
-            result = TransientError(f"Timed out: {_describe(exc)}", category="timeout")
+            result = _with_library_text(
+                TransientError(f"Timed out ({type(exc).__name__})", category="timeout"),
+                exc,
+            )
         elif isinstance(exc, OSError):  # ConnectionError is an OSError too
-            result = TransientError(
-                f"Connection failed: {_describe(exc)}", category="transport"
+            result = _with_library_text(
+                TransientError(
+                    "Connection failed: "
+                    + _connection_cause(exc, "the partner could not be reached"),
+                    category="transport",
+                ),
+                exc,
             )
         else:
             result = PermanentError(_describe(exc), category="mapping")
+    result.trace = _traceback_text(exc)
     if result.details is None:
-        result.details = _traceback_text(exc)
+        result.details = result.trace
     result.__cause__ = exc
     return result
 
@@ -325,19 +337,88 @@ def _declared_error(exc):
     return PermanentError(_describe(exc), category=category)
 
 
+# What a connection error's library text means, for a one-line cause; first
+# match wins (searched in lower case).
+_CONNECTION_REASONS = (
+    ("connection refused", "connection refused"),
+    ("name or service not known", "host name not found"),
+    ("nodename nor servname", "host name not found"),
+    ("temporary failure in name resolution", "host name not found"),
+    ("failed to resolve", "host name not found"),
+    ("no route to host", "no route to host"),
+    ("network is unreachable", "network unreachable"),
+    ("certificate verify failed", "TLS certificate not trusted"),
+    ("wrong version number", "TLS handshake failed (is it http or https?)"),
+    ("sslerror", "TLS handshake failed"),
+    ("connection reset", "connection reset by the partner"),
+    ("remotedisconnected", "the partner closed the connection without answering"),
+    ("connection aborted", "the partner closed the connection"),
+    ("read timed out", "no answer within the read timeout"),
+    ("connect timeout", "no connection within the connect timeout"),
+    ("timed out", "timed out"),
+)
+
+
+def _where(exc):
+    """``host:port`` the failed request went to, without credentials or path."""
+    request = getattr(exc, "request", None)
+    url = getattr(request, "url", None) or ""
+    netloc = urlsplit(url).netloc.rpartition("@")[2] if url else ""
+    return netloc
+
+
+def _connection_cause(exc, default):
+    """One line a person can act on, e.g. ``api.example.com:443: connection refused``.
+
+    The library's own text (nested pool and socket errors) goes to the details.
+    """
+    text = f"{type(exc).__name__} {exc}".lower()
+    reason = next((why for key, why in _CONNECTION_REASONS if key in text), default)
+    where = _where(exc)
+    return f"{where}: {reason}" if where else reason
+
+
+def _with_library_text(error, exc):
+    """Keep the library's full text in the details (the traceback goes to
+    ``trace``, set by :func:`classify_exception`)."""
+    error.details = _describe(exc)[-DETAILS_MAX_CHARS:]
+    return error
+
+
 def _classify_requests_exception(exc, requests):
     if requests is None or not isinstance(exc, requests.RequestException):
         return None
     # ConnectTimeout is both a Timeout and a ConnectionError: test Timeout first.
     if isinstance(exc, requests.Timeout):
-        return TransientError(f"Timed out: {_describe(exc)}", category="timeout")
+        default = (
+            "no connection within the connect timeout"
+            if isinstance(exc, requests.ConnectTimeout)
+            else "no answer within the read timeout"
+        )
+        return _with_library_text(
+            TransientError(
+                f"Timed out ({type(exc).__name__}): {_connection_cause(exc, default)}",
+                category="timeout",
+            ),
+            exc,
+        )
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return TransientError(
-            f"Connection dropped mid-response: {_describe(exc)}", category="transport"
+        return _with_library_text(
+            TransientError(
+                "Connection dropped mid-response: "
+                + _connection_cause(exc, "the answer was cut off"),
+                category="transport",
+            ),
+            exc,
         )
     if isinstance(exc, requests.ConnectionError):
-        return TransientError(
-            f"Connection failed: {_describe(exc)}", category="transport"
+        return _with_library_text(
+            TransientError(
+                "Connection failed: "
+                + _connection_cause(exc, "the partner could not be reached"),
+                category="transport",
+            ),
+            exc,
         )
     response = getattr(exc, "response", None)
     if isinstance(exc, requests.HTTPError) and response is not None:

@@ -5,8 +5,10 @@ from . import integration_flow
 from . import integration_ownership
 from . import integration_handler
 from . import integration_message
+from . import integration_message_attempt
 from . import integration_exception
 from . import integration_dispatch
 from . import queue_job
 from . import res_config_settings
 from . import handlers
+from . import res_company

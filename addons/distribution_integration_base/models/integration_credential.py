@@ -10,10 +10,13 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel import crypto, errors, signatures
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
 MASK = "********"
+# Kinds whose secret is a private key (the secret field holds at most a passphrase).
+PRIVATE_KEY_KINDS = ("client_certificate", "ssh_key")
 # Stored columns holding ciphertext, and the associated data each is bound to.
 SECRET_COLUMNS = (
     "secret_token",
@@ -123,7 +126,13 @@ class IntegrationCredential(models.Model):
         exportable=False,
         string="Private key (PEM)",
     )
-    has_secret = fields.Boolean(string="Secret set", compute="_compute_masks")
+    has_secret = fields.Boolean(
+        string="Secret set",
+        compute="_compute_masks",
+        search="_search_has_secret",
+        help="The secret this kind of credential needs is stored (a private key for "
+        "client certificates and SSH keys, otherwise the secret).",
+    )
     key_id = fields.Char(
         string="Master key id",
         compute="_compute_masks",
@@ -189,12 +198,39 @@ class IntegrationCredential(models.Model):
             secret_token = row.get("secret_token")
             credential.secret = MASK if secret_token else False
             credential.private_key = MASK if row.get("private_key_token") else False
-            credential.has_secret = bool(secret_token)
+            credential.has_secret = bool(
+                row.get("private_key_token")
+                if credential.kind in PRIVATE_KEY_KINDS
+                else secret_token
+            )
             credential.key_id = (
                 crypto.token_key_id(secret_token)
                 if secret_token and crypto.is_token(secret_token)
                 else False
             )
+
+    def _search_has_secret(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'Secret set'."))
+        # The ciphertext columns are for administrators only: decide as superuser,
+        # answer with ids the caller's own rules then filter.
+        with_secret = (
+            self.sudo()
+            .with_context(active_test=False)
+            ._search(
+                [
+                    "|",
+                    "&",
+                    ("kind", "in", PRIVATE_KEY_KINDS),
+                    ("private_key_token", "!=", False),
+                    "&",
+                    ("kind", "not in", PRIVATE_KEY_KINDS),
+                    ("secret_token", "!=", False),
+                ]
+            )
+        )
+        wanted = (operator == "=") == value
+        return [("id", "in" if wanted else "not in", with_secret)]
 
     def _encrypt(self, column, plaintext):
         try:
@@ -262,14 +298,17 @@ class IntegrationCredential(models.Model):
             credential._message_log(body=_("Private key changed."))
         self._forget_clear_values()
 
+    @entry_point("write")
     def action_confirm_rotation(self):
         """The partner uses the new secret: forget the previous one."""
-        for credential in self:
+        for credential in self.filtered(lambda c: c.rotation_state == "pending"):
             credential.sudo().write(
                 {"previous_secret_token": False, "rotation_state": "none"}
             )
+            credential._message_log(body=_("Rotation confirmed."))
         return True
 
+    @entry_point("write")
     def action_revert_rotation(self):
         """Go back to the previous secret (the partner could not switch)."""
         for credential in self.filtered(lambda c: c.rotation_state == "pending"):
@@ -493,6 +532,17 @@ class IntegrationCredential(models.Model):
                 ),
             )
             credential.expiry_reminded_for = credential.expiry_date
+
+    def _export_rows(self, fields, *, _is_toplevel_call=True):
+        # Secrets are never exported, whatever the caller's rights: their
+        # column stays empty (also when exported through a related record).
+        hidden = {name for name, field in self._fields.items() if not field.exportable}
+        columns = [i for i, path in enumerate(fields) if path and path[0] in hidden]
+        lines = super()._export_rows(fields, _is_toplevel_call=_is_toplevel_call)
+        for line in lines:
+            for i in columns:
+                line[i] = ""
+        return lines
 
     def copy_data(self, default=None):
         # A copy must be given its own secret; never duplicate ciphertext.

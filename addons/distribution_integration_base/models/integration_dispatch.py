@@ -136,14 +136,22 @@ class IntegrationDispatch(models.AbstractModel):
         details=None,
         severity="medium",
         problem_key=None,
+        record=None,
     ):
         """Put a business problem found by a channel into the exception queue.
 
         The same open problem (category and ``problem_key``) on the same message
-        is not opened twice: its occurrence count goes up.
+        is not opened twice: its occurrence count goes up. ``record``: the
+        business document concerned (default: the message's related record),
+        linked from the exception; its owner is assigned.
         """
         return message._raise_exception(
-            category, title, details=details, severity=severity, problem_key=problem_key
+            category,
+            title,
+            details=details,
+            severity=severity,
+            problem_key=problem_key,
+            record=record,
         )
 
     # -- internals ---------------------------------------------------------------
@@ -271,8 +279,12 @@ class IntegrationDispatch(models.AbstractModel):
         return message, True
 
     @api.model
-    def _run_batch_flows(self, flows=None):
-        """Run due batch flows: collect from each endpoint, then queue what waits."""
+    def _run_batch_flows(self, flows=None, endpoints=None):
+        """Run due batch flows: collect from each endpoint, then queue what waits.
+
+        ``endpoints`` limits a run to those endpoints (a person's run reaches
+        only the endpoints they manage); the flow's schedule then stays as it is.
+        """
         now = fields.Datetime.now()
         if flows is None:
             flows = (
@@ -285,7 +297,11 @@ class IntegrationDispatch(models.AbstractModel):
             collected = 0
             # A model is an empty recordset: test for its presence, not its truth.
             handler = self.env.get(flow.handler) if flow.handler else None
-            for endpoint in flow.endpoint_ids.filtered("active"):
+            flow_endpoints = flow.endpoint_ids.filtered("active")
+            partial = endpoints is not None and bool(flow_endpoints - endpoints)
+            if endpoints is not None:
+                flow_endpoints &= endpoints.sudo()
+            for endpoint in flow_endpoints:
                 if handler is None:
                     break
                 try:
@@ -311,22 +327,22 @@ class IntegrationDispatch(models.AbstractModel):
                             "details": str(exc),
                         }
                     )
-            waiting = messages.search(
-                [
-                    ("flow_id", "=", flow.id),
-                    ("state", "=", "queued"),
-                    ("job_uuid", "=", False),
-                ]
-            )
+            domain = [
+                ("flow_id", "=", flow.id),
+                ("state", "=", "queued"),
+                ("job_uuid", "=", False),
+            ]
+            if partial:
+                domain.append(("endpoint_id", "in", endpoints.ids))
+            waiting = messages.search(domain)
             waiting._enqueue()
-            flow.write(
-                {
-                    "batch_last_run_at": now,
-                    "batch_next_run_at": flow._next_batch_run(
-                        max(now, flow.batch_next_run_at or now)
-                    ),
-                }
-            )
+            schedule = {"batch_last_run_at": now}
+            if not partial:
+                # Other endpoints keep their turn when only some of them ran.
+                schedule["batch_next_run_at"] = flow._next_batch_run(
+                    max(now, flow.batch_next_run_at or now)
+                )
+            flow.write(schedule)
             _logger.info(
                 "Batch flow %s: %s collected, %s queued",
                 flow.code,

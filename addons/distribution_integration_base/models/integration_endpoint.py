@@ -2,14 +2,15 @@ import ipaddress
 import logging
 import re
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import requests
 
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
 
-from ..kernel import circuit
+from ..kernel import circuit, crypto, errors
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -27,8 +28,10 @@ CIRCUIT_FIELDS = (
     "read_timeout",
     "rate_limit_per_minute",
 )
-# Message states that still wait for work; used by the health figures.
+# Message states the health figures group: waiting for work, succeeded, failing.
 PENDING_STATES = ("queued", "sending", "retrying", "received", "processing")
+SUCCEEDED_STATES = ("sent", "acknowledged", "done")
+FAILING_STATES = ("retrying", "dead", "rejected")
 
 
 class IntegrationEndpoint(models.Model):
@@ -217,19 +220,59 @@ class IntegrationEndpoint(models.Model):
         string="Last test result", readonly=True, copy=False
     )
 
-    # Health (kanban)
-    success_rate_24h = fields.Float(
-        string="Success rate 24 h (%)", compute="_compute_health", digits=(5, 1)
-    )
+    # Health (dashboard). Every figure counts the records of one domain
+    # (_health_figures); its link opens exactly that domain.
     message_count_24h = fields.Integer(
         string="Messages 24 h", compute="_compute_health"
     )
+    succeeded_count_24h = fields.Integer(
+        string="Succeeded 24 h", compute="_compute_health"
+    )
+    failing_count_24h = fields.Integer(
+        string="Failing 24 h",
+        compute="_compute_health",
+        help="Messages of the last 24 hours that are retrying, dead or rejected.",
+    )
+    success_rate_24h = fields.Float(
+        string="Success rate 24 h (%)",
+        compute="_compute_health",
+        digits=(5, 1),
+        help="Succeeded among the finished or failing messages of the last 24 hours "
+        "(retrying ones count as failing). Empty without traffic.",
+    )
+    success_rate_display = fields.Char(
+        string="Success rate 24 h", compute="_compute_health"
+    )
+    has_traffic_24h = fields.Boolean(compute="_compute_health")
     backlog_count = fields.Integer(string="Backlog", compute="_compute_health")
+    retrying_count = fields.Integer(string="Retrying", compute="_compute_health")
+    dead_count_24h = fields.Integer(
+        string="Dead or rejected 24 h", compute="_compute_health"
+    )
+    sla_breached_count = fields.Integer(
+        string="SLA breached",
+        compute="_compute_health",
+        help="Messages still pending past their SLA deadline.",
+    )
+    ack_overdue_count = fields.Integer(
+        string="Acknowledgement overdue",
+        compute="_compute_health",
+        help="Sent messages whose acknowledgement window has passed.",
+    )
     oldest_pending_minutes = fields.Integer(
-        string="Oldest waiting (min)", compute="_compute_health"
+        string="Oldest waiting (min)",
+        compute="_compute_health",
+        help="Minutes since the longest-waiting pending message was last queued.",
     )
     open_exception_count = fields.Integer(
         string="Open exceptions", compute="_compute_health"
+    )
+    missing_secret_count = fields.Integer(
+        string="Credentials without secret", compute="_compute_health"
+    )
+    readiness_warning = fields.Text(
+        compute="_compute_readiness_warning",
+        help="What keeps this endpoint from exchanging messages securely.",
     )
 
     _sql_constraints = [
@@ -299,59 +342,135 @@ class IntegrationEndpoint(models.Model):
                 else False
             )
 
-    def _compute_health(self):
-        if not self.ids:
-            for endpoint in self:
-                endpoint.update(
-                    success_rate_24h=0.0,
-                    message_count_24h=0,
-                    backlog_count=0,
-                    oldest_pending_minutes=0,
-                    open_exception_count=0,
+    @api.depends("credential_ids")
+    def _compute_readiness_warning(self):
+        try:
+            crypto.load_master_key(tools.config.get(crypto.MASTER_KEY_OPTION))
+            key_problem = False
+        except crypto.MasterKeyError as exc:
+            key_problem = str(exc)
+        for endpoint in self:
+            problems = [key_problem] if key_problem else []
+            credentials = endpoint.credential_ids.filtered("active")
+            empty = credentials.filtered(lambda c: not c.has_secret)
+            if empty:
+                problems.append(
+                    _(
+                        "No secret stored in: %s.",
+                        ", ".join(empty.mapped("display_name")),
+                    )
                 )
-            return
-        self.env["integration.message"].flush_model()
-        self.env["integration.exception"].flush_model()
-        self.env.cr.execute(
-            """
-            SELECT endpoint_id,
-                   count(*) FILTER (WHERE create_date > now() - interval '24 hours'),
-                   count(*) FILTER (WHERE create_date > now() - interval '24 hours'
-                                      AND state IN ('sent', 'acknowledged', 'done')),
-                   count(*) FILTER (WHERE create_date > now() - interval '24 hours'
-                                      AND state IN ('dead', 'rejected')),
-                   count(*) FILTER (WHERE state IN %(pending)s),
-                   min(create_date) FILTER (WHERE state IN %(pending)s)
-              FROM integration_message
-             WHERE endpoint_id IN %(ids)s
-             GROUP BY endpoint_id
-            """,
-            {"ids": tuple(self.ids), "pending": PENDING_STATES},
-        )
-        stats = {row[0]: row[1:] for row in self.env.cr.fetchall()}
-        self.env.cr.execute(
-            """
-            SELECT endpoint_id, count(*)
-              FROM integration_exception
-             WHERE endpoint_id IN %s AND state IN ('new', 'in_progress')
-             GROUP BY endpoint_id
-            """,
-            [tuple(self.ids)],
-        )
-        exceptions = dict(self.env.cr.fetchall())
+            endpoint.readiness_warning = "\n".join(problems) or False
+
+    @api.model
+    def _health_figures(self):
+        """Each dashboard figure: the model and domain of what it counts (besides
+        the endpoint)."""
+        since = fields.Datetime.now() - timedelta(hours=24)
+        recent = [("create_date", ">", since)]
+        return {
+            "message_count_24h": ("integration.message", recent),
+            "succeeded_count_24h": (
+                "integration.message",
+                recent + [("state", "in", SUCCEEDED_STATES)],
+            ),
+            "failing_count_24h": (
+                "integration.message",
+                recent + [("state", "in", FAILING_STATES)],
+            ),
+            "backlog_count": ("integration.message", [("state", "in", PENDING_STATES)]),
+            "retrying_count": ("integration.message", [("state", "=", "retrying")]),
+            "dead_count_24h": (
+                "integration.message",
+                recent + [("state", "in", ("dead", "rejected"))],
+            ),
+            "sla_breached_count": (
+                "integration.message",
+                [("sla_breached", "=", True), ("state", "in", PENDING_STATES)],
+            ),
+            "ack_overdue_count": (
+                "integration.message",
+                [("ack_overdue", "=", True), ("state", "=", "sent")],
+            ),
+            "open_exception_count": (
+                "integration.exception",
+                [("state", "in", ("new", "in_progress"))],
+            ),
+            "missing_secret_count": (
+                "integration.credential",
+                [("active", "=", True), ("has_secret", "=", False)],
+            ),
+        }
+
+    def _compute_health(self):
+        counts = {name: {} for name in self._health_figures()}
+        oldest = {}
+        if self.ids:
+            for name, (model, domain) in self._health_figures().items():
+                groups = (
+                    self.env[model]
+                    .sudo()
+                    ._read_group(
+                        [("endpoint_id", "in", self.ids)] + domain,
+                        ["endpoint_id"],
+                        ["__count"],
+                    )
+                )
+                counts[name] = {endpoint.id: count for endpoint, count in groups}
+            # Waiting starts when a message was last queued (its next attempt's
+            # due time), not when it was created: a retry queued a minute ago has
+            # waited a minute.
+            messages = self.env["integration.message"].sudo()
+            for endpoint, due, created in messages._read_group(
+                [("endpoint_id", "in", self.ids), ("state", "in", PENDING_STATES)],
+                ["endpoint_id"],
+                ["next_attempt_at:min", "create_date:min"],
+            ):
+                oldest[endpoint.id] = due or created
         now = fields.Datetime.now()
         for endpoint in self:
-            total, ok, failed, backlog, oldest = stats.get(
-                endpoint.id, (0, 0, 0, 0, None)
+            figures = {name: counts[name].get(endpoint.id, 0) for name in counts}
+            endpoint.update(figures)
+            finished = figures["succeeded_count_24h"] + figures["failing_count_24h"]
+            endpoint.has_traffic_24h = bool(finished)
+            endpoint.success_rate_24h = (
+                100.0 * figures["succeeded_count_24h"] / finished if finished else 0.0
             )
-            finished = ok + failed
-            endpoint.message_count_24h = total
-            endpoint.success_rate_24h = 100.0 * ok / finished if finished else 100.0
-            endpoint.backlog_count = backlog
+            endpoint.success_rate_display = (
+                f"{endpoint.success_rate_24h:.1f} %" if finished else "—"
+            )
+            since = oldest.get(endpoint.id)
             endpoint.oldest_pending_minutes = (
-                int((now - oldest).total_seconds() // 60) if oldest else 0
+                max(0, int((now - since).total_seconds() // 60)) if since else 0
             )
-            endpoint.open_exception_count = exceptions.get(endpoint.id, 0)
+
+    @entry_point("read")
+    def action_open_health_figure(self):
+        """Open the records one dashboard figure counts (``figure`` in context)."""
+        self.ensure_one()
+        figure = self.env.context.get("figure")
+        figures = self._health_figures()
+        if figure not in figures:
+            raise UserError(_("Unknown dashboard figure %r.", figure))
+        model, domain = figures[figure]
+        action_xmlid = {
+            "integration.message": "integration_message_action",
+            "integration.exception": "integration_exception_action",
+            "integration.credential": "integration_credential_action",
+        }[model]
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            f"distribution_integration_base.{action_xmlid}"
+        )
+        action["domain"] = [("endpoint_id", "=", self.id)] + domain
+        action["context"] = {"default_endpoint_id": self.id}
+        # A count opens as a list: one row per record counted.
+        action["views"] = sorted(action["views"], key=lambda view: view[1] != "list")
+        action["display_name"] = _(
+            "%(endpoint)s: %(figure)s",
+            endpoint=self.display_name,
+            figure=self._fields[figure].string,
+        )
+        return action
 
     def _allowlist_lines(self):
         self.ensure_one()
@@ -469,6 +588,7 @@ class IntegrationEndpoint(models.Model):
             else breaker.after_failure(snapshot, now)
         )
 
+    @entry_point("write")
     def action_reset_circuit(self):
         for endpoint in self:
             endpoint._circuit_store(circuit.CircuitSnapshot())
@@ -476,6 +596,7 @@ class IntegrationEndpoint(models.Model):
 
     # -- actions -----------------------------------------------------------------
 
+    @entry_point("write")
     def action_test_connection(self):
         """Reach the endpoint once and report the result on screen and on the record."""
         self.ensure_one()
@@ -510,12 +631,28 @@ class IntegrationEndpoint(models.Model):
                 "module for it provides one.",
                 protocol=self.protocol,
             )
-        url = (
-            self.base_url.rstrip("/") + "/" + (self.health_check_path or "").lstrip("/")
-        )
+        url = self._connection_test_url()
+        headers, auth = {}, None
+        credential = self._active_credential()
+        if credential.kind in ("api_key", "basic_auth", "oauth2_client_credentials"):
+            # Authenticated like a real call, so a rejected key shows here.
+            try:
+                headers, auth = credential._http_auth()
+            except (crypto.MasterKeyError, errors.IntegrationError) as exc:
+                return False, _(
+                    "Credential %(credential)s could not be used: %(error)s",
+                    credential=credential.display_name,
+                    error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                )
         started = time.monotonic()
         try:
-            response = requests.get(url, timeout=self._timeout(), allow_redirects=False)
+            response = requests.get(
+                url,
+                headers=headers,
+                auth=auth,
+                timeout=self._timeout(),
+                allow_redirects=False,
+            )
         except requests.Timeout:
             return False, _(
                 "%(url)s did not answer within %(seconds)s s.",
@@ -540,14 +677,53 @@ class IntegrationEndpoint(models.Model):
                 error=type(exc).__name__,
             )
         elapsed_ms = (time.monotonic() - started) * 1000
-        ok = response.status_code < 500
-        return ok, _(
+        status = response.status_code
+        if status >= 400:
+            hint = {
+                401: _("the credential was refused"),
+                403: _("access is forbidden to this credential or address"),
+                404: _("check the base URL and the health check path"),
+            }.get(status) or (
+                _("the endpoint reports a fault on its side")
+                if status >= 500
+                else _("the request was refused")
+            )
+            return False, _(
+                "%(url)s answered HTTP %(status)s in %(ms).0f ms: %(hint)s.",
+                url=url,
+                status=status,
+                ms=elapsed_ms,
+                hint=hint,
+            )
+        if self.protocol == "soap" and not self.health_check_path:
+            if b"definitions" not in response.content[:4096]:
+                return False, _(
+                    "%(url)s answered HTTP %(status)s but sent no WSDL: check the "
+                    "base URL (the SOAP service's address).",
+                    url=url,
+                    status=status,
+                )
+            return True, _(
+                "%(url)s served its WSDL in %(ms).0f ms.", url=url, ms=elapsed_ms
+            )
+        return True, _(
             "%(url)s answered HTTP %(status)s in %(ms).0f ms.",
             url=url,
-            status=response.status_code,
+            status=status,
             ms=elapsed_ms,
         )
 
+    def _connection_test_url(self):
+        """The health check path, or for a SOAP service its WSDL."""
+        self.ensure_one()
+        base = self.base_url.rstrip("/")
+        if self.health_check_path:
+            return base + "/" + self.health_check_path.lstrip("/")
+        if self.protocol == "soap":
+            return base + "?wsdl"
+        return base + "/"
+
+    @entry_point("read")
     def action_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -557,6 +733,7 @@ class IntegrationEndpoint(models.Model):
         action["context"] = {"default_endpoint_id": self.id}
         return action
 
+    @entry_point("read")
     def action_view_exceptions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -565,6 +742,9 @@ class IntegrationEndpoint(models.Model):
         action["domain"] = [("endpoint_id", "=", self.id)]
         return action
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_view_credentials(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(

@@ -1,11 +1,59 @@
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
+from .entry_point import entry_point
 
 OPEN_STATES = ("new", "in_progress")
+# A message in these states needs no retry: its exception is about the business.
+SUCCEEDED_MESSAGE_STATES = ("sent", "acknowledged", "done", "cancelled")
+
+# What to do, per category (the readme's table; channels add specifics in titles).
+GUIDANCE = {
+    "validation": _lt(
+        "The partner or our checks refused the content. Correct the business "
+        "document (or, as a manager, edit the payload) and Retry or Replay."
+    ),
+    "mapping": _lt(
+        "A code could not be translated (product, unit, service, partner). Add the "
+        "missing mapping or cross-reference, then Retry."
+    ),
+    "transport": _lt(
+        "The partner could not be reached. Nothing to do while retries run; the "
+        "exception closes by itself on success. If it stays: check the endpoint's "
+        "address and Test connection, or ask the partner."
+    ),
+    "timeout": _lt(
+        "The partner did not answer in time. Retries run with back-off; if it "
+        "persists, raise the endpoint's read timeout or ask the partner."
+    ),
+    "authentication": _lt(
+        "The partner refused our credential (or we refused theirs). Fix or rotate "
+        "the endpoint's credential, then Retry."
+    ),
+    "business_rule": _lt(
+        "The data is readable but breaks a business rule (quantity, price, state). "
+        "Decide on the business document, then Resolve with a note."
+    ),
+    "duplicate": _lt(
+        "The same document arrived twice. Check that the first one was applied, "
+        "then Resolve or Ignore."
+    ),
+    "ownership": _lt(
+        "A system that does not own this data tried to change it. Update it in the "
+        "owning system, or change the System of Record if that is intended."
+    ),
+    "sla": _lt(
+        "The message or the partner is late against the flow's SLA. Look at the "
+        "message's state and ask the partner if it waits on them."
+    ),
+    "acknowledgement": _lt(
+        "The partner did not acknowledge within its window. Ask the partner whether "
+        "the document arrived; Retry sends it again under the same key."
+    ),
+}
 
 
 class IntegrationException(models.Model):
@@ -41,7 +89,7 @@ class IntegrationException(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        compute="_compute_from_message",
+        compute="_compute_company_id",
         store=True,
         readonly=False,
         index=True,
@@ -76,7 +124,7 @@ class IntegrationException(models.Model):
         "res.users",
         string="Assignee",
         tracking=True,
-        compute="_compute_from_message",
+        compute="_compute_user_id",
         store=True,
         readonly=False,
     )
@@ -87,8 +135,11 @@ class IntegrationException(models.Model):
         tracking=True,
         help="From the flow's SLA.",
     )
-    details = fields.Text(
-        help="The technical detail: partner answer, error codes, trace."
+    details = fields.Text(help="The technical detail: partner answer, error codes.")
+    traceback = fields.Text(
+        readonly=True,
+        groups="distribution_integration_base.group_integration_manager",
+        help="The server's traceback of an unexpected error (managers only).",
     )
     occurrence_count = fields.Integer(string="Occurrences", default=1, readonly=True)
     problem_key = fields.Char(
@@ -102,10 +153,22 @@ class IntegrationException(models.Model):
         help="Raised by a failed attempt: closes by itself when a later attempt of "
         "the message succeeds. Business exceptions stay open for a person.",
     )
+    res_model = fields.Char(string="Document model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Document id", model_field="res_model", readonly=True
+    )
+    document_name = fields.Char(string="Business document", compute="_compute_document")
+    can_open_document = fields.Boolean(compute="_compute_document")
     resolution_note = fields.Text(string="Resolution", tracking=True)
     resolved_by_id = fields.Many2one("res.users", readonly=True, string="Resolved by")
     resolved_at = fields.Datetime(string="Resolved on", readonly=True)
     can_edit_payload = fields.Boolean(compute="_compute_can_edit_payload")
+    can_rerun = fields.Boolean(
+        compute="_compute_can_rerun",
+        help="Retry and replay make sense: the message did not succeed.",
+    )
+    overdue = fields.Boolean(compute="_compute_overdue")
+    guidance = fields.Text(string="What to do", compute="_compute_guidance")
 
     @api.depends("message_id")
     def _compute_from_message(self):
@@ -114,12 +177,22 @@ class IntegrationException(models.Model):
             if message:
                 exception.flow_id = message.flow_id
                 exception.endpoint_id = message.endpoint_id
+
+    # Company and assignee have their own computes: in a shared compute, a flow or
+    # endpoint given at creation (batch problems have no message) left them empty.
+    @api.depends("message_id.company_id", "endpoint_id.company_id")
+    def _compute_company_id(self):
+        for exception in self:
             exception.company_id = (
-                message.company_id
+                exception.message_id.company_id
                 or exception.endpoint_id.company_id
                 or exception.company_id
                 or self.env.company
             )
+
+    @api.depends("endpoint_id")
+    def _compute_user_id(self):
+        for exception in self:
             if not exception.user_id:
                 exception.user_id = exception.endpoint_id.user_id
 
@@ -138,6 +211,60 @@ class IntegrationException(models.Model):
             exception.deadline = (exception.create_date or fields.Datetime.now()) + (
                 timedelta(minutes=minutes)
             )
+
+    @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
+    def _compute_document(self):
+        for exception in self:
+            record = exception._document()
+            # Offered only to those who may open it (record rules included).
+            readable = bool(record) and record.has_access("read")
+            exception.can_open_document = readable
+            exception.document_name = record.display_name if readable else False
+
+    def _document(self):
+        """The business document the problem is about, if it still exists."""
+        self.ensure_one()
+        if self.res_model and self.res_id and self.res_model in self.env:
+            return self.env[self.res_model].browse(self.res_id).exists()
+        return None
+
+    @entry_point("read")
+    def action_open_document(self):
+        self.ensure_one()
+        record = self._document()
+        if not record:
+            raise UserError(_("%s concerns no existing document.", self.display_name))
+        record.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def _compute_can_rerun(self):
+        for exception in self:
+            exception.can_rerun = bool(
+                exception.message_id
+                and exception.message_id.state not in SUCCEEDED_MESSAGE_STATES
+            )
+
+    @api.depends("deadline", "state")
+    def _compute_overdue(self):
+        now = fields.Datetime.now()
+        for exception in self:
+            exception.overdue = bool(
+                exception.state in OPEN_STATES
+                and exception.deadline
+                and exception.deadline < now
+            )
+
+    @api.depends("category", "closes_on_success")
+    def _compute_guidance(self):
+        for exception in self:
+            guidance = GUIDANCE.get(exception.category)
+            exception.guidance = str(guidance) if guidance else False
 
     def _compute_can_edit_payload(self):
         is_manager = self.env.user.has_group(
@@ -181,21 +308,38 @@ class IntegrationException(models.Model):
             )
         return self.message_id
 
+    @entry_point("write")
     def action_start(self):
         self._check_open()
         self.write({"state": "in_progress", "user_id": self.env.user.id})
         return True
 
+    @entry_point("write")
     def action_retry(self):
         """Run the failed step of each message again."""
         self._check_open()
         messages = self._messages_or_error()
-        messages.action_retry()
+        messages._retry()
         for exception in self:
             exception._message_log(body=_("Retry requested by %s.", self.env.user.name))
         self.write({"state": "in_progress"})
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Retry queued"),
+                "message": _(
+                    "%(count)s message(s) will be tried again: %(refs)s. The exception "
+                    "closes by itself when the attempt succeeds.",
+                    count=len(messages),
+                    refs=", ".join(messages.mapped("name")),
+                ),
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
+    @entry_point("write")
     def action_replay(self):
         """Process the original payload again as a new linked message."""
         self._check_open()
@@ -214,11 +358,15 @@ class IntegrationException(models.Model):
         self.write({"state": "in_progress"})
         return replays._action_open()
 
+    @entry_point(
+        "write", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_edit_payload(self):
         """Open the payload editor (managers only; the edit is audited)."""
         self.ensure_one()
         self._check_payload_editor()
         message = self._messages_or_error()
+        message._check_not_live()
         return {
             "type": "ir.actions.act_window",
             "name": _("Edit payload and replay"),
@@ -239,17 +387,31 @@ class IntegrationException(models.Model):
                 _("Only Integration Managers may edit a payload before replaying it.")
             )
 
+    @entry_point("write")
     def action_resolve(self):
+        """Close as resolved with a resolution note: asked for when none is written."""
         self._check_open()
-        self.write(
-            {
-                "state": "resolved",
-                "resolved_by_id": self.env.user.id,
-                "resolved_at": fields.Datetime.now(),
+        note = self.env.context.get("resolution_note")
+        if not note and not all(self.mapped("resolution_note")):
+            return {
+                "type": "ir.actions.act_window",
+                "name": _("Resolve"),
+                "res_model": "integration.exception.resolve",
+                "view_mode": "form",
+                "target": "new",
+                "context": {"default_exception_ids": [(6, 0, self.ids)]},
             }
-        )
+        vals = {
+            "state": "resolved",
+            "resolved_by_id": self.env.user.id,
+            "resolved_at": fields.Datetime.now(),
+        }
+        if note:
+            vals["resolution_note"] = note
+        self.write(vals)
         return True
 
+    @entry_point("write")
     def action_ignore(self):
         self._check_open()
         self.write(
@@ -261,6 +423,7 @@ class IntegrationException(models.Model):
         )
         return True
 
+    @entry_point("write")
     def action_reopen(self):
         self.write({"state": "new", "resolved_by_id": False, "resolved_at": False})
         return True

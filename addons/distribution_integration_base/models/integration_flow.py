@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel.retry import RetryPolicy
+from .entry_point import entry_point
 from .integration_ownership import DATA_DOMAINS
 
 # What the dispatcher reads on every attempt (loaded alone: see _retry_policy).
@@ -253,6 +254,7 @@ class IntegrationFlow(models.Model):
             self.batch_interval_number
         )
 
+    @entry_point("read")
     def action_view_messages(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -261,7 +263,13 @@ class IntegrationFlow(models.Model):
         action["domain"] = [("flow_id", "=", self.id)]
         return action
 
+    @entry_point("write")
     def action_run_batch_now(self):
-        """Run the batch step of these flows now instead of waiting for the schedule."""
-        self.env["integration.dispatch"]._run_batch_flows(self)
+        """Run the batch step of these flows now instead of waiting for the schedule.
+
+        Only the endpoints the caller may change are reached: a flow shared by
+        every company runs here for the caller's companies alone.
+        """
+        endpoints = self.endpoint_ids._filtered_access("write")
+        self.env["integration.dispatch"]._run_batch_flows(self, endpoints=endpoints)
         return True

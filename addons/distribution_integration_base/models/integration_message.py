@@ -1,16 +1,20 @@
 import hashlib
 import io
+import json
 import logging
 import mimetypes
 import time
 from datetime import timedelta
 
 import psycopg2
+from lxml import etree
+from psycopg2.errors import LockNotAvailable
 
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import UserError
 
-from ..kernel import errors
+from ..kernel import errors, payload_view
+from .entry_point import entry_point
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +64,14 @@ RUNTIME_FIELDS = (
     "idempotency_key",
     "correlation_id",
 )
+
+
+def one_line(text, limit=300):
+    """The first non-empty line of ``text``, shortened to ``limit`` characters."""
+    line = next(
+        (part.strip() for part in (text or "").splitlines() if part.strip()), ""
+    )
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 class IntegrationMessage(models.Model):
@@ -122,6 +134,7 @@ class IntegrationMessage(models.Model):
         string="Related record",
         compute="_compute_record_ref",
     )
+    can_open_record = fields.Boolean(compute="_compute_record_ref")
     parent_id = fields.Many2one(
         "integration.message",
         readonly=True,
@@ -170,11 +183,29 @@ class IntegrationMessage(models.Model):
         string="SLA deadline", readonly=True, index="btree_not_null"
     )
     sla_breached = fields.Boolean(string="SLA breached", readonly=True)
-    last_error = fields.Text(string="Last error", readonly=True)
+    last_error = fields.Text(
+        string="Last error",
+        readonly=True,
+        help="The cause of the last failure, in one line.",
+    )
+    last_error_details = fields.Text(
+        string="Last error in full",
+        readonly=True,
+        groups="distribution_integration_base.group_integration_manager",
+        help="The partner's answer and the server traceback of the last failure.",
+    )
     error_category = fields.Selection(
         list(errors.CATEGORIES), readonly=True, string="Error category"
     )
     job_uuid = fields.Char(string="Job UUID", readonly=True, index="btree_not_null")
+    payload_preview = fields.Text(
+        string="Payload (readable)",
+        compute="_compute_payload_preview",
+        help="Pretty JSON, or X12/EDIFACT one segment a line.",
+    )
+    attempt_ids = fields.One2many(
+        "integration.message.attempt", "message_id", string="Attempt history"
+    )
     exception_ids = fields.One2many(
         "integration.exception", "message_id", string="Exceptions"
     )
@@ -218,12 +249,14 @@ class IntegrationMessage(models.Model):
         ]
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_record_ref(self):
         for message in self:
-            if message.res_model and message.res_id and message.res_model in self.env:
-                message.record_ref = f"{message.res_model},{message.res_id}"
-            else:
-                message.record_ref = False
+            record = message._related_record()
+            # Shown only to those who may open it (record rules included).
+            readable = bool(record) and record.has_access("read")
+            message.can_open_record = readable
+            message.record_ref = f"{record._name},{record.id}" if readable else False
 
     def _compute_open_exception_count(self):
         for message in self:
@@ -316,6 +349,20 @@ class IntegrationMessage(models.Model):
             [self.payload_attachment_id.id],
         )
         return self.env.cr.fetchone()
+
+    def _compute_payload_preview(self):
+        for message in self:
+            if message.payload_purged or not message.payload_attachment_id:
+                message.payload_preview = False
+                continue
+            try:
+                payload = message.sudo()._get_payload()
+            except (UserError, OSError):
+                message.payload_preview = _("The payload file cannot be read.")
+                continue
+            message.payload_preview = payload_view.readable(
+                payload, message.content_type
+            )
 
     def _get_payload_text(self):
         return self._get_payload().decode("utf-8", errors="replace")
@@ -528,8 +575,41 @@ class IntegrationMessage(models.Model):
             circuit=self.endpoint_id.circuit_state,
         )
 
+    def _log_attempt(self, outcome, duration_ms, error=None):
+        """Keep one line of history per finished attempt.
+
+        One INSERT, not an ORM create: this runs on every attempt's hot path
+        (the governance overhead benchmark counts it).
+        """
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            INSERT INTO integration_message_attempt
+                   (message_id, company_id, started_at, duration_ms, outcome,
+                    error, error_category, job_uuid, create_uid, create_date,
+                    write_uid, write_date)
+            VALUES (%(message)s, %(company)s,
+                    (now() at time zone 'UTC') - %(duration)s * interval '1 ms',
+                    %(duration)s, %(outcome)s, %(error)s, %(category)s, %(job)s,
+                    %(uid)s, now() at time zone 'UTC', %(uid)s,
+                    now() at time zone 'UTC')
+            """,
+            {
+                "message": self.id,
+                "company": self.company_id.id,
+                "duration": duration_ms or 0,
+                "outcome": outcome,
+                "error": str(error).splitlines()[0][:500] if error else None,
+                "category": error.category if error else None,
+                "job": self.env.context.get("job_uuid") or self.job_uuid or None,
+                "uid": self.env.uid,
+            },
+        )
+        self.invalidate_recordset(["attempt_ids"])
+
     def _record_success(self, result, duration_ms=0):
         self.ensure_one()
+        self._log_attempt("succeeded", duration_ms)
         had_failure = bool(self.error_category)
         now = fields.Datetime.now()
         response = result.pop("response", None)
@@ -539,6 +619,7 @@ class IntegrationMessage(models.Model):
             "processed_at": now,
             "next_attempt_at": False,
             "last_error": False,
+            "last_error_details": False,
             "error_category": False,
             "duration_ms": duration_ms,
             "lead_time_seconds": int((now - self.create_date).total_seconds()),
@@ -549,7 +630,8 @@ class IntegrationMessage(models.Model):
             )
         if not had_failure:
             # Most attempts never failed: nothing to clear.
-            del vals["last_error"], vals["error_category"]
+            del vals["last_error"], vals["last_error_details"]
+            del vals["error_category"]
         vals.update(result)
         self.write(vals)
         if response is not None:
@@ -574,11 +656,14 @@ class IntegrationMessage(models.Model):
         """Schedule the next attempt for a transient error, or end the message
         in the exception queue."""
         self.ensure_one()
+        # Integration Users see the cause and the partner's answer; the server's
+        # traceback (file paths, code) only managers.
         text = str(error)
-        if error.details:
+        if error.details and error.details != error.trace:
             text = f"{text}\n\n{error.details}"
         vals = {
-            "last_error": text,
+            "last_error": one_line(str(error)),
+            "last_error_details": f"{text}\n\n{error.trace}" if error.trace else text,
             "error_category": error.category,
             "duration_ms": duration_ms,
         }
@@ -587,7 +672,9 @@ class IntegrationMessage(models.Model):
             # document means it answered.
             self.endpoint_id._circuit_record(success=not error.transient)
         policy = self.flow_id._retry_policy()
-        if error.transient and not policy.exhausted(self.attempt_count):
+        will_retry = error.transient and not policy.exhausted(self.attempt_count)
+        self._log_attempt("retrying" if will_retry else "failed", duration_ms, error)
+        if will_retry:
             delay = policy.delay_for(self.attempt_count, error.retry_after)
             vals["state"] = "retrying"
             self.write(vals)
@@ -616,6 +703,7 @@ class IntegrationMessage(models.Model):
             details=text,
             severity="high" if error.transient else "medium",
             closes_on_success=True,
+            traceback=error.trace,
         )
         return _(
             "%(ref)s is %(state)s: %(error)s",
@@ -632,14 +720,21 @@ class IntegrationMessage(models.Model):
         severity="medium",
         closes_on_success=False,
         problem_key=None,
+        record=None,
+        traceback=None,
     ):
         """Open an exception for this message: one open exception per category
         and ``problem_key`` (a repeat counts an occurrence instead).
 
+        ``record`` is the business document concerned (default: the message's
+        related record); its owner gets the exception (see
+        :meth:`_exception_assignee`).
+
         ``closes_on_success`` marks exceptions a later successful attempt cures
         (failed attempts, stuck jobs); business exceptions stay open for a person.
         ``problem_key`` keeps apart two problems of one category on one message
-        (a late scan is not the message's own SLA breach).
+        (a late scan is not the message's own SLA breach). ``traceback`` is
+        kept apart from ``details``, for managers only.
         """
         self.ensure_one()
         existing = self.exception_ids.filtered(
@@ -650,13 +745,15 @@ class IntegrationMessage(models.Model):
             )
         )
         if existing:
-            existing[:1].write(
+            existing[:1].sudo().write(
                 {
                     "details": details or title,
+                    "traceback": traceback or False,
                     "occurrence_count": existing[:1].occurrence_count + 1,
                 }
             )
             return existing[:1]
+        record = record or self._related_record()
         return (
             self.env["integration.exception"]
             .sudo()
@@ -667,15 +764,48 @@ class IntegrationMessage(models.Model):
                     "flow_id": self.flow_id.id,
                     "endpoint_id": self.endpoint_id.id,
                     "company_id": self.company_id.id,
-                    "user_id": self.endpoint_id.user_id.id,
+                    "user_id": self._exception_assignee(record).id,
+                    "res_model": record._name if record else False,
+                    "res_id": record.id if record else False,
                     "closes_on_success": closes_on_success,
                     "category": category,
                     "severity": severity,
                     "details": details or title,
+                    "traceback": traceback or False,
                     "problem_key": problem_key or False,
                 }
             )
         )
+
+    def _exception_assignee(self, record=None):
+        """Who works a problem of this message: the business document's owner (a
+        ``_integration_owner()`` method, else its ``invoice_user_id`` or
+        ``user_id``, e.g. the buyer of a purchase order), else the endpoint's
+        responsible, else the company's fallback; never a system user."""
+        self.ensure_one()
+        candidates = []
+        if record:
+            record = record.sudo()
+            if hasattr(record, "_integration_owner"):
+                candidates.append(record._integration_owner())
+            for name in ("invoice_user_id", "user_id"):
+                field = record._fields.get(name)
+                if field is not None and field.comodel_name == "res.users":
+                    candidates.append(record[name])
+        candidates += [
+            self.endpoint_id.user_id,
+            self.company_id.sudo().integration_fallback_user_id,
+        ]
+        for user in candidates:
+            if (
+                user
+                and user.active
+                and not user.share
+                and user.id != SUPERUSER_ID
+                and self.company_id in user.company_ids
+            ):
+                return user
+        return self.env["res.users"]
 
     # -- acknowledgement -----------------------------------------------------------
 
@@ -694,7 +824,10 @@ class IntegrationMessage(models.Model):
                 )._resolve_automatically(_("Acknowledgement received."))
             else:
                 vals.update(
-                    state="dead", last_error=details, error_category="validation"
+                    state="dead",
+                    last_error=one_line(details or _("Rejected by the partner.")),
+                    last_error_details=details,
+                    error_category="validation",
                 )
                 message.write(vals)
                 message._raise_exception(
@@ -706,8 +839,15 @@ class IntegrationMessage(models.Model):
 
     # -- user actions --------------------------------------------------------------
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_retry(self):
         """Run the failed step again: same payload, a fresh attempt budget."""
+        self._retry()
+        return True
+
+    def _retry(self):
         for message in self:
             if message.state not in (
                 "dead",
@@ -733,29 +873,25 @@ class IntegrationMessage(models.Model):
                 }
             )
             message.sudo()._enqueue()
-        return True
 
-    def _check_manager(self):
-        if not self.env.user.has_group(
-            "distribution_integration_base.group_integration_manager"
-        ):
-            raise AccessError(
-                _(
-                    "Only Integration Managers may replay or cancel any message; "
-                    "work failed messages from the exception queue."
-                )
-            )
-
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_replay(self):
         """Send or apply the original payload again as a new, linked message."""
-        self._check_manager()
         replays = self.env["integration.message"]
         for message in self:
             replays |= message._replay(message._get_payload())
         return replays._action_open()
 
     def _replay(self, payload, edited=False):
+        """A new message, linked to this one, with ``payload``: refused while this
+        one may still be sent or applied, and for an ``edited`` payload that is
+        not a valid document of the message's content type."""
         self.ensure_one()
+        self._check_not_live()
+        if edited:
+            self._validate_payload(payload, self.content_type)
         dispatch = self.env["integration.dispatch"]
         values = {
             "record": self._related_record(),
@@ -771,8 +907,93 @@ class IntegrationMessage(models.Model):
             replay.sudo().payload_edited_from_id = self
         return replay
 
+    def _check_not_live(self):
+        """Refuse to replay a message that may still be sent or applied: the
+        partner would get it twice. The row is locked so that a retry or a
+        running attempt cannot make it live meanwhile."""
+        self.ensure_one()
+        self.flush_recordset(["state"])
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT state FROM integration_message WHERE id = %s "
+                    "FOR UPDATE NOWAIT",
+                    [self.id],
+                    log_exceptions=False,
+                )
+                state = self.env.cr.fetchone()[0]
+        except LockNotAvailable:
+            state = IN_FLIGHT_STATE[self.direction]
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        if state not in PENDING_STATES:
+            # A replay made a moment ago is just as able to reach the partner.
+            live_replay = self.sudo().search(
+                [
+                    ("parent_id", "=", self.id),
+                    ("flow_id", "=", self.flow_id.id),
+                    ("direction", "=", self.direction),
+                    ("state", "in", PENDING_STATES),
+                ],
+                limit=1,
+            )
+            if not live_replay:
+                return
+            raise UserError(
+                _(
+                    "%(ref)s was already replayed as %(replay)s, which is still "
+                    "live (%(state)s): replaying again could reach the partner "
+                    "twice. Wait until %(replay)s ends, or have an Integration "
+                    "Manager cancel it.",
+                    ref=self.name,
+                    replay=live_replay.name,
+                    state=labels[live_replay.state],
+                )
+            )
+        label = labels[state]
+        raise UserError(
+            _(
+                "%(ref)s is still live (%(state)s): it may yet be sent or applied, "
+                "so a replay now could reach the partner twice. Wait until it "
+                "ends, or have an Integration Manager cancel it, then replay.",
+                ref=self.name,
+                state=label,
+            )
+        )
+
+    @api.model
+    def _validate_payload(self, payload, content_type):
+        """Raise a UserError naming the problem when ``payload`` (bytes) is not a
+        valid document of ``content_type``.
+
+        The kernel knows JSON and XML; channels extend this for their formats
+        (the EDI channel checks X12 and EDIFACT with its codec). Other types
+        pass unchecked.
+        """
+        kind = (content_type or "").split(";")[0].strip().lower()
+        if kind == "application/json" or kind.endswith("+json"):
+            try:
+                json.loads(payload.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise UserError(
+                    _("The payload is not UTF-8 text: %s", exc.reason)
+                ) from exc
+            except RecursionError as exc:
+                raise UserError(_("The JSON payload is nested too deeply.")) from exc
+            except ValueError as exc:
+                raise UserError(_("The payload is not valid JSON: %s", exc)) from exc
+        elif kind in ("application/xml", "text/xml") or kind.endswith("+xml"):
+            parser = etree.XMLParser(resolve_entities=False, no_network=True)
+            try:
+                etree.fromstring(payload, parser=parser)
+            except etree.XMLSyntaxError as exc:
+                raise UserError(
+                    _("The payload is not well-formed XML: %s", exc)
+                ) from exc
+
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_cancel(self):
-        self._check_manager()
         for message in self:
             if message.state in FINAL_STATES:
                 raise UserError(
@@ -801,11 +1022,13 @@ class IntegrationMessage(models.Model):
             action["domain"] = [("id", "in", self.ids)]
         return action
 
+    @entry_point("read")
     def action_open_related(self):
         self.ensure_one()
         record = self._related_record()
         if not record:
             raise UserError(_("%s concerns no existing record.", self.name))
+        record.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": record._name,
@@ -813,6 +1036,9 @@ class IntegrationMessage(models.Model):
             "view_mode": "form",
         }
 
+    @entry_point(
+        "read", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_view_job(self):
         self.ensure_one()
         job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)

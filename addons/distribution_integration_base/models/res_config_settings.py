@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+import os
+
+from odoo import _, api, fields, models
+from odoo.tools import config
 
 PARAM_PREFIX = "distribution_integration_base."
 
@@ -36,6 +39,16 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "root_channel_capacity", default=4
     )
     integration_job_channels = fields.Char(compute="_compute_integration_job_channels")
+    integration_running_job_channels = fields.Char(
+        compute="_compute_integration_job_channels",
+        help="The channels option this server was started with.",
+    )
+    integration_job_channels_differ = fields.Boolean(
+        compute="_compute_integration_job_channels"
+    )
+    integration_fallback_user_id = fields.Many2one(
+        related="company_id.integration_fallback_user_id", readonly=False
+    )
 
     @api.depends("company_id")
     def _compute_integration_master_key(self):
@@ -51,5 +64,24 @@ class ResConfigSettings(models.TransientModel):
     @api.depends("integration_root_channel_capacity")
     def _compute_integration_job_channels(self):
         channels = self.env["integration.endpoint"]._job_channels_option()
+        running = _running_job_channels()
         for settings in self:
             settings.integration_job_channels = channels
+            settings.integration_running_job_channels = running or _("(not set)")
+            settings.integration_job_channels_differ = _channel_set(
+                running
+            ) != _channel_set(channels)
+
+
+def _running_job_channels():
+    """The queue_job ``channels`` option as the job runner reads it (environment
+    variable first, then the ``[queue_job]`` section of the configuration file)."""
+    return (
+        os.environ.get("ODOO_QUEUE_JOB_CHANNELS")
+        or (config.misc.get("queue_job") or {}).get("channels")
+        or ""
+    ).strip()
+
+
+def _channel_set(option):
+    return {part.strip() for part in (option or "").split(",") if part.strip()}

@@ -3,3 +3,7 @@ from . import test_credentials
 from . import test_dispatch
 from . import test_exceptions
 from . import test_gateway
+from . import test_monitoring
+from . import test_tours
+from . import test_rpc_entry_points
+from . import test_replay_safety

@@ -38,6 +38,28 @@ class TestCredentials(IntegrationCase):
         for name in ("secret", "private_key", "secret_token", "previous_secret_token"):
             self.assertFalse(exportable[name]["exportable"], name)
 
+    def test_export_never_returns_secrets_even_to_administrators(self):
+        self.api_key.secret = "rotated-value"  # a previous secret is kept too
+        columns = [
+            "name",
+            "secret",
+            "secret_token",
+            "previous_secret_token",
+            "private_key_token",
+            "access_token_token",
+        ]
+        self.assertTrue(self.env.user.has_group("base.group_system"))
+        self.assertTrue(self.api_key.secret_token)  # an administrator may read it
+        (row,) = self.api_key.export_data(columns)["datas"]
+        self.assertEqual(row[0], "Outbound key")
+        self.assertEqual(row[1:], [""] * 5)
+        # ...nor through the endpoint that holds the credential.
+        rows = self.endpoint.export_data(
+            ["code", "credential_ids/name", "credential_ids/secret_token"]
+        )["datas"]
+        self.assertEqual(rows[0][:2], ["test-partner", "Outbound key"])
+        self.assertFalse(any(row[2] for row in rows))
+
     def test_missing_master_key_names_the_option_and_keeps_ciphertext(self):
         before = self._column(self.api_key, "secret_token")
         with (
@@ -236,7 +258,9 @@ class TestSecurity(IntegrationCase):
             message = self.send_order()
         exception = message._raise_exception("business_rule", "Price differs")
         self.assertEqual(message.with_user(self.integration_user).state, "queued")
-        exception.with_user(self.integration_user).action_resolve()
+        exception.with_user(self.integration_user).with_context(
+            resolution_note="Contract price applied"
+        ).action_resolve()
         self.assertEqual(exception.state, "resolved")
 
     def test_plain_user_sees_nothing(self):
@@ -273,3 +297,39 @@ class TestSecurity(IntegrationCase):
         self.env.cr.precommit.run()  # tracking values are written at commit time
         tracked = self.endpoint.message_ids.tracking_value_ids.field_id.mapped("name")
         self.assertIn("environment", tracked)
+
+    def test_run_batch_now_of_a_shared_flow_reaches_only_the_callers_company(self):
+        endpoint_b = (
+            self.env["integration.endpoint"]
+            .with_company(self.company_b)
+            .create(
+                {
+                    "name": "Partner of B",
+                    "code": "partner-b",
+                    "kind": "other",
+                    "base_url": self.peer.url,
+                    "company_id": self.company_b.id,
+                }
+            )
+        )
+        later = fields.Datetime.now() + timedelta(hours=1)
+        self.flow_out.write(
+            {
+                "company_id": False,  # shared by every company
+                "mode": "batch",
+                "batch_next_run_at": later,
+                "endpoint_ids": [(6, 0, (self.endpoint | endpoint_b).ids)],
+            }
+        )
+        with self.jobs() as trap:
+            message_a = self.send_order()
+            message_b = self.dispatch._send(self.flow_out, endpoint_b, {"order": "B1"})
+            self.flow_out.with_user(self.user_b).action_run_batch_now()
+            trap.assert_jobs_count(1)
+        self.assertTrue(message_b.job_uuid)
+        self.assertFalse(message_a.job_uuid)  # company A's waits for its schedule
+        self.assertEqual(self.flow_out.batch_next_run_at, later)
+        # Company A's flows are not B's to run at all.
+        self.flow_out.company_id = self.company
+        with self.assertRaises(AccessError):
+            self.flow_out.with_user(self.user_b).action_run_batch_now()

@@ -72,7 +72,20 @@ class TestExceptionQueue(IntegrationCase):
     def test_bulk_resolve_and_ignore(self):
         first, second, third = (self.dead_message() for _i in range(3))
         exceptions = (first | second | third).exception_ids
-        (exceptions[0] | exceptions[1]).action_resolve()
+        # Resolving asks what was done; the note lands on each exception.
+        action = (exceptions[0] | exceptions[1]).action_resolve()
+        self.assertEqual(action["res_model"], "integration.exception.resolve")
+        self.assertEqual(exceptions[0].state, "new")
+        wizard = (
+            self.env[action["res_model"]]
+            .with_context(action["context"])
+            .create({"resolution_note": "Partner fixed its price list"})
+        )
+        wizard.action_resolve()
+        self.assertEqual(
+            (exceptions[0] | exceptions[1]).mapped("resolution_note"),
+            ["Partner fixed its price list"] * 2,
+        )
         exceptions[2].action_ignore()
         self.assertEqual(
             exceptions.mapped("state"), ["resolved", "resolved", "ignored"]

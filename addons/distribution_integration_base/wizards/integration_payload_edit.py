@@ -5,6 +5,8 @@ from markupsafe import Markup, escape
 
 from odoo import _, fields, models
 
+from ..models.entry_point import entry_point
+
 
 class IntegrationPayloadEdit(models.TransientModel):
     """Edit a failed message's payload and replay it (managers only, audited)."""
@@ -18,10 +20,16 @@ class IntegrationPayloadEdit(models.TransientModel):
     payload = fields.Text(required=True)
     reason = fields.Char(required=True, help="Why the payload was changed (audited).")
 
+    @entry_point(
+        "write", groups="distribution_integration_base.group_integration_manager"
+    )
     def action_replay(self):
+        """Replay the edited payload, once it is valid for the message's content
+        type and the original is no longer live."""
         self.ensure_one()
         exception = self.exception_id
-        exception._check_payload_editor()
+        exception.check_access("write")
+        exception._check_open()
         message = exception._messages_or_error()
         original = message._get_payload_text()
         edited = self.payload.encode()
