@@ -95,7 +95,13 @@ def test_redact_xml_masks_secret_elements_only():
 
 @pytest.mark.parametrize(
     "module",
-    ["carrier.karrio", "carrier.sandbox_ltl.server", "carrier.sandbox_ltl.pdf"],
+    [
+        "carrier.base",
+        "carrier.karrio",
+        "carrier.tracking_links",
+        "carrier.sandbox_ltl.server",
+        "carrier.sandbox_ltl.pdf",
+    ],
 )
 def test_doctests(module):
     import doctest

@@ -19,6 +19,7 @@ from .base import (
     CarrierError,
     PackageLabel,
     Parcel,
+    ParcelLimits,
     RateQuote,
     ShipmentDocument,
     ShipmentRequest,

@@ -158,6 +158,7 @@ class PackageLabel:
     label: bytes
     label_format: str = "PDF"
     parcel_reference: str = ""
+    tracking_url: str = ""  # this parcel's public tracking page, when known
 
     @property
     def mimetype(self):
@@ -233,6 +234,58 @@ class TrackingInfo:
         return self.status == DELIVERED
 
 
+@dataclass
+class ParcelLimits:
+    """What a service accepts: per parcel weight (kg) and longest side (cm),
+    ``length + girth`` (cm, girth = 2 × (width + height)) and the weight of the
+    whole shipment (kg). 0 means no limit.
+    """
+
+    max_weight_kg: float = 0.0
+    max_length_cm: float = 0.0
+    max_length_girth_cm: float = 0.0
+    max_shipment_weight_kg: float = 0.0
+
+    def violations(self, parcels):
+        """Plain-words reasons ``parcels`` exceed these limits ([] when they fit).
+
+        >>> limits = ParcelLimits(max_weight_kg=70, max_length_cm=274)
+        >>> limits.violations([Parcel(30000, 30, 20, 10, reference="P1")])
+        ['P1: 30000 kg exceeds the service maximum of 70 kg per parcel']
+        >>> limits.violations([Parcel(2, 300, 20, 10)])
+        ['parcel 1: longest side 300 cm exceeds the service maximum of 274 cm']
+        """
+        reasons = []
+        for index, parcel in enumerate(parcels, start=1):
+            name = parcel.reference or f"parcel {index}"
+            if self.max_weight_kg and parcel.weight_kg > self.max_weight_kg:
+                reasons.append(
+                    f"{name}: {parcel.weight_kg:g} kg exceeds the service maximum "
+                    f"of {self.max_weight_kg:g} kg per parcel"
+                )
+            sides = sorted(
+                (parcel.length_cm, parcel.width_cm, parcel.height_cm), reverse=True
+            )
+            if self.max_length_cm and sides[0] > self.max_length_cm:
+                reasons.append(
+                    f"{name}: longest side {sides[0]:g} cm exceeds the service "
+                    f"maximum of {self.max_length_cm:g} cm"
+                )
+            girth = sides[0] + 2 * (sides[1] + sides[2])
+            if self.max_length_girth_cm and girth > self.max_length_girth_cm:
+                reasons.append(
+                    f"{name}: length + girth {girth:g} cm exceeds the service "
+                    f"maximum of {self.max_length_girth_cm:g} cm"
+                )
+        total = sum(parcel.weight_kg for parcel in parcels)
+        if self.max_shipment_weight_kg and total > self.max_shipment_weight_kg:
+            reasons.append(
+                f"the shipment's {total:g} kg exceed the service maximum of "
+                f"{self.max_shipment_weight_kg:g} kg per shipment"
+            )
+        return reasons
+
+
 class CarrierAdapter(abc.ABC):
     """The operations the carrier channel needs from any carrier.
 
@@ -241,6 +294,8 @@ class CarrierAdapter(abc.ABC):
     """
 
     name = "carrier"
+    # The service's limits unless the delivery method sets its own.
+    default_limits = ParcelLimits()
 
     @abc.abstractmethod
     def rate(self, request: ShipmentRequest) -> list[RateQuote]:

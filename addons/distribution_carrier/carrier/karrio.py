@@ -33,12 +33,14 @@ from .base import (
     CarrierAdapter,
     CarrierError,
     PackageLabel,
+    ParcelLimits,
     RateQuote,
     ShipmentDocument,
     ShipmentResult,
     TrackingEvent,
     TrackingInfo,
 )
+from .tracking_links import public_tracking_url
 
 # Karrio's tracker and event statuses → ours. Unknown words fall back to in_transit
 # for events and to the tracker's own mapping for trackers.
@@ -173,6 +175,11 @@ class KarrioAdapter(CarrierAdapter):
     """
 
     name = "Karrio"
+    # What parcel carriers behind Karrio (UPS, FedEx, DHL...) commonly accept:
+    # 70 kg, 274 cm longest side, 419 cm length + girth.
+    default_limits = ParcelLimits(
+        max_weight_kg=70.0, max_length_cm=274.0, max_length_girth_cm=419.0
+    )
 
     def __init__(
         self,
@@ -221,7 +228,8 @@ class KarrioAdapter(CarrierAdapter):
             ) from exc
         except requests.ConnectionError as exc:
             raise CarrierError(
-                f"Karrio is unreachable at {self.base_url} ({action}): {exc}",
+                f"Karrio was unavailable for the {action}: no connection to "
+                f"{self.base_url} ({exc})",
                 transient=True,
                 category="transport",
             ) from exc
@@ -255,8 +263,15 @@ class KarrioAdapter(CarrierAdapter):
                 details=details,
             )
         if status in (408, 429) or status >= 500:
+            # Karrio could not serve us right now: nothing was refused.
+            if status in (408, 504):
+                message = f"Karrio did not answer in time ({action}, HTTP {status})"
+            elif status == 429:
+                message = f"Karrio asked us to slow down ({action}, HTTP 429)"
+            else:
+                message = f"Karrio was unavailable for the {action} (HTTP {status})"
             return CarrierError(
-                message,
+                f"{message}: {text}",
                 transient=True,
                 category="timeout" if status in (408, 504) else "transport",
                 retry_after=_retry_after(response.headers.get("Retry-After")),
@@ -511,7 +526,9 @@ class KarrioAdapter(CarrierAdapter):
             for event in tracker.get("events") or []
         ]
         status = normalise_status(tracker.get("status"), default=PENDING)
-        if tracker.get("delivered"):
+        # Karrio's "delivered" flag stays set once delivered; a later return or
+        # exception is in the status.
+        if tracker.get("delivered") and status not in (RETURNED, EXCEPTION):
             status = DELIVERED
         info = tracker.get("info") or {}
         delivered_at = None
@@ -585,9 +602,33 @@ class KarrioAdapter(CarrierAdapter):
                 label=pieces[index],
                 label_format=label_format,
                 parcel_reference=references[index] if index < len(references) else "",
+                tracking_url=self._tracking_url(shipment, numbers[index]),
             )
             for index in range(count)
         ]
+
+    def _tracking_url(self, shipment, number):
+        """The best link for ``number``: the carrier's public page when it is a
+        well-known carrier, else Karrio's own link (its tracker path, made
+        absolute against this Karrio's URL).
+        """
+        carrier_name = shipment.get("carrier_name") or ""
+        rate = shipment.get("selected_rate") or {}
+        provider = (rate.get("meta") or {}).get("rate_provider") or ""
+        service = shipment.get("service") or rate.get("service") or ""
+        public = public_tracking_url(
+            provider or carrier_name, service, number
+        ) or public_tracking_url(carrier_name, service, number)
+        if public:
+            return public
+        url = shipment.get("tracking_url") or ""
+        if not url:
+            return ""
+        master = shipment.get("tracking_number") or ""
+        if master and number and master != number and master in url:
+            # Karrio links the master number; each parcel gets its own.
+            url = url.replace(master, number)
+        return self._url(url) if url.startswith("/") else url
 
     def _shipment_result(self, shipment, request=None):
         label_format = (shipment.get("label_type") or "PDF").upper()
@@ -604,20 +645,21 @@ class KarrioAdapter(CarrierAdapter):
             for document in shipment.get("shipping_documents") or []
             if document.get("category") != "label" and document.get("base64")
         ]
-        tracking_url = shipment.get("tracking_url") or ""
+        packages = self._package_labels(shipment, request, label, label_format)
         return ShipmentResult(
             carrier_shipment_id=shipment["id"],
-            packages=self._package_labels(shipment, request, label, label_format),
+            packages=packages,
             total_price=rate.get("total_charge"),
             currency=rate.get("currency") or "",
             documents=documents,
             service_code=shipment.get("service") or rate.get("service") or "",
-            tracking_url=tracking_url if tracking_url.startswith("http") else "",
+            tracking_url=packages[0].tracking_url if packages else "",
             label=label,
             label_format=label_format,
             extra={
                 "status": shipment.get("status"),
                 "carrier_id": shipment.get("carrier_id"),
+                "carrier_name": shipment.get("carrier_name"),
                 "reused": False,
             },
         )

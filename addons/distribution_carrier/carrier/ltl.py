@@ -20,6 +20,7 @@ from .base import (
     RETURNED,
     CarrierError,
     PackageLabel,
+    ParcelLimits,
     RateQuote,
     ShipmentDocument,
     ShipmentResult,
@@ -82,6 +83,11 @@ class LtlSoapAdapter(SoapAdapterBase):
     """Book pallets with an LTL carrier's SOAP API (the sandbox's WSDL)."""
 
     name = "LTL carrier"
+    # Common LTL maxima: 2,268 kg (5,000 lb) and 610 cm (20 ft) per handling
+    # unit, 20,000 kg per shipment (a full trailer).
+    default_limits = ParcelLimits(
+        max_weight_kg=2268.0, max_length_cm=610.0, max_shipment_weight_kg=20000.0
+    )
 
     def __init__(self, wsdl_url, username, password, *, account_number="", **kwargs):
         super().__init__(wsdl_url, **kwargs)
@@ -200,6 +206,7 @@ class LtlSoapAdapter(SoapAdapterBase):
     @staticmethod
     def _booking_result(answer, request, document_name):
         pro = answer.ProNumber
+        tracking_url = getattr(answer, "TrackingUrl", None) or ""
         labels = _as_list(answer.Labels, "Label")
         packages = []
         for index, parcel in enumerate(request.parcels):
@@ -211,6 +218,7 @@ class LtlSoapAdapter(SoapAdapterBase):
                     label=label.Content if label is not None else b"",
                     label_format=(label.Format if label is not None else "PDF"),
                     parcel_reference=parcel.reference,
+                    tracking_url=tracking_url,
                 )
             )
         return ShipmentResult(
@@ -226,6 +234,7 @@ class LtlSoapAdapter(SoapAdapterBase):
                 )
             ],
             service_code=answer.ServiceCode,
+            tracking_url=tracking_url,
             label_format=request.label_format,
             extra={
                 "pro_number": pro,

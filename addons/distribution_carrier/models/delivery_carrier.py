@@ -18,7 +18,7 @@ from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
-from ..carrier import CarrierError, Parcel, ShipmentRequest
+from ..carrier import CarrierError, Parcel, ParcelLimits, ShipmentRequest
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +45,27 @@ class DeliveryCarrier(models.Model):
         "'standard_service' (Karrio generic), 'ups_ground', 'STD' (LTL).",
     )
 
+    carrier_max_weight_kg = fields.Float(
+        string="Max parcel weight (kg)",
+        help="Heaviest parcel this service takes. 0: the carrier's usual maximum "
+        "(70 kg for parcel carriers through Karrio, 2,268 kg per LTL pallet).",
+    )
+    carrier_max_length_cm = fields.Float(
+        string="Max parcel length (cm)",
+        help="Longest side a parcel may have. 0: the carrier's usual maximum "
+        "(274 cm through Karrio, 610 cm for LTL).",
+    )
+    carrier_max_length_girth_cm = fields.Float(
+        string="Max length + girth (cm)",
+        help="Longest side plus twice width and height. 0: the carrier's usual "
+        "maximum (419 cm through Karrio, none for LTL).",
+    )
+    carrier_max_shipment_weight_kg = fields.Float(
+        string="Max shipment weight (kg)",
+        help="Heaviest shipment (all parcels). 0: the carrier's usual maximum "
+        "(20,000 kg for LTL, none through Karrio).",
+    )
+
     @api.depends("delivery_type", "carrier_account_id.adapter")
     def _compute_can_generate_return(self):
         super()._compute_can_generate_return()
@@ -65,6 +86,25 @@ class DeliveryCarrier(models.Model):
                 )
             )
         return self.carrier_account_id
+
+    def _carrier_limits(self):
+        """The service's parcel limits: this method's own, else the adapter's."""
+        self.ensure_one()
+        from ..carrier.karrio import KarrioAdapter
+        from ..carrier.ltl import LtlSoapAdapter
+
+        adapter = self.carrier_account_id.adapter or self.delivery_type
+        defaults = (
+            LtlSoapAdapter if adapter == "ltl_soap" else KarrioAdapter
+        ).default_limits
+        return ParcelLimits(
+            max_weight_kg=self.carrier_max_weight_kg or defaults.max_weight_kg,
+            max_length_cm=self.carrier_max_length_cm or defaults.max_length_cm,
+            max_length_girth_cm=self.carrier_max_length_girth_cm
+            or defaults.max_length_girth_cm,
+            max_shipment_weight_kg=self.carrier_max_shipment_weight_kg
+            or defaults.max_shipment_weight_kg,
+        )
 
     # -- building requests ---------------------------------------------------------
 

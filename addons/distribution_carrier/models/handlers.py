@@ -119,6 +119,20 @@ class CarrierBookHandler(models.AbstractModel):
         picking = self._picking_of(message)
         account = self._account_of(picking)
         request = request_from_dict(self._payload_json(message))
+        # Checked when queued; again here for messages queued before a limit
+        # was lowered, or replayed.
+        reasons = picking.carrier_id._carrier_limits().violations(request.parcels)
+        if reasons:
+            raise errors.PermanentError(
+                _(
+                    "%(picking)s exceeds the limits of %(carrier)s: %(reasons)s. "
+                    "Nothing was booked.",
+                    picking=picking.name,
+                    carrier=picking.carrier_id.name,
+                    reasons="; ".join(reasons),
+                ),
+                category="business_rule",
+            )
         with account._adapter() as adapter:
             result = self._call(adapter, "ship", request)
             picking._carrier_apply_booking(result, request, message)

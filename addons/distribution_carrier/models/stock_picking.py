@@ -48,6 +48,19 @@ DELIVERY_STATE = {
     RETURNED: "warehouse_delivered",
 }
 FINAL_DELIVERY_STATES = ("customer_delivered", "canceled_shipment", "no_update")
+# How far along a shipment is: at one event time, a status never steps back.
+STATUS_RANK = {
+    PENDING: 0,
+    IN_TRANSIT: 1,
+    EXCEPTION: 1,
+    OUT_FOR_DELIVERY: 2,
+    DELIVERED: 3,
+    RETURNED: 4,
+}
+# A delivered or returned shipment stays so unless a later scan says otherwise,
+# and only these may say it (a late "in transit" scan is an old one replayed).
+TERMINAL_STATUSES = (DELIVERED, RETURNED)
+LEAVE_TERMINAL_STATUSES = (EXCEPTION, RETURNED)
 EXTENSIONS = {"PDF": "pdf", "ZPL": "zpl"}
 _REFERENCE_RE = re.compile(r"[^A-Za-z0-9-]")
 
@@ -120,6 +133,12 @@ class StockPicking(models.Model):
         string="Last scan", readonly=True, copy=False
     )
     carrier_signed_by = fields.Char(string="Signed by", readonly=True, copy=False)
+    carrier_notified = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Notifications already sent for this shipment (one per state), "
+        "comma-separated: a repeated or replayed scan does not notify again.",
+    )
     carrier_scan_overdue = fields.Boolean(
         string="Scan overdue",
         readonly=True,
@@ -215,6 +234,51 @@ class StockPicking(models.Model):
             )
         return parcels
 
+    def _carrier_check_limits(self, parcels=None):
+        """Refuse to book parcels their package type or the service cannot take.
+
+        Checked before anything is queued: validating the transfer fails with
+        the reasons, so nothing is booked or labelled and the warehouse repacks
+        or picks another delivery method.
+        """
+        self.ensure_one()
+        carrier = self.carrier_id
+        parcels = parcels if parcels is not None else self._carrier_parcels()
+        reasons = []
+        weight_uom = self.env[
+            "product.template"
+        ]._get_weight_uom_name_from_ir_config_parameter()
+        for package, _parcel in parcels:
+            package_type = package.package_type_id
+            weight = package.shipping_weight or package.weight
+            if package_type.max_weight and weight > package_type.max_weight:
+                reasons.append(
+                    _(
+                        "%(package)s weighs %(weight)s %(uom)s, over the maximum of "
+                        "its package type %(type)s (%(max)s %(uom)s)",
+                        package=package.name,
+                        weight=round(weight, 3),
+                        uom=weight_uom,
+                        type=package_type.name,
+                        max=package_type.max_weight,
+                    )
+                )
+        reasons += carrier._carrier_limits().violations(
+            [parcel for _package, parcel in parcels]
+        )
+        if reasons:
+            raise UserError(
+                _(
+                    "%(picking)s cannot be booked with %(carrier)s:\n- %(reasons)s\n"
+                    "Split the goods into more packages, use a larger package "
+                    "type, or choose a delivery method for heavier freight. "
+                    "Nothing was booked.",
+                    picking=self.name,
+                    carrier=carrier.name,
+                    reasons="\n- ".join(reasons),
+                )
+            )
+
     def _carrier_packages_by_reference(self):
         """Stock package per parcel reference, as :meth:`_carrier_parcels` names
         them, without computing the parcels again (weights, dimensions).
@@ -292,16 +356,15 @@ class StockPicking(models.Model):
         for picking in self:
             if picking.carrier_booking_state in ("queued", "booked"):
                 continue
+            picking._carrier_check_limits()
             request = picking._carrier_request()
+            # "queued" first: a job run inline (queue_job__no_delay) books before
+            # _carrier_queue returns, and its "booked" must stand.
+            picking.carrier_booking_state = "queued"
             message = picking._carrier_queue(
                 FLOW_BOOK, request_to_dict(request), request.idempotency_key
             )
-            picking.write(
-                {
-                    "carrier_booking_message_id": message.id,
-                    "carrier_booking_state": "queued",
-                }
-            )
+            picking.carrier_booking_message_id = message
             picking._message_log(
                 body=_(
                     "Booking with %(carrier)s queued (%(message)s); tracking numbers "
@@ -348,7 +411,7 @@ class StockPicking(models.Model):
             "carrier_shipment_id": result.carrier_shipment_id,
             "tracking_number": label.tracking_number,
             "tracking_url": account._tracking_url(
-                label.tracking_number, result.tracking_url
+                label.tracking_number, label.tracking_url or result.tracking_url
             ),
             "label_attachment_id": attachment.id if attachment else False,
             # The carrier prices the shipment, not each package.
@@ -433,6 +496,10 @@ class StockPicking(models.Model):
                     order=self.sale_id
                 )._apply_margins(price),
                 "carrier_tracking_status": PENDING,
+                # A new shipment: its own scans and notices, none of a
+                # cancelled one.
+                "carrier_last_event_at": False,
+                "carrier_notified": False,
                 "delivery_state": "shipping_recorded_in_carrier",
                 "date_shipped": fields.Date.today(),
                 "carrier_scan_overdue": False,
@@ -599,12 +666,55 @@ class StockPicking(models.Model):
 
     # -- tracking ------------------------------------------------------------------
 
+    def _carrier_lock_for_tracking(self):
+        """Apply one tracking update at a time per transfer.
+
+        Two workers may apply two webhooks of one shipment at once; each would
+        decide from a state the other is changing. Writing the transfer's row
+        first makes the later transaction wait, then fail with a serialization
+        error, which the job runner retries on the committed state.
+        """
+        self.env.cr.execute(
+            "UPDATE stock_picking SET write_date = write_date WHERE id IN %s",
+            [tuple(self.ids)],
+        )
+
+    def _carrier_next_status(self, info, latest):
+        """The status after ``info``: events are ordered by their own time.
+
+        ``latest`` is the newest event time of ``info`` (naive UTC) or None.
+        An update older than what was applied changes nothing; one as old only
+        moves forward; a delivered or returned shipment is left only by a later
+        exception or return.
+        """
+        current = self.carrier_tracking_status
+        applied_at = self.carrier_last_event_at
+        status = info.status
+        if not current:
+            return status
+        if latest and applied_at:
+            newer = latest > applied_at or (
+                latest == applied_at
+                and STATUS_RANK.get(status, 1) > STATUS_RANK.get(current, 1)
+            )
+        else:
+            # Without event times, only progress tells old from new.
+            newer = STATUS_RANK.get(status, 1) > STATUS_RANK.get(current, 1)
+        if not newer:
+            return current
+        if current in TERMINAL_STATUSES and status not in LEAVE_TERMINAL_STATUSES:
+            return current
+        return status
+
     def _carrier_apply_tracking(self, info, message=None):
         """Store new events of ``info``, move the states, record delivery.
 
-        Returns the number of new events (0 for a repeated delivery).
+        Webhooks come repeated and out of order: events are stored once, the
+        state follows the newest event (never backwards), and each state is
+        notified once. Returns the number of new events (0 for a repeat).
         """
         self.ensure_one()
+        self._carrier_lock_for_tracking()
         packages = self.carrier_package_ids.filtered(
             lambda p: p.tracking_number == info.tracking_number and p.state == "booked"
         )
@@ -636,12 +746,16 @@ class StockPicking(models.Model):
             events.create(new_vals)
         stamps = [e.timestamp.replace(tzinfo=None) for e in info.events if e.timestamp]
         latest = max(stamps) if stamps else None
-        package_vals = {"tracking_status": info.status}
-        if latest:
-            package_vals["last_event_at"] = latest
-        packages.write(package_vals)
-        was_delivered = self.delivery_state == "customer_delivered"
-        vals = {"carrier_tracking_status": info.status}
+        for package in packages:
+            if package.last_event_at and latest and latest < package.last_event_at:
+                continue  # an older view of this parcel
+            package_vals = {"tracking_status": info.status}
+            if latest:
+                package_vals["last_event_at"] = latest
+            package.write(package_vals)
+        status = self._carrier_next_status(info, latest)
+        changed = status != self.carrier_tracking_status
+        vals = {}
         if new_vals:
             # A new scan ends an overdue spell; the same scans polled again do not.
             vals["carrier_scan_overdue"] = False
@@ -649,10 +763,20 @@ class StockPicking(models.Model):
             not self.carrier_last_event_at or latest > self.carrier_last_event_at
         ):
             vals["carrier_last_event_at"] = latest
-        if self.delivery_state != "canceled_shipment":
-            vals["delivery_state"] = DELIVERY_STATE.get(info.status, "in_transit")
-            vals["tracking_state"] = info.carrier_status or info.status
-        if info.delivered and not was_delivered:
+        if changed:
+            vals["carrier_tracking_status"] = status
+            if status == info.status:
+                vals["tracking_state"] = info.carrier_status or info.status
+            delivery_state = DELIVERY_STATE.get(status, "in_transit")
+            # Written only when it changes: OCA delivery_state emails the
+            # customer on every write of "customer_delivered".
+            if (
+                self.delivery_state != "canceled_shipment"
+                and delivery_state != self.delivery_state
+            ):
+                vals["delivery_state"] = delivery_state
+        delivered_now = changed and status == DELIVERED
+        if delivered_now:
             vals["date_delivered"] = (
                 info.delivered_at.replace(tzinfo=None)
                 if info.delivered_at
@@ -662,14 +786,39 @@ class StockPicking(models.Model):
             if info.pod:
                 vals["pod_file"] = base64.b64encode(info.pod)
                 vals["pod_filename"] = f"POD-{info.tracking_number}.pdf"
-        self.write(vals)
+        if vals:
+            self.write(vals)
         if new_vals and self.carrier_scan_exception_id:
             self.carrier_scan_exception_id._resolve_automatically(
                 _("Carrier scan received for %s.", self.name)
             )
-        if info.delivered and not was_delivered:
+        if delivered_now and self._carrier_first_notice("delivered"):
             self._carrier_notify_delivered(info)
         return len(new_vals)
+
+    def _carrier_first_notice(self, name):
+        """Record that notice ``name`` goes out; False when it already went."""
+        self.ensure_one()
+        sent = set(filter(None, (self.carrier_notified or "").split(",")))
+        if name in sent:
+            return False
+        self.carrier_notified = ",".join(sorted(sent | {name}))
+        return True
+
+    def _send_delivery_state_delivered_email(self):
+        # OCA delivery_state emails the customer on each write of
+        # "customer_delivered"; a shipment of ours is announced once.
+        repeated = self.filtered(
+            lambda p: (
+                p._carrier_is_ours()
+                and p.company_id.delivery_state_delivered_email_validation
+                and p.delivery_state == "customer_delivered"
+                and not p._carrier_first_notice("delivered-email")
+            )
+        )
+        return super(
+            StockPicking, self - repeated
+        )._send_delivery_state_delivered_email()
 
     def _carrier_notify_delivered(self, info):
         attachments = []

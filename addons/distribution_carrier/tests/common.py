@@ -181,8 +181,10 @@ class CarrierCase(HttpCase):
                 # Jobs queued by a request to our HTTP server (a webhook) hold
                 # that request's cursor, closed since: run them in the test's.
                 if job.env.cr is not self.env.cr:
-                    job.env = self.env(user=job.env.uid, context=job.env.context)
-                    job.recordset = job.recordset.with_env(job.env)
+                    env = self.env(user=job.env.uid, context=job.env.context)
+                    job.recordset = job.recordset.with_env(env)
+                    if "env" in vars(job):  # queue_job 18.0.1: an attribute;
+                        job.env = env  # later: a property of the recordset
             trap.perform_enqueued_jobs()
 
     def labels(self, picking):

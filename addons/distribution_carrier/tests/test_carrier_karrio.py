@@ -1,6 +1,10 @@
 import json
 import time
+from datetime import datetime, timedelta, timezone
 
+import requests
+
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -8,6 +12,29 @@ from odoo.tools import mute_logger
 from .common import KarrioCase
 
 GATEWAY_LOGGER = "odoo.addons.distribution_integration_base.controllers.gateway"
+MAIL_LOGGER = "odoo.addons.mail.models.mail_mail"
+
+
+def scan(code, description, status, hours, location="Chicago, IL"):
+    """A carrier scan ``hours`` after now, as Karrio takes it (minutes, no zone).
+
+    Karrio's tracker starts with its own event at the shipment's time (now):
+    the carrier's scans follow it, whatever today's date is.
+    """
+    moment = datetime.now(timezone.utc) + timedelta(hours=hours)
+    return {
+        "date": moment.strftime("%Y-%m-%d"),
+        "time": moment.strftime("%H:%M"),
+        "code": code,
+        "description": description,
+        "location": location,
+        "status": status,
+    }
+
+
+def scan_moment(event):
+    """The naive UTC datetime Odoo stores for ``event``."""
+    return fields.Datetime.to_datetime(f"{event['date']} {event['time']}:00")
 
 
 @tagged("post_install", "-at_install")
@@ -66,16 +93,7 @@ class TestKarrioCycle(KarrioCase):
             self.karrio.inject_events(
                 tracker["id"],
                 "in_transit",
-                [
-                    {
-                        "date": "2026-01-05",
-                        "time": "09:15",
-                        "code": "PU",
-                        "description": "Picked up",
-                        "location": "Newark, NJ",
-                        "status": "in_transit",
-                    }
-                ],
+                [scan("PU", "Picked up", "in_transit", 1, "Newark, NJ")],
             )
             self.run_jobs(trap)
         self.assertEqual(picking.delivery_state, "in_transit")
@@ -86,27 +104,16 @@ class TestKarrioCycle(KarrioCase):
 
         # The delivery note is emailed to followers at once; this test server has
         # no outgoing mail configured, which mail_mail logs as an error.
-        with self.jobs() as trap, mute_logger("odoo.addons.mail.models.mail_mail"):
+        delivered = scan("DL", "Delivered, front desk", "delivered", 2)
+        with self.jobs() as trap, mute_logger(MAIL_LOGGER):
             self.karrio.set_proof_of_delivery(tracker["id"], "J. DOE")
             self.karrio.inject_events(
-                tracker["id"],
-                "delivered",
-                [
-                    {
-                        "date": "2026-01-06",
-                        "time": "14:02",
-                        "code": "DL",
-                        "description": "Delivered, front desk",
-                        "location": "Chicago, IL",
-                        "status": "delivered",
-                    }
-                ],
-                delivered=True,
+                tracker["id"], "delivered", [delivered], delivered=True
             )
             self.run_jobs(trap)
         self.assertEqual(picking.delivery_state, "customer_delivered")
         self.assertEqual(picking.carrier_tracking_status, "delivered")
-        self.assertEqual(str(picking.date_delivered), "2026-01-06 14:02:00")
+        self.assertEqual(picking.date_delivered, scan_moment(delivered))
         self.assertEqual(picking.carrier_signed_by, "J. DOE")
         self.assertIn("DL", picking.carrier_tracking_event_ids.mapped("code"))
         self.assertIn(
@@ -148,6 +155,9 @@ class TestKarrioCycle(KarrioCase):
         exception = message.exception_ids
         self.assertEqual(len(exception), 1)
         self.assertIn("HTTP 503", exception.name)
+        # Karrio was down: it refused nothing.
+        self.assertIn("Karrio was unavailable for the shipment lookup", exception.name)
+        self.assertNotIn("refused", exception.name)
         self.assertEqual(picking.carrier_booking_state, "queued")
         self.proxy.down = False
         with self.jobs() as trap:
@@ -277,4 +287,201 @@ class TestKarrioCycle(KarrioCase):
         self.assertEqual(response.json()["error"], "credential_mismatch")
         self.assertEqual(
             messages.search_count([("endpoint_id", "=", self.endpoint.id)]), before
+        )
+
+    # -- tracking as Karrio sends it: repeated, late, out of order ----------------
+
+    def inbound_messages(self):
+        return self.env["integration.message"].search(
+            [("endpoint_id", "=", self.endpoint.id), ("direction", "=", "inbound")],
+            order="id",
+        )
+
+    def delivered_notices(self, picking):
+        comment = self.env.ref("mail.mt_comment")
+        messages = picking.message_ids
+        return (
+            messages.filtered(
+                lambda m: m.subtype_id == comment and "Delivered on" in (m.body or "")
+            ),
+            messages.filtered(lambda m: "has been delivered" in (m.body or "")),
+        )
+
+    def test_tracking_stream_out_of_order_and_repeated_never_goes_back(self):
+        self.company.write(
+            {
+                "delivery_state_delivered_email_validation": True,
+                "delivery_state_delivered_mail_template_id": self.env.ref(
+                    "delivery_state.delivery_state_delivered_notification"
+                ).id,
+            }
+        )
+        with self.jobs() as trap:
+            _order, picking = self.book()
+            self.run_jobs(trap)
+        picked_up = scan("PU", "Picked up", "in_transit", 1, "Newark, NJ")
+        out = scan("OD", "Out for delivery", "out_for_delivery", 2)
+        delivered = scan("DL", "Delivered, front desk", "delivered", 3)
+        before = self.inbound_messages()
+        with self.jobs() as trap, mute_logger(MAIL_LOGGER):
+            tracker = self.karrio.create_tracker(picking.carrier_shipment_ref)
+            self.karrio.inject_events(tracker["id"], "in_transit", [picked_up])
+            self.karrio.set_proof_of_delivery(tracker["id"], "J. DOE")
+            self.karrio.inject_events(
+                tracker["id"], "delivered", [delivered], delivered=True
+            )
+            # The driver's out-for-delivery scan reaches Karrio after the delivery.
+            self.karrio.inject_events(tracker["id"], "out_for_delivery", [out])
+            webhooks = self.inbound_messages() - before
+            self.assertGreaterEqual(len(webhooks), 3)
+            # The workers take them newest first; then Karrio sends them again.
+            trap.enqueued_jobs.reverse()
+            self.run_jobs(trap)
+            self.assertEqual(picking.delivery_state, "customer_delivered")
+            for webhook in webhooks.sorted("id", reverse=True):
+                response = self.post_webhook(
+                    json.loads(webhook._get_payload()), self.webhook_secret
+                )
+                self.assertEqual(response.status_code, 202)
+            self.run_jobs(trap)
+        self.assertEqual(picking.carrier_tracking_status, "delivered")
+        self.assertEqual(picking.delivery_state, "customer_delivered")
+        self.assertEqual(picking.date_delivered, scan_moment(delivered))
+        self.assertEqual(picking.carrier_last_event_at, scan_moment(delivered))
+        self.assertEqual(picking.carrier_signed_by, "J. DOE")
+        events = picking.carrier_tracking_event_ids
+        self.assertEqual(sorted(events.mapped("code")), ["CREATED", "DL", "OD", "PU"])
+        comments, emails = self.delivered_notices(picking)
+        self.assertEqual((len(comments), len(emails)), (1, 1))
+
+        # Only a later scan leaves "delivered": the parcel comes back.
+        returned = scan("RS", "Returned to sender", "return_to_sender", 4)
+        with self.jobs() as trap, mute_logger(MAIL_LOGGER):
+            self.karrio.inject_events(tracker["id"], "return_to_sender", [returned])
+            self.run_jobs(trap)
+            self.assertEqual(picking.carrier_tracking_status, "returned")
+            self.assertEqual(picking.delivery_state, "warehouse_delivered")
+            # The delivery's webhook again, late: the return stands.
+            delivered_webhook = webhooks.filtered(
+                lambda m: json.loads(m._get_payload())["data"]["status"] == "delivered"
+            )
+            self.assertEqual(len(delivered_webhook), 1)
+            self.post_webhook(
+                json.loads(delivered_webhook._get_payload()), self.webhook_secret
+            )
+            self.run_jobs(trap)
+        self.assertEqual(picking.carrier_tracking_status, "returned")
+        self.assertEqual(picking.delivery_state, "warehouse_delivered")
+        self.assertEqual(picking.date_delivered, scan_moment(delivered))
+        comments, emails = self.delivered_notices(picking)
+        self.assertEqual((len(comments), len(emails)), (1, 1))
+        self.assertEqual(set(self.inbound_messages().mapped("state")), {"done"})
+
+    # -- limits before booking ------------------------------------------------------
+
+    def validate_refused(self, picking, reason, packages=0, package_type=None):
+        """Validation fails with ``reason``; nothing is queued, booked, labelled."""
+        picking.action_assign()
+        package = self.env["stock.quant.package"]
+        if packages:
+            package = package.create(
+                {
+                    "name": f"{picking.name.replace('/', '')}-HEAVY",
+                    "package_type_id": package_type.id if package_type else False,
+                }
+            )
+        for line in picking.move_line_ids:
+            line.write(
+                {
+                    "quantity": line.move_id.product_uom_qty,
+                    "picked": True,
+                    "result_package_id": package.id,
+                }
+            )
+        with self.jobs() as trap:
+            # assertRaises (not ...Regex) rolls the failed validation back.
+            with self.assertRaises(UserError) as caught:
+                picking.button_validate()
+            self.assertRegex(str(caught.exception), reason)
+            self.assertFalse(trap.enqueued_jobs)
+        self.assertNotEqual(picking.state, "done")
+        self.assertEqual(picking.carrier_booking_state, "none")
+        self.assertFalse(picking.carrier_booking_message_id)
+        self.assertFalse(self.labels(picking))
+        self.assertFalse(self.karrio_shipments(picking))
+
+    def test_package_type_limit_refuses_before_booking(self):
+        box = self.env["stock.package.type"].create(
+            {
+                "name": "Small box",
+                "max_weight": 2.0,
+                "packaging_length": 30,
+                "width": 20,
+                "height": 10,
+            }
+        )
+        picking = self.sell(self.method).picking_ids
+        # 2.5 kg + 1 kg in a box for 2 kg.
+        self.validate_refused(
+            picking,
+            r"weighs 3\.5 kg, over the maximum of its package type Small box "
+            r"\(2\.0 kg\)",
+            packages=1,
+            package_type=box,
+        )
+
+    def test_service_limit_refuses_before_booking(self):
+        # A 30,000 kg parcel: far over what a parcel service takes (70 kg).
+        self.products[0].weight = 30000
+        picking = self.sell(self.method).picking_ids
+        self.validate_refused(
+            picking, "30001 kg exceeds the service maximum of 70 kg per parcel"
+        )
+        # The delivery method's own limit replaces the carrier's usual one.
+        self.products[0].weight = 2.5
+        self.method.carrier_max_weight_kg = 3.0
+        picking = self.sell(self.method).picking_ids
+        self.validate_refused(
+            picking, r"3\.5 kg exceeds the service maximum of 3 kg per parcel"
+        )
+        self.method.carrier_max_weight_kg = 0.0
+        with self.jobs() as trap:
+            self.pack_and_validate(picking, packages=0)
+            self.run_jobs(trap)
+        self.assertEqual(picking.carrier_booking_state, "booked")
+
+    # -- tracking links -------------------------------------------------------------
+
+    def test_every_package_gets_a_working_tracking_link(self):
+        with self.jobs() as trap:
+            _order, picking = self.book()
+            self.run_jobs(trap)
+        packages = picking.carrier_package_ids
+        pairs = [[p.tracking_number, p.tracking_url] for p in packages]
+        # The generic carrier has no public page: Karrio's tracker link.
+        self.assertEqual(
+            [url for _number, url in pairs],
+            [f"{self.proxy.url}/v1/trackers/dis_test/{n}" for n, _url in pairs],
+        )
+        self.assertEqual(json.loads(self.method.get_tracking_link(picking)), pairs)
+        self.assertEqual(picking.carrier_tracking_url, json.dumps(pairs))
+        self.karrio.create_tracker(picking.carrier_shipment_ref)
+        number, url = pairs[0]
+        response = requests.get(
+            url, headers={"Authorization": f"Token {self.karrio.api_key}"}, timeout=10
+        )
+        self.assertIn(response.status_code, (200, 202), response.text)
+        self.assertEqual(response.json()["tracking_number"], number)
+
+        # The account's template wins over any default.
+        self.account.tracking_url_template = "https://track.example/<tracking>"
+        with self.jobs() as trap:
+            _order, picking = self.book()
+            self.run_jobs(trap)
+        self.assertEqual(
+            picking.carrier_package_ids.mapped("tracking_url"),
+            [
+                f"https://track.example/{n}"
+                for n in picking.carrier_package_ids.mapped("tracking_number")
+            ],
         )

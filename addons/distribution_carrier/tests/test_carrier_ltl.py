@@ -3,6 +3,7 @@ from datetime import timedelta
 import requests
 
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -414,3 +415,38 @@ class TestLtlCycle(CarrierCase):
             f"https://ltl.example/track/{pro}",
         )
         self.assertEqual(self.sandbox_shipments()[return_pro]["original_pro"], pro)
+
+    def test_booked_pallets_link_to_the_carriers_tracking_page(self):
+        delivery = self.book_picking()
+        pro = delivery.carrier_shipment_ref
+        url = f"{self.sandbox.url}/track/{pro}"
+        self.assertEqual(
+            set(delivery.carrier_package_ids.mapped("tracking_url")), {url}
+        )
+        # One PRO for every handling unit: one link.
+        self.assertEqual(self.method.get_tracking_link(delivery), url)
+        self.assertEqual(delivery.carrier_tracking_url, url)
+        response = requests.get(url, timeout=5)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f"PRO {pro}: BOOKED", response.text)
+
+    def test_overweight_freight_is_refused_before_booking(self):
+        picking = self.sell(self.method).picking_ids
+        # 20,000 kg is a full trailer: 2 × 10,001 kg is more than one shipment.
+        self.products.write({"weight": 10001})
+        self.method.carrier_max_weight_kg = 25000  # pallets of any weight here
+        picking.action_assign()
+        for line in picking.move_line_ids:
+            line.write({"quantity": line.move_id.product_uom_qty, "picked": True})
+        with self.jobs() as trap:
+            with self.assertRaises(UserError) as caught:
+                picking.button_validate()
+            self.assertIn(
+                "exceed the service maximum of 20000 kg per shipment",
+                str(caught.exception),
+            )
+            self.assertFalse(trap.enqueued_jobs)
+        self.assertNotEqual(picking.state, "done")
+        self.assertEqual(picking.carrier_booking_state, "none")
+        self.assertFalse(picking.carrier_booking_message_id)
+        self.assertEqual(self.sandbox_shipments(), {})

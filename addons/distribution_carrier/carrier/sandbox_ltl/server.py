@@ -24,9 +24,12 @@ TrackShipment deterministically.
   /_sandbox/advance/<pro>`` walks a shipment one tracking step on (or to
   ``{"to": "delivered", "signed_by": "..."}``); ``POST /_sandbox/reset``;
   ``GET /_sandbox/state`` (shipments and how often the WSDL was fetched).
+- Public tracking page: ``GET /track/<PRO>`` (HTML); bookings return its URL in
+  ``TrackingUrl``.
 """
 
 import base64
+import html
 import json
 import logging
 import threading
@@ -44,6 +47,7 @@ NS = "urn:dis-sandbox:ltl:v1"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_PATH = Path(__file__).with_name("ltl_sandbox.wsdl")
 SERVICE_PATH = "/ltl"
+TRACK_PATH = "/track"  # the public tracking page: /track/<PRO>
 
 SANDBOX_USERNAME = "sandbox"
 SANDBOX_PASSWORD = "sandbox-password"
@@ -197,6 +201,7 @@ class LtlSandbox:
         self.username = username
         self.password = password
         self.state = _State()
+        self.public_url = ""  # where the tracking pages are served, once bound
 
     # -- SOAP operations -------------------------------------------------
     def dispatch(self, request_element):
@@ -378,6 +383,8 @@ class LtlSandbox:
         _sub(response, "Created", "true" if created else "false")
         if is_return and shipment.get("original_pro"):
             _sub(response, "OriginalProNumber", shipment["original_pro"])
+        if self.public_url:
+            _sub(response, "TrackingUrl", f"{self.public_url}{TRACK_PATH}/{pro}")
         return response
 
     def cancel_shipment(self, request):
@@ -603,8 +610,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, wsdl, "text/xml; charset=utf-8")
         elif parts.path == "/_sandbox/state":
             self._send_json(200, self.sandbox.snapshot())
+        elif parts.path.startswith(TRACK_PATH + "/"):
+            self._tracking_page(parts.path[len(TRACK_PATH) + 1 :])
         else:
             self._send(404, b"not found\n", "text/plain")
+
+    def _tracking_page(self, pro):
+        """The public page a customer opens from the tracking link."""
+        with self.sandbox.state.lock:
+            shipment = self.sandbox.state.shipments.get(pro)
+            events = list(shipment["events"]) if shipment else []
+            status = shipment["status"] if shipment else ""
+        if shipment is None:
+            self._send(404, b"Unknown PRO number\n", "text/plain; charset=utf-8")
+            return
+        rows = "".join(
+            f"<li>{html.escape(stamp.isoformat())} {html.escape(description)} "
+            f"{html.escape(location)}</li>"
+            for stamp, _code, description, location, _status in reversed(events)
+        )
+        page = (
+            f"<html><head><title>PRO {html.escape(pro)}</title></head><body>"
+            f"<h1>PRO {html.escape(pro)}: {html.escape(status)}</h1>"
+            f"<ul>{rows}</ul></body></html>"
+        )
+        self._send(200, page.encode(), "text/html; charset=utf-8")
 
     def do_POST(self):
         path = urlsplit(self.path).path
@@ -713,6 +743,7 @@ class SandboxLtlServer:
         bound_host, bound_port = self._httpd.server_address[:2]
         self.url = f"http://{bound_host}:{bound_port}"
         self._httpd.service_url = self.url + SERVICE_PATH
+        self.sandbox.public_url = self.url
         self._thread = None
 
     @property
