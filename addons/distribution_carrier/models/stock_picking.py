@@ -129,6 +129,23 @@ class StockPicking(models.Model):
         help="The carrier's latest status, finer than the delivery state "
         "(out for delivery, returned).",
     )
+    carrier_shipment_status = fields.Selection(
+        [
+            ("booking", "Booking queued"),
+            ("booking_failed", "Booking failed"),
+            ("booked", "Booked, awaiting pickup"),
+            ("in_transit", "In transit"),
+            ("out_for_delivery", "Out for delivery"),
+            ("delivered", "Delivered"),
+            ("exception", "Carrier exception"),
+            ("returned", "Returned"),
+            ("cancelling", "Cancellation queued"),
+            ("cancelled", "Cancelled"),
+        ],
+        string="Shipment",
+        compute="_compute_carrier_shipment_status",
+        help="Where the shipment stands, from the booking to the last carrier scan.",
+    )
     carrier_last_event_at = fields.Datetime(
         string="Last scan", readonly=True, copy=False
     )
@@ -869,6 +886,73 @@ class StockPicking(models.Model):
                 and p.delivery_state not in FINAL_DELIVERY_STATES
             )
         )
+
+    @api.depends(
+        "carrier_booking_state",
+        "carrier_booking_message_state",
+        "carrier_tracking_status",
+    )
+    def _compute_carrier_shipment_status(self):
+        by_tracking = {
+            PENDING: "booked",
+            IN_TRANSIT: "in_transit",
+            OUT_FOR_DELIVERY: "out_for_delivery",
+            DELIVERED: "delivered",
+            EXCEPTION: "exception",
+            RETURNED: "returned",
+        }
+        for picking in self:
+            booking = picking.carrier_booking_state
+            if booking == "queued":
+                status = (
+                    "booking_failed"
+                    if picking.carrier_booking_message_state in ("dead", "cancelled")
+                    else "booking"
+                )
+            elif booking == "booked":
+                status = by_tracking.get(picking.carrier_tracking_status, "booked")
+            elif booking in ("cancelling", "cancelled"):
+                status = booking
+            else:
+                status = False
+            picking.carrier_shipment_status = status
+
+    @entry_point("write")
+    def tracking_state_update(self):
+        """OCA delivery_state's button: ask the carrier now, and say what came of
+        it (the button gave no feedback)."""
+        result = super().tracking_state_update()
+        ours = self.filtered(lambda p: p.delivery_type in CARRIER_TYPES)
+        if not ours or self.env.context.get("cron_id"):
+            return result
+        ours.invalidate_recordset()
+        lines = []
+        for picking in ours:
+            status = dict(
+                picking._fields["carrier_shipment_status"]._description_selection(
+                    self.env
+                )
+            ).get(picking.carrier_shipment_status) or _("not booked")
+            lines.append(
+                _(
+                    "%(picking)s: %(status)s (last scan %(when)s)",
+                    picking=picking.name,
+                    status=status,
+                    when=fields.Datetime.to_string(picking.carrier_last_event_at)
+                    if picking.carrier_last_event_at
+                    else _("none yet"),
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Tracking updated"),
+                "message": "\n".join(lines),
+                "type": "info",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _carrier_poll_tracking(self):
         """Ask the carrier now (OCA delivery_state's cron and button)."""
