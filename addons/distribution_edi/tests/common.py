@@ -10,6 +10,9 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.loopback import (
+    LoopbackPeersMixin,
+)
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import TransactionCase
 from odoo.tools import config
@@ -28,7 +31,7 @@ CATALOGUE = {
 }
 
 
-class EdiCase(TransactionCase):
+class EdiCase(LoopbackPeersMixin, TransactionCase):
     """A supplier traded with over EDI, played by a real mock-edi."""
 
     mock_options = {}
