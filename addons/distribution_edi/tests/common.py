@@ -184,8 +184,8 @@ class EdiCase(LoopbackPeersMixin, TransactionCase):
         search += [(key, "=", value) for key, value in domain.items()]
         return self.env["integration.message"].search(search, order="id")
 
-    def deliver_answers(self, trap, partner_id, expect_answers=True):
-        """Hand what the mock sent ``partner_id`` to Odoo, as the gateway does."""
+    def receive_answers(self, partner_id):
+        """Log what the mock sent ``partner_id`` as the gateway does, in its order."""
         self.mock.expect("POST", "/_mock/advance?all")
         received = self.env["integration.message"]
         for row in self.mock.mailbox(partner=partner_id, leave=False):
@@ -196,6 +196,11 @@ class EdiCase(LoopbackPeersMixin, TransactionCase):
                 idempotency_key=f"mock:{row['message_id']}",
                 filename=f"{row['code']}-{row['control']}.edi",
             )
+        return received
+
+    def deliver_answers(self, trap, partner_id, expect_answers=True):
+        """Hand what the mock sent ``partner_id`` to Odoo, and apply it."""
+        received = self.receive_answers(partner_id)
         if expect_answers:
             self.assertTrue(
                 received, f"{partner_id} got nothing back: {self.mock.outbox()[-3:]}"
