@@ -259,7 +259,7 @@ prepare_odoo_python() { # python
         return 0
     fi
     note "installing test requirements into $py (constrained to Odoo's pins: $(tr '\n' ' ' <"$constraints"))"
-    pip_install "$py" -r "$requirements" -c "$constraints"
+    pip_install "$py" -r "$requirements" -c "$constraints" || return 1
     mkdir -p "$CACHE_DIR" && printf '%s' "$wanted" >"$stamp"
 }
 
@@ -303,17 +303,18 @@ read_odoo_paths() { # python
 # loads on this Odoo (replacing another version), delivery_state.
 prepare_platform() { # python
     local py="$1"
-    prepare_odoo_python "$py"
+    # Called from an `if`, where `set -e` does not apply: every step says so itself.
+    prepare_odoo_python "$py" || return 1
     read_odoo_paths "$py" || { note "$py: scripts/lib/odoo_paths.py failed" >&2; return 1; }
     if [[ $QUEUE_JOB_SATISFIED != 1 ]]; then
         note "installing OCA queue_job: $QUEUE_JOB_REQUIREMENT (--no-deps)${QUEUE_JOB_VERSION:+, replacing $QUEUE_JOB_VERSION}"
-        pip_install "$py" --no-deps --upgrade "$QUEUE_JOB_REQUIREMENT"
+        pip_install "$py" --no-deps --upgrade "$QUEUE_JOB_REQUIREMENT" || return 1
         read_odoo_paths "$py"
         [[ $QUEUE_JOB_SATISFIED == 1 ]] || { note "queue_job is still not the one wanted by $py" >&2; return 1; }
     fi
     if [[ -z $DELIVERY_STATE_DIR ]]; then
         note "installing OCA delivery_state ($DELIVERY_STATE_PIN, --no-deps)"
-        pip_install "$py" --no-deps "$DELIVERY_STATE_PIN"
+        pip_install "$py" --no-deps "$DELIVERY_STATE_PIN" || return 1
         read_odoo_paths "$py"
     fi
     [[ -n $ODOO_ADDONS_PATH ]] || { note "no Odoo addons folder found beside $py's odoo package" >&2; return 1; }
@@ -641,8 +642,7 @@ for problem in "${ODOO_PROBLEMS[@]}"; do
 done
 ((${#P_LAUNCHER[@]})) || note "no Odoo 18 platform found"
 if ((LIST_ONLY)); then
-    ((${#ODOO_PROBLEMS[@]} == 0))
-    exit
+    exit $((${#ODOO_PROBLEMS[@]} ? 1 : 0))
 fi
 
 PY_UNIT=""
