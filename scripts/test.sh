@@ -578,6 +578,7 @@ run_odoo_tests() { # python, launcher, platform tag
     if ((rc == 0 && error_lines == 0 && failed == 0)) && [[ -n $summary ]]; then
         ODOO_OK=1
         ODOO_RESULT="Odoo tests $passed passed, ${#skip_lines[@]} skipped"
+        if [[ $KEEP_DB == 1 ]]; then KEEP_LOGS+=("$ODOO_LOG"); else rm -f "$ODOO_LOG"; fi
     else
         KEEP_LOGS+=("$ODOO_LOG")
         ((failed > 0)) || TOTAL_FAILED=$((TOTAL_FAILED + 1))
