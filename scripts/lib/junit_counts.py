@@ -1,4 +1,8 @@
-"""Print "passed failed skipped" counted from one pytest JUnit XML report."""
+"""Print "passed failed skipped" counted from one pytest JUnit XML report.
+
+Then one line per skipped test, "<test id> (<reason>)", so that the test
+command's summary can name every skip.
+"""
 
 import sys
 import xml.etree.ElementTree as ET
@@ -16,5 +20,19 @@ def count_results(report_path):
     return tests - failed - skipped, failed, skipped
 
 
+def skipped_tests(report_path):
+    """Yield "<classname>::<name> (<reason>)" for every skipped test case."""
+    root = ET.parse(report_path).getroot()
+    for case in root.iter("testcase"):
+        skip = case.find("skipped")
+        if skip is None:
+            continue
+        name = "::".join(filter(None, (case.get("classname"), case.get("name"))))
+        reason = (skip.get("message") or skip.text or "no reason given").strip()
+        yield f"{name} ({' '.join(reason.split())})"
+
+
 if __name__ == "__main__":
     print(*count_results(sys.argv[1]))
+    for line in skipped_tests(sys.argv[1]):
+        print(line)

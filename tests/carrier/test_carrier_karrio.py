@@ -345,11 +345,14 @@ def test_tracking_webhook_through_to_delivered(
     assert info.signed_by == "J. Doe"
     assert info.delivered_at == delivered
     assert info.delivered_at.tzinfo is timezone.utc
-    assert [(e.code, e.status) for e in info.events[:2]] == [
+    # Karrio adds its own CREATED event, stamped when the tracker was made (the
+    # real date): the carrier's scans are compared among themselves, newest first.
+    scans = [e for e in info.events if e.code != "CREATED"]
+    assert [(e.code, e.status) for e in scans] == [
         ("DL", DELIVERED),
         ("PU", IN_TRANSIT),
     ]
-    assert info.events[0].location == "Chicago, IL"
+    assert scans[0].location == "Chicago, IL"
     assert info.pod_url.endswith("/delivery_image")
     # Karrio 2026.1.32 announces the image URL but routes it to another view.
     assert karrio_adapter.fetch_pod(info) is None

@@ -18,6 +18,9 @@ from datetime import timedelta
 from odoo import Command, _, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.kernel.inbound import EDI_TYPES
+from odoo.addons.distribution_integration_base.models.integration_message import (
+    PENDING_STATES,
+)
 
 from ..edi import EdiReader, ack, documents
 from ..edi.reader import REJECTED
@@ -501,12 +504,76 @@ class EdiDocumentHandler(models.AbstractModel):
                 _("Unknown document kind %r.", document.get("kind")),
                 category="validation",
             )
+        self._wait_for_earlier_documents(message)
         record = applier(message, trading_partner, document)
         if record:
             return {"res_model": record._name, "res_id": record.id}
         return {}
 
     # -- helpers -------------------------------------------------------------------
+
+    def _wait_for_earlier_documents(self, message):
+        """Apply an order's documents in the order the supplier sent them.
+
+        The job runner promises no order: two workers run jobs at once, and a
+        job that met a serialization error comes back seconds later, so an
+        invoice could be applied before the ship notice or order response sent
+        ahead of it, and be matched against what was not yet received or
+        confirmed. A document of an order therefore waits (a transient error:
+        retried, and in the exception queue if it waits too long) while an
+        earlier one of that order, or an earlier interchange of its endpoint not
+        yet read, is still to be processed. Arrival order is the order of the
+        messages: files are collected oldest first, sets split in their order.
+        """
+        messages = self.env["integration.message"].sudo()
+        order = (
+            self.env["edi.document"]
+            .sudo()
+            .search([("message_id", "=", message.id)], limit=1)
+            .purchase_id
+        )
+        if not order:
+            return
+        parent = message.parent_id
+        earlier = (
+            self.env["edi.document"]
+            .sudo()
+            .search(
+                [
+                    ("purchase_id", "=", order.id),
+                    ("direction", "=", "inbound"),
+                    ("message_id", "!=", message.id),
+                    ("message_id.state", "in", PENDING_STATES),
+                ]
+            )
+            .message_id.filtered(
+                lambda other: (other.parent_id.id, other.id) < (parent.id, message.id)
+            )
+        )
+        if not earlier and parent:
+            earlier = messages.search(
+                [
+                    ("endpoint_id", "=", parent.endpoint_id.id),
+                    ("flow_id", "=", parent.flow_id.id),
+                    ("id", "<", parent.id),
+                    ("state", "in", PENDING_STATES),
+                ],
+                order="id",
+                limit=1,
+            )
+        if earlier:
+            first = earlier.sorted("id")[0]
+            raise errors.TransientError(
+                _(
+                    "%(ref)s waits for %(earlier)s (%(flow)s), which %(partner)s "
+                    "sent before it and is not processed yet.",
+                    ref=message.name,
+                    earlier=first.name,
+                    flow=first.flow_id.name,
+                    partner=message.partner_id.display_name or message.endpoint_id.name,
+                ),
+                category="business_rule",
+            )
 
     def _one_at_a_time(self, orders):
         """Apply documents of one order one after the other.

@@ -10,6 +10,9 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.loopback import (
+    LoopbackPeersMixin,
+)
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import TransactionCase
 from odoo.tools import config
@@ -28,7 +31,7 @@ CATALOGUE = {
 }
 
 
-class EdiCase(TransactionCase):
+class EdiCase(LoopbackPeersMixin, TransactionCase):
     """A supplier traded with over EDI, played by a real mock-edi."""
 
     mock_options = {}
@@ -181,8 +184,8 @@ class EdiCase(TransactionCase):
         search += [(key, "=", value) for key, value in domain.items()]
         return self.env["integration.message"].search(search, order="id")
 
-    def deliver_answers(self, trap, partner_id, expect_answers=True):
-        """Hand what the mock sent ``partner_id`` to Odoo, as the gateway does."""
+    def receive_answers(self, partner_id):
+        """Log what the mock sent ``partner_id`` as the gateway does, in its order."""
         self.mock.expect("POST", "/_mock/advance?all")
         received = self.env["integration.message"]
         for row in self.mock.mailbox(partner=partner_id, leave=False):
@@ -193,6 +196,11 @@ class EdiCase(TransactionCase):
                 idempotency_key=f"mock:{row['message_id']}",
                 filename=f"{row['code']}-{row['control']}.edi",
             )
+        return received
+
+    def deliver_answers(self, trap, partner_id, expect_answers=True):
+        """Hand what the mock sent ``partner_id`` to Odoo, and apply it."""
+        received = self.receive_answers(partner_id)
         if expect_answers:
             self.assertTrue(
                 received, f"{partner_id} got nothing back: {self.mock.outbox()[-3:]}"

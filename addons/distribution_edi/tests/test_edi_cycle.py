@@ -79,6 +79,50 @@ class TestEdiCycle(EdiCase):
         )
         self.assertFalse(self.open_exceptions())
 
+    def test_documents_apply_in_the_order_the_supplier_sent_them(self):
+        # The runner promises no job order (two workers; a job that met a
+        # serialization error comes back seconds later): run the documents'
+        # jobs newest first, as an unlucky runner could.
+        trading_partner = self.env["edi.trading.partner"].search(
+            [("our_interchange_id", "=", "ACME")]
+        ) or self.make_trading_partner("ACME")
+        self.use_partner(trading_partner)
+        with self.jobs() as trap:
+            order = self.create_order([("BRKT-050", 10), ("CABLE-2M", 20)])
+            self.run_jobs(trap)
+            received = self.receive_answers("ACME")
+            trap.perform_enqueued_jobs()  # the interchanges, split in their order
+            documents = received.child_ids.filtered(lambda m: m.direction == "inbound")
+            self.assertEqual(
+                documents.sorted("id").flow_id.mapped("code"),
+                [
+                    "edi-ack-in",
+                    "edi-order-response-in",
+                    "edi-despatch-in",
+                    "edi-invoice-in",
+                ],
+            )
+            trap.enqueued_jobs.reverse()
+            trap.perform_enqueued_jobs()
+            invoice_in = documents.filtered(
+                lambda m: m.flow_id.code == "edi-invoice-in"
+            )
+            # The invoice came first: it waited for the ship notice and the order
+            # response instead of being matched against an order not yet
+            # confirmed nor received.
+            self.assertEqual(invoice_in.state, "retrying")
+            self.assertIn("waits for", invoice_in.last_error)
+            self.assertEqual(order.edi_state, "confirmed")
+            self.run_jobs(trap)
+        self.assert_applied(received)
+        self.assertEqual(order.edi_state, "confirmed")
+        self.assertEqual(order.order_line.mapped("qty_received"), [10, 20])
+        bill = order.invoice_ids
+        self.assertEqual(len(bill), 1)
+        self.assertEqual(bill.edi_match_state, "matched", bill.edi_match_details)
+        self.assertGreater(invoice_in.attempt_count, 1)
+        self.assertFalse(self.open_exceptions())
+
     def test_accepting_supplier_edifact(self):
         # EURODIS trades EDIFACT D.96A; PANEL-A3 has 35 in stock: 15 follow later.
         trading_partner, order, sent = self.full_cycle(

@@ -6,10 +6,11 @@ from odoo.tests import TransactionCase
 from odoo.tools import config
 
 from ..kernel import crypto
+from .loopback import LoopbackPeersMixin
 from .partner_peer import PartnerServer
 
 
-class IntegrationCase(TransactionCase):
+class IntegrationCase(LoopbackPeersMixin, TransactionCase):
     """Kernel test base: a master key, a partner peer, an endpoint and two flows."""
 
     @classmethod
