@@ -381,6 +381,22 @@ ensure_sshd() {
         note "no /usr/sbin/sshd (Debian: apt-get install openssh-server): the SFTP tests will be skipped"
     fi
 }
+# Odoo's browser tests (tours) drive a headless Chromium: install it likewise.
+ensure_chromium() {
+    local name
+    for name in chromium chromium-browser google-chrome google-chrome-stable; do
+        command -v "$name" >/dev/null && return 0
+    done
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        note "installing Chromium for the browser tests (apt-get)"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+            note "could not install chromium: the browser tests (tours) will be skipped"
+    else
+        note "no Chromium (Debian: apt-get install chromium): the browser tests (tours) will be skipped"
+    fi
+}
+
 # PostgreSQL
 # ---------------------------------------------------------------------------
 pg_ready() {
@@ -690,6 +706,7 @@ fi
 if ((RUN_ODOO)) && ((${#P_LAUNCHER[@]})); then
     ensure_postgres
     ((RUN_UNIT)) || ensure_sshd
+    ensure_chromium
     for i in "${!P_LAUNCHER[@]}"; do
         run_platform "$i"
     done
