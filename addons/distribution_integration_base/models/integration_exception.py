@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
 from .entry_point import entry_point
+from .record_link import form_action, linked_record
 
 OPEN_STATES = ("new", "in_progress")
 # A message in these states needs no retry: its exception is about the business.
@@ -225,9 +226,7 @@ class IntegrationException(models.Model):
     def _document(self):
         """The business document the problem is about, if it still exists."""
         self.ensure_one()
-        if self.res_model and self.res_id and self.res_model in self.env:
-            return self.env[self.res_model].browse(self.res_id).exists()
-        return None
+        return linked_record(self.env, self.res_model, self.res_id)
 
     @entry_point("read")
     def action_open_document(self):
@@ -235,13 +234,7 @@ class IntegrationException(models.Model):
         record = self._document()
         if not record:
             raise UserError(_("%s concerns no existing document.", self.display_name))
-        record.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": record._name,
-            "res_id": record.id,
-            "view_mode": "form",
-        }
+        return form_action(record)
 
     def _compute_can_rerun(self):
         for exception in self:

@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 
 from ..kernel import conflict_logging, errors, payload_view
 from .entry_point import entry_point
+from .record_link import form_action, linked_record
 
 _logger = logging.getLogger(__name__)
 conflict_logging.install()
@@ -1052,9 +1053,7 @@ class IntegrationMessage(models.Model):
 
     def _related_record(self):
         self.ensure_one()
-        if self.res_model and self.res_id and self.res_model in self.env:
-            return self.env[self.res_model].browse(self.res_id).exists()
-        return None
+        return linked_record(self.env, self.res_model, self.res_id)
 
     def _action_open(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -1072,13 +1071,7 @@ class IntegrationMessage(models.Model):
         record = self._related_record()
         if not record:
             raise UserError(_("%s concerns no existing record.", self.name))
-        record.check_access("read")
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": record._name,
-            "res_id": record.id,
-            "view_mode": "form",
-        }
+        return form_action(record)
 
     @entry_point(
         "read", groups="distribution_integration_base.group_integration_manager"
