@@ -15,6 +15,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.kernel.errors import IntegrationError
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
 
@@ -525,10 +526,10 @@ class StockPicking(models.Model):
         self._add_delivery_cost_to_so()
         if carrier.return_label_on_delivery and carrier.can_generate_return:
             # Odoo's "Generate Return Label": the label comes with the delivery.
-            self._carrier_queue_return()
+            self._carrier_queue_return(automatic=True)
         # A note, not a notification: logging it skips the followers pass,
         # which is a tenth of a booking's own cost.
-        self._message_log(
+        self._integration_log_event(
             body=Markup("%s<br/>%s")
             % (
                 _(
@@ -606,13 +607,16 @@ class StockPicking(models.Model):
                 "date_delivered": False,
             }
         )
-        self.message_post(
+        self._integration_log_event(
             body=_("Shipment %s cancelled with the carrier.", shipment_id),
             subtype_xmlid="mail.mt_note",
         )
 
-    def _carrier_queue_return(self):
-        """Queue the purchase of a return label (one per transfer and round)."""
+    def _carrier_queue_return(self, automatic=False):
+        """Queue the purchase of a return label (one per transfer and round).
+
+        ``automatic``: asked by the booking itself, not by a person's click.
+        """
         for picking in self:
             if not picking.carrier_id:
                 raise UserError(
@@ -627,7 +631,8 @@ class StockPicking(models.Model):
             message = picking._carrier_queue(
                 FLOW_RETURN, request_to_dict(request), request.idempotency_key
             )
-            picking._message_log(
+            log = picking._integration_log_event if automatic else picking._message_log
+            log(
                 body=_(
                     "Return label with %(carrier)s requested (%(message)s); it is "
                     "attached here when the carrier answers.",
@@ -669,7 +674,7 @@ class StockPicking(models.Model):
             )
         packages = self.env["carrier.shipment.package"].sudo().create(vals_list)
         self._carrier_attach_documents(result, prefix)
-        self.message_post(
+        self._integration_log_event(
             body=_(
                 "Return label from %(carrier)s attached: return shipment %(ref)s, "
                 "tracking %(numbers)s.",
@@ -859,7 +864,7 @@ class StockPicking(models.Model):
         if info.pod:
             body += " " + _("Proof of delivery attached.")
         # A comment, not a note: followers (sales person, customer service) hear it.
-        self.message_post(
+        self._integration_log_event(
             body=body, subtype_xmlid="mail.mt_comment", attachment_ids=attachments
         )
 
@@ -921,12 +926,31 @@ class StockPicking(models.Model):
     def tracking_state_update(self):
         """OCA delivery_state's button: ask the carrier now, and say what came of
         it (the button gave no feedback)."""
-        result = super().tracking_state_update()
         ours = self.filtered(lambda p: p.delivery_type in CARRIER_TYPES)
         if not ours or self.env.context.get("cron_id"):
-            return result
-        ours.invalidate_recordset()
+            return super().tracking_state_update()
+        super(StockPicking, self - ours).tracking_state_update()
         lines = []
+        failed = False
+        for picking in ours.filtered("carrier_id"):
+            # The carrier may not know the shipment yet (no scan): say so rather
+            # than show the user a traceback.
+            try:
+                with self.env.cr.savepoint():
+                    getattr(
+                        picking.carrier_id,
+                        f"{picking.delivery_type}_tracking_state_update",
+                    )(picking)
+            except IntegrationError as exc:
+                failed = True
+                lines.append(
+                    _(
+                        "%(picking)s: the carrier could not be asked (%(error)s)",
+                        picking=picking.name,
+                        error=str(exc),
+                    )
+                )
+        ours.invalidate_recordset()
         for picking in ours:
             status = dict(
                 picking._fields["carrier_shipment_status"]._description_selection(
@@ -949,7 +973,7 @@ class StockPicking(models.Model):
             "params": {
                 "title": _("Tracking updated"),
                 "message": "\n".join(lines),
-                "type": "info",
+                "type": "warning" if failed else "info",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

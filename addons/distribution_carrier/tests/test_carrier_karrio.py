@@ -6,7 +6,7 @@ import requests
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .common import KarrioCase
@@ -127,6 +127,77 @@ class TestKarrioCycle(KarrioCase):
         )
         self.assertTrue(inbound)
         self.assertEqual(set(inbound.mapped("state")), {"done"})
+
+    def test_one_shipment_status_and_automatic_notes_by_odoobot(self):
+        """A warehouse clerk validates; the delivery shows one status from the
+        booking to the delivery, and what the jobs wrote reads as OdooBot's."""
+        clerk = new_test_user(
+            self.env,
+            "karrio_clerk",
+            groups="stock.group_stock_user,sales_team.group_sale_salesman",
+        )
+        odoobot = self.env.ref("base.partner_root")
+        order = self.sell(self.method)
+        picking = order.picking_ids.with_user(clerk)
+        self.assertFalse(picking.carrier_shipment_status)
+        with self.jobs() as trap:
+            self.pack_and_validate(picking)
+            self.assertEqual(picking.carrier_shipment_status, "booking")
+            self.assertEqual(trap.enqueued_jobs[0].env.uid, clerk.id)
+            self.run_jobs(trap)
+        self.assertEqual(picking.carrier_shipment_status, "booked")
+
+        def note(text):
+            return picking.sudo().message_ids.filtered(lambda m: text in m.body)
+
+        # The clerk's own action stays the clerk's; the job's result is OdooBot's.
+        self.assertEqual(note("queued").author_id, clerk.partner_id)
+        self.assertEqual(note("Shipment booked with").author_id, odoobot)
+
+        # "Update tracking state" before Karrio tracks the shipment: Karrio
+        # answers 404; the button says so instead of raising.
+        action = picking.tracking_state_update()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["type"], "warning")
+        self.assertEqual(
+            action["params"]["message"].splitlines(),
+            [
+                f"{picking.name}: the carrier could not be asked (Karrio refused "
+                "the tracking (HTTP 404): Tracking not found)",
+                f"{picking.name}: Booked, awaiting pickup (last scan none yet)",
+            ],
+        )
+
+        picked_up = scan("PU", "Picked up", "in_transit", 1, "Newark, NJ")
+        with self.jobs() as trap:
+            tracker = self.karrio.create_tracker(picking.carrier_shipment_ref)
+            self.karrio.inject_events(tracker["id"], "in_transit", [picked_up])
+            self.run_jobs(trap)
+        picking.invalidate_recordset()
+        self.assertEqual(picking.carrier_shipment_status, "in_transit")
+        # The button asks Karrio now, as the clerk, and reports what it found.
+        with self.jobs() as trap:
+            action = picking.tracking_state_update()
+            self.run_jobs(trap)
+        self.assertEqual(action["params"]["title"], "Tracking updated")
+        # Karrio tracks the master number only; the second package's number is
+        # still unknown to it, which the notification reports beside the status.
+        self.assertEqual(
+            action["params"]["message"].splitlines()[-1],
+            f"{picking.name}: In transit (last scan "
+            f"{fields.Datetime.to_string(scan_moment(picked_up))})",
+        )
+        self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
+
+        delivered = scan("DL", "Delivered, front desk", "delivered", 2)
+        with self.jobs() as trap, mute_logger(MAIL_LOGGER):
+            self.karrio.inject_events(
+                tracker["id"], "delivered", [delivered], delivered=True
+            )
+            self.run_jobs(trap)
+        picking.invalidate_recordset()
+        self.assertEqual(picking.carrier_shipment_status, "delivered")
+        self.assertEqual(note("Delivered on").author_id, odoobot)
 
     def test_retry_after_timeout_books_one_shipment(self):
         self.endpoint.read_timeout = 2.0

@@ -836,7 +836,7 @@ class EdiDocumentHandler(models.AbstractModel):
                 "\n".join(decisions),
                 assignee=order.user_id,
             )
-        order._message_log(
+        order._integration_log_event(
             body=_(
                 "Order response from %(partner)s applied (%(message)s).",
                 partner=trading_partner.name,
@@ -1084,7 +1084,7 @@ class EdiDocumentHandler(models.AbstractModel):
                 )
             else:
                 order.edi_state = "cancel_confirmed"
-            order._message_log(
+            order._integration_log_event(
                 body=_(
                     "Cancellation answered by %(partner)s (%(message)s).",
                     partner=trading_partner.name,
@@ -1139,7 +1139,7 @@ class EdiDocumentHandler(models.AbstractModel):
                 "\n".join(decisions),
                 assignee=order.user_id,
             )
-        order._message_log(
+        order._integration_log_event(
             body=_(
                 "Change acknowledgement from %(partner)s applied (%(message)s).",
                 partner=trading_partner.name,
@@ -1213,7 +1213,7 @@ class EdiDocumentHandler(models.AbstractModel):
                     document["expected_date"]
                 )
             picking.write(values)
-            picking._message_log(
+            picking._integration_log_event(
                 body=_(
                     "Ship notice %(shipment)s from %(partner)s: %(carrier)s "
                     "%(tracking)s",
@@ -1438,7 +1438,7 @@ class EdiDocumentHandler(models.AbstractModel):
         )
         if not differences:
             for picking in pickings:
-                picking._message_log(
+                picking._integration_log_event(
                     body=_(
                         "Ship notice %(shipment)s received again from %(partner)s "
                         "(%(message)s), unchanged: nothing was applied twice.",
@@ -1603,7 +1603,7 @@ class EdiDocumentHandler(models.AbstractModel):
         if document.get("total") is not None:
             bill.edi_invoice_total = float(document["total"])
         differences = bill._edi_three_way_match()
-        bill._message_log(
+        bill._integration_log_event(
             body=_(
                 "Created from %(partner)s's EDI invoice %(number)s (%(message)s).",
                 partner=trading_partner.name,

@@ -13,3 +13,4 @@ from . import res_config_settings
 from . import handlers
 from . import res_company
 from . import integration_gateway_guard
+from . import mail_thread

@@ -28,6 +28,26 @@ class TestExceptionQueue(IntegrationCase):
         self.assertEqual(self.peer.requests[-1]["body"], message._get_payload())
         self.assertEqual(exception.state, "in_progress")
 
+    def test_automatic_event_in_the_chatter_is_odoobots(self):
+        """Jobs run as whoever enqueued them: their notes must not read as that
+        person's doing."""
+        user = new_test_user(
+            self.env,
+            "chatter_clerk",
+            groups="base.group_user,distribution_integration_base.group_integration_user",
+        )
+        exception = self.dead_message().exception_ids.with_user(user)
+        logged = exception._integration_log_event("The partner answered.")
+        posted = exception._integration_log_event(
+            "The partner answered again.", subtype_xmlid="mail.mt_note"
+        )
+        own = exception._message_log(body="Looked at it.")
+        odoobot = self.env.ref("base.partner_root")
+        self.assertEqual(logged.author_id, odoobot)
+        self.assertEqual(posted.sudo().author_id, odoobot)
+        self.assertEqual(posted.sudo().subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(own.author_id, user.partner_id)
+
     def test_edit_and_replay_is_for_managers_and_audited(self):
         message = self.dead_message()
         exception = message.exception_ids
