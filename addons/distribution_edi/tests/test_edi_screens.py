@@ -159,6 +159,13 @@ class TestEdiScreens(ScreensCase):
         # The title holds the supplier's name whole.
         self.assertRegex(arch, r'<h1><field name="partner_id"[^>]*w-100')
 
+    def test_long_names_wrap_in_the_lists(self):
+        arch = self.env["edi.document"].get_views([(False, "list")])["views"]["list"][
+            "arch"
+        ]
+        for name in ("trading_partner_id", "document_label", "message_id"):
+            self.assertRegex(arch, rf'<field name="{name}"[^>]*class="text-wrap"')
+
     # -- 9. the three-way match -----------------------------------------------
 
     def test_the_match_panel_shows_each_line(self):
