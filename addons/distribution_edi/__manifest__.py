@@ -25,4 +25,9 @@
         "views/edi_menus.xml",
     ],
     "demo": ["demo/edi_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "distribution_edi/static/src/tours/*.js",
+        ],
+    },
 }

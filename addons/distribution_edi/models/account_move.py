@@ -1,6 +1,17 @@
-from odoo import _, fields, models
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
+
+# Match states that hold the bill in draft.
+BLOCKING_STATES = ("mismatch", "waiting_receipt")
+
+
+def _format_quantity(quantity, uom):
+    rounding = uom.rounding if uom else 0.01
+    digits = max(0, len(f"{rounding:.10f}".rstrip("0").split(".")[1]))
+    return f"{quantity:,.{digits}f}"
 
 
 class AccountMove(models.Model):
@@ -12,8 +23,9 @@ class AccountMove(models.Model):
     edi_match_state = fields.Selection(
         [
             ("matched", "Matched"),
+            ("waiting_receipt", "Waiting for the receipt"),
             ("mismatch", "Mismatch: posting blocked"),
-            ("approved", "Mismatch approved"),
+            ("approved", "Difference approved"),
         ],
         string="Three-way match",
         copy=False,
@@ -28,6 +40,107 @@ class AccountMove(models.Model):
         "bill's total by the three-way match.",
     )
     edi_match_details = fields.Text(string="Match details", copy=False, readonly=True)
+    edi_match_panel = fields.Html(
+        string="Three-way match per line",
+        compute="_compute_edi_match_panel",
+        sanitize=False,
+        help="Each bill line beside its purchase order line: ordered, received "
+        "and invoiced quantities in the order's unit, ordered and invoiced prices.",
+    )
+
+    @api.depends(
+        "edi_match_state",
+        "currency_id",
+        "invoice_line_ids.quantity",
+        "invoice_line_ids.price_unit",
+        "invoice_line_ids.purchase_line_id",
+    )
+    def _compute_edi_match_panel(self):
+        for move in self:
+            move.edi_match_panel = (
+                move._edi_match_panel_html() if move.edi_match_state else False
+            )
+
+    def _edi_match_panel_html(self):
+        """A table a clerk reads the match from: one row per bill line."""
+        self.ensure_one()
+        currency = self.currency_id
+        headers = (
+            _("Product"),
+            _("Ordered"),
+            _("Received"),
+            _("Invoiced"),
+            _("Unit"),
+            _("Ordered price"),
+            _("Invoiced price"),
+        )
+        rows = []
+        for line in self.invoice_line_ids.filtered(
+            lambda line: line.display_type == "product"
+        ):
+            purchase_line = line.purchase_line_id.sudo()
+            if purchase_line:
+                uom = purchase_line.product_uom
+                cells = (
+                    purchase_line.product_id.display_name,
+                    _format_quantity(purchase_line.product_qty, uom),
+                    _format_quantity(purchase_line.qty_received, uom),
+                    _format_quantity(self._edi_invoiced_quantity(purchase_line), uom),
+                    uom.name,
+                    currency.format(
+                        purchase_line.currency_id._convert(
+                            purchase_line.price_unit,
+                            currency,
+                            self.company_id,
+                            self.invoice_date or fields.Date.context_today(self),
+                        )
+                        if purchase_line.currency_id != currency
+                        else purchase_line.price_unit
+                    ),
+                    currency.format(line.price_unit),
+                )
+            else:
+                cells = (
+                    line.name or line.product_id.display_name,
+                    _("not on the order"),
+                    "",
+                    _format_quantity(line.quantity, line.product_uom_id),
+                    line.product_uom_id.name or "",
+                    "",
+                    currency.format(line.price_unit),
+                )
+            rows.append(cells)
+        head = Markup("").join(
+            Markup('<th class="text-end">%s</th>') % h
+            if i
+            else Markup("<th>%s</th>") % h
+            for i, h in enumerate(headers)
+        )
+        body = Markup("").join(
+            Markup("<tr>%s</tr>")
+            % Markup("").join(
+                Markup('<td class="text-end">%s</td>') % c
+                if i
+                else Markup("<td>%s</td>") % c
+                for i, c in enumerate(cells)
+            )
+            for cells in rows
+        )
+        return Markup(
+            '<table class="table table-sm o_edi_match_panel mb-0">'
+            "<thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
+        ) % (head, body)
+
+    def _edi_bill_label(self):
+        """How messages name a bill: its number, else the supplier's reference."""
+        self.ensure_one()
+        if self.name and self.name != "/":
+            return self.name
+        return _(
+            "the draft bill %(ref)s from %(partner)s",
+            ref=self.ref or self.id,
+            partner=self.partner_id.display_name,
+        )
 
     def _post(self, soft=True):
         # Every posting path ends here (the button, Accounting's "Post entries"
@@ -44,34 +157,52 @@ class AccountMove(models.Model):
         to_check = self.filtered(
             lambda move: (
                 move.state == "draft"
-                and move.edi_match_state in ("matched", "mismatch")
+                and move.edi_match_state in BLOCKING_STATES + ("matched",)
             )
         )
         for move in to_check:
             was = move.edi_match_state
             if not move._edi_three_way_match() and was == "mismatch":
                 move._edi_resolve_match_exceptions(
-                    _("%s matches now: posted.", move.display_name)
+                    _("%s matches now: posted.", move._edi_bill_label())
                 )
-        blocked = to_check.filtered(lambda move: move.edi_match_state == "mismatch")
+        blocked = to_check.filtered(
+            lambda move: move.edi_match_state in BLOCKING_STATES
+        )
         if blocked:
-            raise UserError(
-                _(
-                    "%(bills)s do not match the purchase order and receipts:\n"
-                    "%(details)s\nCorrect the bill and re-check the match, or have a "
-                    "purchase manager approve the difference.",
-                    bills=", ".join(blocked.mapped("display_name")),
-                    details="\n".join(blocked.mapped("edi_match_details")),
-                )
+            raise UserError("\n\n".join(move._edi_blocked_reason() for move in blocked))
+
+    def _edi_blocked_reason(self):
+        self.ensure_one()
+        if self.edi_match_state == "waiting_receipt":
+            next_step = _("It is matched again when the goods are received.")
+        else:
+            next_step = _(
+                "Correct the bill and re-check the match, or have a purchase "
+                "manager approve the difference."
             )
+        return _(
+            "%(bill)s cannot be posted: it does not match the purchase order and "
+            "its receipts.\n%(details)s\n%(next)s",
+            bill=self._edi_bill_label(),
+            details=self.edi_match_details,
+            next=next_step,
+        )
 
     @entry_point("write", groups="purchase.group_purchase_manager")
     def action_edi_approve_mismatch(self):
-        for move in self.filtered(lambda m: m.edi_match_state == "mismatch"):
+        """Accept the bill as it is: it can then be posted (this does not post
+        it), and the exceptions its mismatch raised are closed."""
+        for move in self.filtered(
+            lambda m: m.state == "draft" and m.edi_match_state in BLOCKING_STATES
+        ):
             move.edi_match_state = "approved"
-            move._message_log(
-                body=_("Three-way match difference approved by %s.", self.env.user.name)
+            note = _(
+                "Three-way match difference approved by %s: the bill can be posted.",
+                self.env.user.name,
             )
+            move._message_log(body=note)
+            move._edi_resolve_match_exceptions(note)
         return True
 
     def _edi_resolve_match_exceptions(self, note):
@@ -81,7 +212,10 @@ class AccountMove(models.Model):
             .sudo()
             .search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
         )
-        messages.exception_ids.filtered(
+        exceptions = messages.exception_ids | self.env[
+            "integration.exception"
+        ].sudo().search([("res_model", "=", self._name), ("res_id", "in", self.ids)])
+        exceptions.filtered(
             lambda e: (
                 e.category == "business_rule" and e.state in ("new", "in_progress")
             )
@@ -92,7 +226,7 @@ class AccountMove(models.Model):
         for move in self.filtered("edi_match_state"):
             if not move._edi_three_way_match():
                 move._edi_resolve_match_exceptions(
-                    _("%s matches after a re-check.", move.display_name)
+                    _("%s matches after a re-check.", move._edi_bill_label())
                 )
         return True
 
@@ -100,7 +234,9 @@ class AccountMove(models.Model):
         """Compare each line with the order (price, ordered quantity) and the
         receipts (received quantity), each within the trading partner's tolerance.
 
-        Returns the list of differences; sets the match state accordingly.
+        Returns the list of differences; sets the match state accordingly:
+        a bill whose only difference is goods not received yet waits for the
+        receipt (information, no exception), any other difference is a mismatch.
         """
         self.ensure_one()
         trading_partner = (
@@ -118,6 +254,7 @@ class AccountMove(models.Model):
         quantity_tolerance = trading_partner.invoice_quantity_tolerance_percent / 100
         order_tolerance = trading_partner.over_delivery_tolerance_percent / 100
         differences = []
+        not_received_yet = []
         lines = self.invoice_line_ids.filtered("purchase_line_id")
         for line in lines:
             ordered_price = line.purchase_line_id.price_unit
@@ -149,7 +286,19 @@ class AccountMove(models.Model):
                     )
                 )
             if invoiced > received * (1 + quantity_tolerance) + 1e-6:
-                differences.append(
+                # Goods still expected on an open receipt: the bill waits
+                # for them (returned goods are a difference).
+                expected = purchase_line.move_ids.filtered(
+                    lambda move: (
+                        move.state not in ("done", "cancel")
+                        and move.location_dest_id.usage != "supplier"
+                    )
+                )
+                (
+                    not_received_yet
+                    if expected and invoiced <= ordered * (1 + order_tolerance) + 1e-6
+                    else differences
+                ).append(
                     _(
                         "%(product)s: %(invoiced)s invoiced (this bill and earlier "
                         "ones), %(received)s received",
@@ -178,10 +327,12 @@ class AccountMove(models.Model):
             )
         if differences:
             self.edi_match_state = "mismatch"
-            self.edi_match_details = "\n".join(differences)
+        elif not_received_yet:
+            self.edi_match_state = "waiting_receipt"
         else:
             self.edi_match_state = "matched"
-            self.edi_match_details = False
+        differences += not_received_yet
+        self.edi_match_details = "\n".join(differences) or False
         return differences
 
     def _edi_invoiced_quantity(self, purchase_line):

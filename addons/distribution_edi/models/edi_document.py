@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _lt, api, fields, models
 
 ACK_STATES = [
     ("not_expected", "No acknowledgement expected"),
@@ -15,6 +15,28 @@ KINDS = [
     ("invoice", "Invoice (810 / INVOIC)"),
     ("acknowledgement", "Acknowledgement (997 / CONTRL)"),
 ]
+
+
+# What each kind of document means, after its code ("855 Order response").
+KIND_MEANINGS = {
+    "order": _lt("Purchase order"),
+    "order_response": _lt("Order response"),
+    "change_response": _lt("Change acknowledgement"),
+    "despatch": _lt("Ship notice"),
+    "invoice": _lt("Invoice"),
+    "acknowledgement": _lt("Acknowledgement"),
+}
+# EDIFACT's own names where they differ from X12's.
+EDIFACT_MEANINGS = {"despatch": _lt("Despatch advice")}
+
+
+def format_interchange_number(value, dialect):
+    """One way to write an interchange control number wherever it is shown:
+    X12's nine digits of ISA13; EDIFACT's UNB 0020 as sent."""
+    value = str(value or "").strip()
+    if dialect == "X12" and value.isdigit():
+        return value.zfill(9)
+    return value
 
 
 class EdiDocument(models.Model):
@@ -38,13 +60,25 @@ class EdiDocument(models.Model):
     )
     kind = fields.Selection(KINDS, required=True)
     code = fields.Char(string="Set", required=True, help="850, ORDRSP, 997...")
-    interchange_control_number = fields.Char(string="Interchange", index=True)
+    interchange_control_number = fields.Char(
+        string="Interchange control number", index=True
+    )
     group_control_number = fields.Char(string="Group", index=True)
     set_control_number = fields.Char(string="Set control", index=True)
     reference = fields.Char(
         index=True, help="Order, shipment or invoice number the document carries."
     )
     display_reference = fields.Char(compute="_compute_display_reference")
+    document_label = fields.Char(
+        string="Document",
+        compute="_compute_document_label",
+        help="The document's code and what it is, e.g. 855 Order response.",
+    )
+    interchange_number = fields.Char(
+        string="Interchange",
+        compute="_compute_interchange_number",
+        help="The interchange control number (ISA13 / UNB 0020), written as sent.",
+    )
     message_id = fields.Many2one(
         "integration.message",
         string="Message",
@@ -62,12 +96,32 @@ class EdiDocument(models.Model):
     ack_details = fields.Text(string="Acknowledgement errors")
     acknowledged_at = fields.Datetime()
 
+    @api.depends("code", "kind", "trading_partner_id.dialect")
+    def _compute_document_label(self):
+        for document in self:
+            # Whoever may read the document may read its dialect.
+            dialect = document.sudo().trading_partner_id.dialect
+            meanings = EDIFACT_MEANINGS if dialect == "EDIFACT" else {}
+            meaning = meanings.get(document.kind) or KIND_MEANINGS.get(document.kind)
+            document.document_label = " ".join(
+                part for part in (document.code, meaning and str(meaning)) if part
+            )
+
+    @api.depends("interchange_control_number", "trading_partner_id.dialect")
+    def _compute_interchange_number(self):
+        for document in self:
+            document.interchange_number = format_interchange_number(
+                document.interchange_control_number,
+                document.sudo().trading_partner_id.dialect,
+            )
+
+    @api.depends("document_label", "reference", "set_control_number")
     def _compute_display_reference(self):
         for document in self:
             document.display_reference = " ".join(
                 part
                 for part in (
-                    document.code,
+                    document.document_label,
                     document.reference or "",
                     f"#{document.set_control_number}"
                     if document.set_control_number

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..edi import EDIFACT, X12
 from ..edi.syntax import EDIFACT_SEPARATORS, X12_SEPARATORS, Separators
 from ..edi.writer import EdifactEnvelope, X12Envelope
+from .edi_document import format_interchange_number
 
 DIALECTS = [("X12", "ASC X12"), ("EDIFACT", "UN/EDIFACT")]
 X12_VERSIONS = [("004010", "004010"), ("005010", "005010")]
@@ -133,7 +134,15 @@ class EdiTradingPartner(models.Model):
         "ir.sequence", readonly=True, copy=False, ondelete="restrict"
     )
     next_interchange_number = fields.Integer(
-        related="interchange_sequence_id.number_next_actual", readonly=True
+        string="Next interchange number (as a number)",
+        related="interchange_sequence_id.number_next_actual",
+        readonly=True,
+    )
+    next_interchange_control_number = fields.Char(
+        string="Next interchange control number",
+        compute="_compute_next_interchange_control_number",
+        help="The control number (ISA13 / UNB 0020) of the next interchange sent, "
+        "written as documents show it.",
     )
 
     # Documents
@@ -290,6 +299,17 @@ class EdiTradingPartner(models.Model):
                 f"{trading_partner.partner_id.name or ''} "
                 f"({trading_partner.dialect or ''})"
             ).strip()
+
+    @api.depends("next_interchange_number", "dialect")
+    def _compute_next_interchange_control_number(self):
+        for trading_partner in self:
+            trading_partner.next_interchange_control_number = (
+                format_interchange_number(
+                    trading_partner.next_interchange_number, trading_partner.dialect
+                )
+                if trading_partner.interchange_sequence_id
+                else False
+            )
 
     @api.depends("endpoint_id.environment")
     def _compute_test_indicator(self):

@@ -1603,6 +1603,9 @@ class EdiDocumentHandler(models.AbstractModel):
         if document.get("total") is not None:
             bill.edi_invoice_total = float(document["total"])
         differences = bill._edi_three_way_match()
+        # Goods not received yet are no exception: the bill says it waits.
+        if bill.edi_match_state != "mismatch":
+            differences = []
         bill._integration_log_event(
             body=_(
                 "Created from %(partner)s's EDI invoice %(number)s (%(message)s).",

@@ -82,6 +82,13 @@ class PurchaseOrder(models.Model):
         "edi.document", "purchase_id", string="EDI documents"
     )
     edi_document_count = fields.Integer(compute="_compute_edi_document_count")
+    edi_supplier_changed = fields.Boolean(
+        string="Supplier changed the order",
+        compute="_compute_edi_supplier_changed",
+        help="A line's confirmed quantity or price differs from the order, or "
+        "the supplier answered a line with a status or note: the lines show what "
+        "it confirmed.",
+    )
 
     @api.depends("partner_id", "company_id")
     def _compute_edi_trading_partner(self):
@@ -94,6 +101,18 @@ class PurchaseOrder(models.Model):
                     ("send_orders", "=", True),
                 ],
                 limit=1,
+            )
+
+    @api.depends(
+        "order_line.edi_status",
+        "order_line.edi_note",
+        "order_line.edi_confirmed_qty",
+        "order_line.edi_confirmed_price",
+    )
+    def _compute_edi_supplier_changed(self):
+        for order in self:
+            order.edi_supplier_changed = any(
+                line._edi_supplier_changed() for line in order.order_line
             )
 
     def _compute_edi_document_count(self):
@@ -375,7 +394,7 @@ class PurchaseOrder(models.Model):
         bills = self.sudo().order_line.invoice_lines.move_id.filtered(
             lambda move: (
                 move.state == "draft"
-                and move.edi_match_state in ("matched", "mismatch")
+                and move.edi_match_state in ("matched", "mismatch", "waiting_receipt")
             )
         )
         for bill in bills:
@@ -554,6 +573,31 @@ class PurchaseOrderLine(models.Model):
     edi_backorder_date = fields.Date(
         string="Backorder expected on", copy=False, readonly=True
     )
+
+    def _edi_supplier_changed(self):
+        """The supplier's answer to this line is not a plain "accepted"."""
+        self.ensure_one()
+        if not self.edi_status or self.display_type:
+            return False
+        if self.edi_status not in ("accepted", "delivered") or self.edi_note:
+            return True
+        rounding = self.product_uom.rounding or 0.01
+        return bool(
+            (
+                self.edi_confirmed_qty
+                and float_compare(
+                    self.edi_confirmed_qty,
+                    self.product_qty,
+                    precision_rounding=rounding,
+                )
+            )
+            or (
+                self.edi_confirmed_price
+                and self.currency_id.compare_amounts(
+                    self.edi_confirmed_price, self.price_unit
+                )
+            )
+        )
 
     def _edi_product_identifiers(self, trading_partner):
         """(supplier product code, GTIN) as the partner identifies products."""

@@ -4,3 +4,4 @@ from . import test_edi_files
 from . import test_edi_gateway
 from . import test_edi_receipts
 from . import test_edi_answers
+from . import test_edi_screens

@@ -222,14 +222,13 @@ class TestEdiCycle(EdiCase):
         trading_partner, order, sent = self.full_cycle("ACME", [("CABLE-2M", 8)])
         bill = order.invoice_ids
         self.assertEqual(order.order_line.qty_received, 8)
-        # Matched again when the ship notice validated the receipt; its
-        # exception closed itself.
+        # Matched again when the ship notice validated the receipt; waiting
+        # for the goods was information on the bill, never an exception.
         self.assertEqual(bill.edi_match_state, "matched", bill.edi_match_details)
-        resolved = self.env["integration.exception"].search(
-            [("flow_id.code", "=", "edi-invoice-in"), ("state", "=", "resolved")]
+        raised = self.env["integration.exception"].search(
+            [("flow_id.code", "=", "edi-invoice-in")]
         )
-        self.assertEqual(len(resolved), 1)
-        self.assertIn("received", resolved.resolution_note)
+        self.assertFalse(raised, raised.mapped("name"))
         self.assertEqual(order.edi_state, "confirmed")
 
     def test_duplicate_invoice_creates_no_second_bill(self):
@@ -250,7 +249,7 @@ class TestEdiCycle(EdiCase):
         bill = order.invoice_ids
         self.assertEqual(bill.edi_match_state, "mismatch")
         self.assertIn("ordered at 3.0", bill.edi_match_details)
-        with self.assertRaisesRegex(UserError, "do not match"):
+        with self.assertRaisesRegex(UserError, "does not match"):
             bill.action_post()
         bill.action_edi_approve_mismatch()
         bill.action_post()
