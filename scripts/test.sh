@@ -562,14 +562,14 @@ run_odoo_tests() { # python, launcher, platform tag
     note "Odoo exited with $rc after $(elapsed "$started")"
 
     local summary failures=0 errors=0 tests=0 error_lines skip_lines=() line skipped_tests=0
-    summary="$(grep -E '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$ODOO_LOG" | tail -n 1 || true)"
+    summary="$(grep -aE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests' "$ODOO_LOG" | tail -n 1 || true)"
     if [[ $summary =~ ([0-9]+)\ failed,\ ([0-9]+)\ error\(s\)\ of\ ([0-9]+)\ tests ]]; then
         failures=${BASH_REMATCH[1]}
         errors=${BASH_REMATCH[2]}
         tests=${BASH_REMATCH[3]}
         ODOO_DB_READY=1
     fi
-    error_lines="$(grep -cE ' (ERROR|CRITICAL) |^(FAIL|ERROR): ' "$ODOO_LOG" || true)"
+    error_lines="$(grep -acE ' (ERROR|CRITICAL) |^(FAIL|ERROR): ' "$ODOO_LOG" || true)"
     # Odoo logs "skipped <test> : <reason>" for a skipped test or test class.
     # A test skipped alone counts among the tests run; a class skipped in
     # setUpClass does not.
@@ -600,7 +600,7 @@ run_odoo_tests() { # python, launcher, platform tag
         ((failed > 0)) || TOTAL_FAILED=$((TOTAL_FAILED + 1))
         ODOO_RESULT="Odoo tests $passed passed, $failed failed, ${#skip_lines[@]} skipped (exit $rc, $error_lines ERROR/CRITICAL log line(s), log $ODOO_LOG)"
         note "Odoo stage failed: exit code $rc, $error_lines ERROR/CRITICAL line(s); first ones:"
-        grep -nE ' (ERROR|CRITICAL) |^(FAIL|ERROR): ' "$ODOO_LOG" | head -n 10 || true
+        grep -anE ' (ERROR|CRITICAL) |^(FAIL|ERROR): ' "$ODOO_LOG" | head -n 10 || true
     fi
 }
 

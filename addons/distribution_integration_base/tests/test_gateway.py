@@ -7,11 +7,12 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..kernel import crypto, signatures
+from .loopback import LoopbackPeersMixin
 
 SECRET = "inbound-hmac-secret"
 
 
-class GatewayCase(HttpCase):
+class GatewayCase(LoopbackPeersMixin, HttpCase):
     """An HMAC endpoint and an inbound JSON flow behind the real gateway."""
 
     @classmethod

@@ -37,6 +37,12 @@ class TestGatewayHardening(GatewayCase):
                 case.set_header(name, value)
         for name, value in (headers or {}).items():
             case.set_header(name, value)
+        key = getattr(self, "http_request_key", None)
+        if key:
+            # A current 18.0's test harness logs the raw path of a request that
+            # names no test: the forged lines would then reach the log through
+            # the harness, not the gateway. Name the test, as its browser does.
+            case.set_header(b"Cookie", f"test_request_key={key}".encode())
         self.env.flush_all()  # what the test wrote must be seen by the request
         with trap_jobs():
             status, answer_headers, payload = gateway_fuzz.send(
@@ -309,7 +315,8 @@ class TestGatewayHardening(GatewayCase):
 
     # -- a bounded fuzz run ------------------------------------------------------------
 
-    @mute_logger(GATEWAY_LOGGER, "odoo.http", "werkzeug")
+    # odoo.tests.common: a current 18.0's harness logs each raw fuzzed path.
+    @mute_logger(GATEWAY_LOGGER, "odoo.http", "werkzeug", "odoo.tests.common")
     def test_fuzz_never_answers_5xx(self):
         self.endpoint.write({"inbound_failure_limit": 0, "inbound_max_payload_kb": 512})
         self.env.flush_all()

@@ -5,11 +5,12 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from ..kernel import crypto
+from .loopback import LoopbackPeersMixin
 from .partner_peer import PartnerServer
 
 
 @tagged("post_install", "-at_install")
-class TestTours(HttpCase):
+class TestTours(LoopbackPeersMixin, HttpCase):
     """What a user sees, in a real browser (Odoo's tours drive Chromium)."""
 
     @classmethod
