@@ -185,7 +185,7 @@ def test_purchase_order_cycle_through_the_runner(edi_configured, exchange, odoo_
             {"invoice_line_ids": [(1, bill["invoice_line_ids"][0], {"quantity": 20})]},
         ],
     )
-    with pytest.raises(OdooRpcError, match="do not match"):
+    with pytest.raises(OdooRpcError, match="does not match the purchase order"):
         odoo_server.execute_kw("account.move", "action_post", [order["invoice_ids"]])
     (bill,) = odoo_server.execute_kw(
         "account.move", "read", [order["invoice_ids"], ["state", "edi_match_state"]]
