@@ -633,7 +633,7 @@ run_platform() { # index
         ok=0
     else
         DIS_ODOO_PYTHON="$py" DIS_ODOO_CONFIG="$ODOO_CONFIG" DIS_ODOO_DB="$DB" \
-            run_pytest "integration-$tag" "$py" tests/integration -v
+            run_pytest "integration-$tag" "$py" tests/integration -v --durations=10
         result+="; integration $PYTEST_PASSED passed, $PYTEST_FAILED failed, $PYTEST_SKIPPED skipped"
         ((PYTEST_OK)) || ok=0
     fi
