@@ -513,9 +513,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, warehouse.receive(parts[1]))
         if parts == ["snapshot"]:
             options = self._json()
-            kind = options.get("kind") or "full"
+            kind = options.get("snapshot") or "full"
             if kind not in ("full", "delta"):
-                return self._error(422, "kind is full or delta")
+                return self._error(422, "snapshot is full or delta")
             return self._send(
                 200, warehouse.snapshot(kind, options.get("profile") or profile)
             )

@@ -435,7 +435,7 @@ class Warehouse:
             report = {
                 "report_id": f"INV{self.next_number():07d}",
                 "date": _today(),
-                "kind": kind,
+                "snapshot": kind,
                 "warehouse": dict(WAREHOUSE),
                 "items": items,
             }
@@ -687,7 +687,7 @@ def body_846(report):
     body = [
         [
             "BIA",
-            "04" if report["kind"] == "delta" else "00",
+            "04" if report["snapshot"] == "delta" else "00",
             "SI",
             report["report_id"],
             _x12_date(report["date"]),

@@ -288,7 +288,9 @@ def stock_transfer_set(transfer, control_number):
     )
     for line in transfer["lines"]:
         quantity = _quantity(line.get("quantity"), f"line {line.get('line_id')}")
-        body.append(("W04", quantity, line.get("uom") or "EA", "", *_item_elements(line)))
+        body.append(
+            ("W04", quantity, line.get("uom") or "EA", "", *_item_elements(line))
+        )
         body += _references(line)
     body.append(("W03", _total(transfer["lines"])))
     return OutboundSet("943", control_number, body)
@@ -435,12 +437,12 @@ def receipt_advice_set(receipt, control_number):
 def inventory_advice_set(snapshot, control_number, status_codes=None):
     """The 846 of a stock snapshot (a warehouse's; the sandbox's and tests').
 
-    ``snapshot``: ``report_id``, ``date``, ``kind`` (``full`` or ``delta``),
+    ``snapshot``: ``report_id``, ``date``, ``snapshot`` (``full`` or ``delta``),
     ``warehouse`` and ``items`` (``item``, ``gtin``, ``lot``, ``status``,
     ``quantity``, ``uom``).
     """
     qualifiers = status_codes or STATUS_QUALIFIERS
-    kind = snapshot.get("kind") or "full"
+    kind = snapshot.get("snapshot") or "full"
     if kind not in SNAPSHOT_PURPOSE:
         raise DocumentError(f"unknown snapshot kind {kind!r} (full or delta)")
     body = [
@@ -764,7 +766,7 @@ def shipped_lines(advice):
     lines = {}
     for package in advice["packages"]:
         for content in package["contents"]:
-            key = (content["line_id"], content["item"], content["gtin"])
+            key = (content["line_id"], content["item"])
             quantity = Decimal(content["quantity"])
             line = lines.get(key)
             if line is None:
@@ -781,6 +783,7 @@ def shipped_lines(advice):
                     "packages": [],
                     "substituted_for": content["substituted_for"],
                 }
+            line["gtin"] = line["gtin"] or content["gtin"]
             line["shipped_quantity"] += quantity
             if content["lot"]:
                 line["lots"][content["lot"]] = (
@@ -861,7 +864,7 @@ def _read_846(body, status_codes):
     document = {
         "report_id": bia.get(3) if bia else "",
         "date": _date(bia.get(4)) if bia else None,
-        "kind": purposes.get(bia.get(1), bia.get(1)) if bia else "",
+        "snapshot": purposes.get(bia.get(1), bia.get(1)) if bia else "",
         "warehouse": _read_party(body, "WH"),
         "items": [],
     }
