@@ -201,6 +201,7 @@ class Warehouse:
                 "lines": lines,
                 "status": "announced",
                 "receipt_number": "",
+                "return": bool(receipt.get("return")),
             }
             self.receipts[number] = record
         if self.behaviours["auto_receive"]:
@@ -394,6 +395,7 @@ class Warehouse:
             receipt["status"] = "received"
             confirmation = {
                 "receipt_number": receipt["receipt_number"],
+                "return": receipt["return"],
                 "order_number": receipt["number"],
                 "shipment_id": receipt["shipment_id"],
                 "date": _today(),
@@ -644,7 +646,7 @@ def body_944(receipt):
     body = [
         [
             "W17",
-            "F",
+            "C" if receipt["return"] else "F",
             _x12_date(receipt["date"]),
             receipt["receipt_number"],
             receipt["order_number"],
@@ -796,6 +798,7 @@ def receipt_from_943(read_set):
         tag, get = segment[0], (lambda n, s=segment: s[n] if n < len(s) else "")
         if tag == "W06":
             receipt.update(number=get(2), shipment_id=get(4), po_number=get(6))
+            receipt["return"] = get(1) == "C"  # a customer return
         elif tag == "W04":
             line = {"quantity": get(1), "uom": get(2), "lots": []}
             for position in (4, 6):

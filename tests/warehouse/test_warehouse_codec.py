@@ -338,6 +338,19 @@ def test_944_round_trip_with_damaged_quantity():
     assert bolts["lot"] == "B-77" and bolts["exceptions"][0]["damaged"] is True
     assert (nuts["damaged_quantity"], nuts["good_quantity"]) == ("0", "100")
     assert b"W14*600~" in data
+    assert document["return"] is False
+
+
+def test_customer_return_announcement_and_receipt():
+    data, announced = _round_trip(
+        warehouse.stock_transfer_set(dict(TRANSFER, **{"return": True}), "0015")
+    )
+    assert b"W06*C*WH/IN/00007*" in data and announced["return"] is True
+    data, received = _round_trip(
+        warehouse.receipt_advice_set(dict(RECEIPT, **{"return": True}), "0016")
+    )
+    assert b"W17*C*20260305*RCV0000004" in data and received["return"] is True
+    assert received["lines"][0]["damaged_quantity"] == "12"
 
 
 def test_846_round_trip_by_item_lot_and_status():

@@ -345,6 +345,17 @@ def test_json_receipt_confirmation(client):
     assert status == 409 and "already received" in answer["error"]
 
 
+def test_customer_return_is_announced_and_received_in_x12(client):
+    client.admin("behaviours", {"damaged_on_receipt": 1})
+    announced = dict(_receipt("RET-1"), date="2026-03-02", **{"return": True})
+    _post_x12(client, _x12(warehouse.stock_transfer_set(announced, "0003")))
+    client.admin("receive/RET-1")
+    ((_entry, data, receipt),) = _outbox(client)
+    assert b"W17*C*" in data
+    assert receipt["return"] is True and receipt["order_number"] == "RET-1"
+    assert receipt["lines"][0]["exceptions"][0]["condition"] == "01"
+
+
 def test_auto_ship_and_auto_receive(client):
     client.admin("behaviours", {"auto_ship": True, "auto_receive": True})
     client.json("POST", "/api/v1/orders", _order())

@@ -24,7 +24,8 @@ Conventions (each is a fact of the 004010 standard unless said otherwise):
 - 945: one ``LX`` loop per package (``MAN*GM`` its SSCC or package id, ``N9*CN``
   its tracking number), one ``W12`` per line and lot in it. ``W1201`` ``CC``
   shipped complete, ``CP`` shipped partly, ``IS`` item substituted (``W1217``/
-  ``W1218`` then name the item ordered).
+  ``W1218`` then name the item ordered); ``W1204`` is what the line lacks.
+- 943/944 of a customer return: reporting code ``C`` (``W0601``/``W1701``).
 - 944: ``W0701`` is the quantity received, damaged units included; each
   ``W13`` is an exception to it (``W1303`` ``01`` damaged, with ``W1305`` the
   damage reason), so the good quantity is ``W0701`` less the damaged ones.
@@ -56,6 +57,10 @@ KIND_BY_CODE = {
     "947": INVENTORY_ADJUSTMENT,
 }
 
+# W0601 / W1701 (Reporting Code): a stock transfer or receipt in full detail,
+# or a customer return in full detail.
+FULL_DETAIL = "F"
+CUSTOMER_RETURN = "C"
 # W0501 (Order Status Code).
 ORDER_STATUS = {"original": "N", "replace": "R", "cancel": "F"}
 ORDER_PURPOSE = {code: purpose for purpose, code in ORDER_STATUS.items()}
@@ -254,7 +259,8 @@ def stock_transfer_set(transfer, control_number):
     """The 943 announcing goods on their way to the warehouse.
 
     ``transfer``: ``number`` (our receipt, W0602), ``date``, ``shipment_id``
-    (the supplier's ship notice or bill of lading), ``po_number``,
+    (the supplier's ship notice or bill of lading), ``po_number``, ``return``
+    (a customer return authorised in Odoo: reporting code ``C``),
     ``expected_date``, ``warehouse``, ``ship_from``, ``carrier`` and ``lines``
     as in :func:`shipping_order_set`.
     """
@@ -262,7 +268,7 @@ def stock_transfer_set(transfer, control_number):
     body = [
         (
             "W06",
-            "F",
+            CUSTOMER_RETURN if transfer.get("return") else FULL_DETAIL,
             transfer["number"],
             _x12_date(transfer.get("date")),
             transfer.get("shipment_id") or "",
@@ -336,6 +342,13 @@ def shipping_advice_set(advice, control_number):
             )
         )
     total = Decimal(0)
+    per_line = {}  # what the advice ships of each line, in all its packages
+    for package in advice["packages"]:
+        for content in package.get("contents") or ():
+            key = str(content.get("line_id") or content.get("item"))
+            per_line[key] = per_line.get(key, Decimal(0)) + _quantity(
+                content.get("quantity"), "a shipped line"
+            )
     for index, package in enumerate(advice["packages"], 1):
         body.append(("LX", index))
         if package.get("package_id"):
@@ -347,11 +360,12 @@ def shipping_advice_set(advice, control_number):
             total += shipped
             ordered = content.get("ordered_quantity")
             ordered = None if ordered in (None, "") else Decimal(str(ordered))
+            line_total = per_line[str(content.get("line_id") or content.get("item"))]
             status = content.get("status") or (
                 SUBSTITUTED
                 if content.get("substituted_for")
                 else SHIPPED_PARTIAL
-                if ordered is not None and shipped < ordered
+                if ordered is not None and line_total < ordered
                 else SHIPPED_COMPLETE
             )
             w12 = [
@@ -359,7 +373,7 @@ def shipping_advice_set(advice, control_number):
                 status,
                 ordered,
                 shipped,
-                None if ordered is None else ordered - shipped,
+                None if ordered is None else ordered - line_total,
                 content.get("uom") or "EA",
                 "",
                 *_item_pairs(content)[:2],
@@ -383,7 +397,8 @@ def receipt_advice_set(receipt, control_number):
     """The 944 of a receipt (what a warehouse sends; the sandbox's and tests').
 
     ``receipt``: ``receipt_number`` (the warehouse's, W1703), ``order_number``
-    (the 943's W0602), ``shipment_id``, ``date``, ``warehouse`` and ``lines``:
+    (the 943's W0602), ``shipment_id``, ``date``, ``return`` (a customer
+    return's receipt), ``warehouse`` and ``lines``:
     ``line_id``, ``item``, ``gtin``, ``quantity`` received (damaged units
     included), ``uom``, ``lot`` and ``exceptions`` (``quantity``,
     ``condition`` W1303, ``reason`` W1305).
@@ -392,7 +407,7 @@ def receipt_advice_set(receipt, control_number):
     body = [
         (
             "W17",
-            "F",
+            CUSTOMER_RETURN if receipt.get("return") else FULL_DETAIL,
             _x12_date(receipt["date"]),
             receipt["receipt_number"],
             receipt.get("order_number") or "",
@@ -667,6 +682,7 @@ def _read_943(body):
     w27 = _first(body, "W27")
     document = {
         "number": w06.get(2) if w06 else "",
+        "return": bool(w06) and w06.get(1) == CUSTOMER_RETURN,
         "date": _date(w06.get(3)) if w06 else None,
         "shipment_id": w06.get(4) if w06 else "",
         "po_number": w06.get(6) if w06 else "",
@@ -816,6 +832,7 @@ def _read_944(body):
     w17 = _first(body, "W17")
     document = {
         "receipt_number": w17.get(3) if w17 else "",
+        "return": bool(w17) and w17.get(1) == CUSTOMER_RETURN,
         "date": _date(w17.get(2)) if w17 else None,
         "order_number": w17.get(4) if w17 else "",
         "shipment_id": w17.get(5) if w17 else "",
