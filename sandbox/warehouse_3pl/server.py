@@ -242,6 +242,8 @@ class SandboxWarehouseServer:
                 else:
                     read_set.problems.append(f"{read_set.code} is not taken here")
             except Refused as refusal:
+                if refusal.status == 422:  # the set's content is unusable
+                    read_set.problems.append(str(refusal))
                 # A 997 answers syntax; a refused release is reported in the
                 # sandbox state (a real 3PL would call or send a note).
                 _logger.info("refused %s: %s", read_set.code, refusal)
@@ -289,6 +291,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise Refused("Content-Length is negative", 400)
         if length > MAX_BODY:
             raise Refused("the body is too large", 413)
         return self.rfile.read(length) if length else b""
@@ -341,8 +345,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(404, f"no route {method} {path.path}")
         except Refused as refusal:
             return self._error(refusal.status, str(refusal))
-        except (KeyError, TypeError, ValueError) as error:
-            return self._error(422, f"invalid request: {error}")
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            # Shapes the checks above did not foresee (a list where an object
+            # belongs...): the request is wrong, not the sandbox.
+            return self._error(422, f"invalid request: {error!r}")
 
     def do_GET(self):
         self._dispatch("GET")

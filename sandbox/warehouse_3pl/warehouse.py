@@ -119,7 +119,7 @@ class Warehouse:
                         "replacement (PUT, or a 940 with W0501 R)"
                     )
             lines = []
-            for index, line in enumerate(order.get("lines") or (), 1):
+            for index, line in enumerate(_lines(order), 1):
                 if not (line.get("item") or line.get("gtin")):
                     raise Refused(f"line {index} names no item", 422)
                 lines.append(
@@ -177,7 +177,7 @@ class Warehouse:
                     return known
                 raise Refused(f"receipt {number} exists with other content")
             lines = []
-            for index, line in enumerate(receipt.get("lines") or (), 1):
+            for index, line in enumerate(_lines(receipt), 1):
                 if not (line.get("item") or line.get("gtin")):
                     raise Refused(f"line {index} names no item", 422)
                 lines.append(
@@ -524,6 +524,13 @@ class Warehouse:
                 },
                 "refusals": list(self.refusals),
             }
+
+
+def _lines(request):
+    lines = request.get("lines") or []
+    if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+        raise Refused("lines must be a list of objects", 422)
+    return lines
 
 
 def _split(picks):

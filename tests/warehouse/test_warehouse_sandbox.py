@@ -147,6 +147,16 @@ def test_x12_set_with_a_wrong_count_is_rejected_in_the_997(client):
     assert client.json("GET", "/_sandbox/state")[1]["orders"] == {}
 
 
+def test_x12_order_with_unusable_content_is_rejected_in_the_997(client):
+    data = _x12(warehouse.shipping_order_set(_order(), "0001"))
+    status, answer = _post_x12(client, data.replace(b"W01*10*", b"W01*ten*"))
+    assert status == 200
+    (interchange,) = read(answer)
+    document = read_business_document(interchange.groups[0].transaction_sets[0])
+    assert document["sets"][0]["status"] == "R"
+    assert client.json("GET", "/_sandbox/state")[1]["orders"] == {}
+
+
 def test_x12_announce_and_damaged_on_receipt_give_a_944(client, bots_parse):
     client.admin("behaviours", {"damaged_on_receipt": 3})
     transfer = dict(_receipt(), date="2026-03-02")
@@ -304,6 +314,10 @@ def test_json_bad_requests_are_4xx(client):
     status, answer = client.json("POST", "/api/v1/orders", bad_quantity)
     assert status == 422 and "not a quantity" in answer["error"]
     assert client.json("GET", "/api/v1/orders/NOPE")[0] == 404
+    odd = client.json("POST", "/api/v1/orders", {"number": "Y", "lines": ["x"]})
+    assert odd[0] == 422 and "list of objects" in odd[1]["error"]
+    odd = client.json("POST", "/api/v1/receipts", {"number": 5, "lines": {}})
+    assert odd[0] == 422
     assert client.json("POST", "/_sandbox/behaviours", {"nonsense": 1})[0] == 422
 
 
