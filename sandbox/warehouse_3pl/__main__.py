@@ -23,6 +23,9 @@ def main(argv=None):
     parser.add_argument("--secret", default=SANDBOX_SECRET, help="webhook HMAC key")
     parser.add_argument("--callback-url", default="", help="where to push")
     parser.add_argument("--drop-dir", default="", help="folder for X12 documents")
+    parser.add_argument(
+        "--pickup-dir", default="", help="folder polled for 940/943 interchanges"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
@@ -34,6 +37,7 @@ def main(argv=None):
         secret=args.secret,
         callback_url=args.callback_url,
         drop_dir=args.drop_dir,
+        pickup_dir=args.pickup_dir,
     )
     print(
         f"3PL WAREHOUSE SANDBOX (not a real warehouse) on {server.url} "

@@ -2,16 +2,18 @@
 
 Partner endpoints (``Authorization: Bearer <api key>``):
 
-- X12 profile: ``POST /x12`` takes an interchange of 940s and 943s and answers
-  with a 997 (a 997 sent to it marks the warehouse's own documents
-  acknowledged); the warehouse's 945, 944, 846 and 947 are pushed to the
-  callback URL, dropped in ``drop_dir`` and kept for pull at
+- X12 profile: ``POST /x12`` (or a file in ``pickup_dir``) takes an
+  interchange of 940s and 943s and answers with a 997 (a 997 sent to it marks
+  the warehouse's own documents acknowledged); the warehouse's 945, 944, 846
+  and 947 are pushed to the callback URL, dropped in ``drop_dir`` and kept for
+  pull at
   ``GET /x12/outbox`` (list), ``GET /x12/outbox/<id>`` (the interchange) and
   ``DELETE /x12/outbox/<id>`` (picked up).
 - JSON profile: ``POST /api/v1/orders``, ``PUT /api/v1/orders/<number>``,
   ``POST /api/v1/orders/<number>/cancel``, ``GET /api/v1/orders/<number>``,
   ``POST /api/v1/receipts``, ``GET /api/v1/receipts/<number>``,
-  ``GET /api/v1/inventory``; confirmations are webhooks to the callback URL,
+  ``GET /api/v1/inventory`` (``/api/v1/inventory.csv``: as a CSV file);
+  confirmations are webhooks to the callback URL,
   signed ``X-Warehouse-Signature: sha256=<hex HMAC-SHA256 of the raw body
   with the shared secret>``, and can be pulled at ``GET /api/v1/events?after=N``.
 
@@ -40,6 +42,7 @@ from .warehouse import (
     Warehouse,
     order_from_940,
     receipt_from_943,
+    snapshot_csv,
 )
 
 _logger = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class SandboxWarehouseServer:
         secret=SANDBOX_SECRET,
         callback_url="",
         drop_dir="",
+        pickup_dir="",
     ):
         if profile not in ("x12", "json"):
             raise ValueError("profile is x12 or json")
@@ -79,6 +83,7 @@ class SandboxWarehouseServer:
             "secret": secret,
             "callback_url": callback_url,
             "drop_dir": drop_dir,
+            "pickup_dir": pickup_dir,
         }
         self.lock = threading.RLock()
         self.events = []  # every confirmation made available, in order
@@ -91,6 +96,8 @@ class SandboxWarehouseServer:
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.thread = None
+        self.stopping = threading.Event()
+        self.poller = None
 
     @property
     def url(self):
@@ -100,14 +107,67 @@ class SandboxWarehouseServer:
     def start(self):
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+        self._start_poller()
         return self
 
     def serve_forever(self):
+        self._start_poller()
         self.httpd.serve_forever()
 
     def stop(self):
+        self.stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+        if self.poller is not None:
+            self.poller.join(timeout=5)
+
+    # -- the folder profile: interchanges dropped in pickup_dir --------------------
+
+    def _start_poller(self):
+        self.poller = threading.Thread(target=self._poll, daemon=True)
+        self.poller.start()
+
+    def _poll(self):
+        while not self.stopping.wait(0.2):
+            folder = self.config["pickup_dir"]
+            if folder:
+                try:
+                    self.pick_up(Path(folder))
+                except OSError as error:  # a folder that vanished: try again
+                    _logger.warning("pickup folder %s: %s", folder, error)
+
+    def pick_up(self, folder):
+        """Process every complete ``*.x12``/``*.edi`` file; how many.
+
+        A file is taken by renaming it (so two pollers never take it twice),
+        processed like ``POST /x12``, and moved to ``processed/``; its 997 is
+        written to ``drop_dir`` (or next to it when there is none).
+        """
+        done = 0
+        for path in sorted(folder.iterdir()):
+            if not path.is_file() or path.suffix not in (".x12", ".edi"):
+                continue
+            taken = path.with_name(path.name + ".taken")
+            try:
+                path.rename(taken)
+            except FileNotFoundError:
+                continue
+            archive = folder / "processed"
+            archive.mkdir(exist_ok=True)
+            try:
+                answer = self.receive_x12(taken.read_bytes())
+            except x12.X12Error as error:
+                (archive / (path.name + ".error.txt")).write_text(str(error))
+                answer = None
+            taken.rename(archive / path.name)
+            if answer is not None:
+                out = Path(self.config["drop_dir"] or folder / "acknowledgements")
+                out.mkdir(parents=True, exist_ok=True)
+                name = f"997_{path.stem}.x12"
+                (out / (name + ".part")).write_bytes(answer)
+                (out / (name + ".part")).rename(out / name)
+            done += 1
+        return done
 
     def __enter__(self):
         return self.start()
@@ -445,6 +505,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, _public(record))
         if parts == ["inventory"] and method == "GET":
             return self._send(200, warehouse.state()["stock"])
+        if parts == ["inventory.csv"] and method == "GET":
+            report = warehouse.snapshot("full", publish=False)
+            return self._send(200, snapshot_csv(report).encode(), "text/csv")
         if parts == ["events"] and method == "GET":
             try:
                 after = int((query.get("after") or ["0"])[0])
@@ -522,6 +585,16 @@ class _Handler(BaseHTTPRequestHandler):
             kind = options.get("snapshot") or "full"
             if kind not in ("full", "delta"):
                 return self._error(422, "snapshot is full or delta")
+            if options.get("format") == "csv":
+                if not sandbox.config["drop_dir"]:
+                    return self._error(422, "a CSV snapshot needs drop_dir")
+                report = warehouse.snapshot(kind, publish=False)
+                folder = Path(sandbox.config["drop_dir"])
+                folder.mkdir(parents=True, exist_ok=True)
+                name = f"inventory_{report['report_id']}.csv"
+                (folder / (name + ".part")).write_text(snapshot_csv(report))
+                (folder / (name + ".part")).rename(folder / name)
+                return self._send(200, dict(report, file=name))
             return self._send(
                 200, warehouse.snapshot(kind, options.get("profile") or profile)
             )

@@ -7,6 +7,8 @@ the order or receipt arrived in (``x12`` or ``json``); :class:`Warehouse`
 hands them to a ``deliver`` callable the server provides.
 """
 
+import csv
+import io
 import itertools
 import threading
 from datetime import datetime, timezone
@@ -406,7 +408,7 @@ class Warehouse:
         self._confirm(receipt["profile"], "receipt.confirmed", confirmation, "944")
         return confirmation
 
-    def snapshot(self, kind="full", profile="json"):
+    def snapshot(self, kind="full", profile="json", publish=True):
         """Report stock (all of it, or what changed since the last report)."""
         with self.lock:
             drift = Decimal(int(self.behaviours["inventory_drift"] or 0))
@@ -441,7 +443,8 @@ class Warehouse:
                 "warehouse": dict(WAREHOUSE),
                 "items": items,
             }
-        self._confirm(profile, "inventory.snapshot", report, "846")
+        if publish:
+            self._confirm(profile, "inventory.snapshot", report, "846")
         return report
 
     def adjust(self, entry, profile="json"):
@@ -531,6 +534,22 @@ def _lines(request):
     if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
         raise Refused("lines must be a list of objects", 422)
     return lines
+
+
+CSV_COLUMNS = ("report_id", "date", "snapshot", "item", "lot", "status", "quantity")
+
+
+def snapshot_csv(report):
+    """The snapshot as CSV text (header row first), the 3PLs' file format."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in report["items"]:
+        writer.writerow(
+            [report["report_id"], report["date"], report["snapshot"]]
+            + [entry[key] for key in CSV_COLUMNS[3:]]
+        )
+    return out.getvalue()
 
 
 def _split(picks):

@@ -275,6 +275,41 @@ def test_x12_documents_are_pushed_and_dropped(sandbox, client, receiver, tmp_pat
     assert advice["order_number"] == "OUT-1"
 
 
+def test_x12_folder_profile_picks_up_and_drops_997(sandbox, client, tmp_path):
+    pickup, drop = tmp_path / "to_3pl", tmp_path / "from_3pl"
+    pickup.mkdir()
+    client.admin("config", {"pickup_dir": str(pickup), "drop_dir": str(drop)})
+    data = _x12(warehouse.shipping_order_set(_order(), "0001"))
+    (pickup / "order.x12.part").write_bytes(data)
+    time.sleep(0.5)  # a file still being written is left alone
+    assert client.json("GET", "/_sandbox/state")[1]["orders"] == {}
+    (pickup / "order.x12.part").rename(pickup / "order.x12")
+    deadline = time.monotonic() + 10
+    while not (drop / "997_order.x12").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (interchange,) = read((drop / "997_order.x12").read_bytes())
+    document = read_business_document(interchange.groups[0].transaction_sets[0])
+    assert document["sets"][0] == dict(document["sets"][0], code="940", status="A")
+    assert (pickup / "processed" / "order.x12").read_bytes() == data
+    assert not (pickup / "order.x12").exists()
+    client.admin("ship/OUT-1")
+    assert len(list(drop.glob("945_*.x12"))) == 1
+
+
+def test_csv_snapshot_is_dropped_and_can_be_pulled(client, tmp_path):
+    client.admin("config", {"drop_dir": str(tmp_path)})
+    report = client.admin("snapshot", {"format": "csv"})
+    rows = (tmp_path / report["file"]).read_text().splitlines()
+    assert rows[0] == "report_id,date,snapshot,item,lot,status,quantity"
+    prefix = f"{report['report_id']},{report['date']},full"
+    assert rows[1] == prefix + ",BOLT-M8,L-BOLT-7,available,500"
+    assert len(rows) == 1 + len(report["items"]) == 5
+    status, headers, body = client.call("GET", "/api/v1/inventory.csv")
+    assert status == 200 and headers["Content-Type"] == "text/csv"
+    assert body.decode().splitlines()[2].endswith(",BRKT-050,L2026A,available,40")
+    assert _events(client) == []  # a file, not a webhook
+
+
 # -- JSON profile --------------------------------------------------------------
 
 
