@@ -26,6 +26,13 @@ def main(argv=None):
     parser.add_argument(
         "--pickup-dir", default="", help="folder polled for 940/943 interchanges"
     )
+    parser.add_argument(
+        "--signature-style",
+        choices=("body", "timestamped"),
+        default="body",
+        help="webhook signature: X-Warehouse-Signature over the body, or the "
+        "suite gateway's timestamped X-Integration-Signature; default body",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
@@ -38,6 +45,7 @@ def main(argv=None):
         callback_url=args.callback_url,
         drop_dir=args.drop_dir,
         pickup_dir=args.pickup_dir,
+        signature_style=args.signature_style,
     )
     print(
         f"3PL WAREHOUSE SANDBOX (not a real warehouse) on {server.url} "

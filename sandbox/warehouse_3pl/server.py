@@ -15,7 +15,9 @@ Partner endpoints (``Authorization: Bearer <api key>``):
   ``GET /api/v1/inventory`` (``/api/v1/inventory.csv``: as a CSV file);
   confirmations are webhooks to the callback URL,
   signed ``X-Warehouse-Signature: sha256=<hex HMAC-SHA256 of the raw body
-  with the shared secret>``, and can be pulled at ``GET /api/v1/events?after=N``.
+  with the shared secret>`` (or, ``signature_style`` ``timestamped``, the
+  suite gateway's ``X-Integration-Timestamp``/``X-Integration-Signature`` over
+  ``"<unix seconds>." + body``), and can be pulled at ``GET /api/v1/events?after=N``.
 
 Admin endpoints (no auth; a sandbox on loopback) under ``/_sandbox/``: see
 the README next to this file.
@@ -54,10 +56,30 @@ EVENT_HEADER = "X-Warehouse-Event"
 MAX_BODY = 5 * 1024 * 1024
 
 
+# The suite's inbound gateway scheme: the timestamp is signed with the body,
+# so a captured request cannot be replayed once its window closed.
+TIMESTAMP_HEADER = "X-Integration-Timestamp"
+TIMESTAMPED_SIGNATURE_HEADER = "X-Integration-Signature"
+SIGNATURE_STYLES = ("body", "timestamped")
+
+
 def sign(secret, body):
     """The signature header's value for ``body`` (bytes)."""
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def signature_headers(style, secret, body, now=None):
+    """The headers signing ``body``: ``body`` style or ``timestamped`` style."""
+    if style == "body":
+        return {SIGNATURE_HEADER: sign(secret, body)}
+    timestamp = str(int(time.time() if now is None else now))
+    message = timestamp.encode() + b"." + body
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        TIMESTAMPED_SIGNATURE_HEADER: f"sha256={digest}",
+    }
 
 
 class SandboxWarehouseServer:
@@ -74,9 +96,12 @@ class SandboxWarehouseServer:
         callback_url="",
         drop_dir="",
         pickup_dir="",
+        signature_style="body",
     ):
         if profile not in ("x12", "json"):
             raise ValueError("profile is x12 or json")
+        if signature_style not in SIGNATURE_STYLES:
+            raise ValueError("signature_style is body or timestamped")
         self.config = {
             "profile": profile,
             "api_key": api_key,
@@ -84,6 +109,7 @@ class SandboxWarehouseServer:
             "callback_url": callback_url,
             "drop_dir": drop_dir,
             "pickup_dir": pickup_dir,
+            "signature_style": signature_style,
         }
         self.lock = threading.RLock()
         self.events = []  # every confirmation made available, in order
@@ -242,7 +268,9 @@ class SandboxWarehouseServer:
             method="POST",
             headers={
                 "Content-Type": content_type,
-                SIGNATURE_HEADER: sign(self.config["secret"], body),
+                **signature_headers(
+                    self.config["signature_style"], self.config["secret"], body
+                ),
                 EVENT_HEADER: record["type"],
                 "X-Warehouse-Event-Id": record["id"],
             },
@@ -565,6 +593,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(422, f"unknown settings {sorted(unknown)}")
             if changes.get("profile", profile) not in ("x12", "json"):
                 return self._error(422, "profile is x12 or json")
+            style = changes.get("signature_style", "body")
+            if style not in SIGNATURE_STYLES:
+                return self._error(422, "signature_style is body or timestamped")
             sandbox.config.update(changes)
             return self._send(200, {"ok": True})
         if parts == ["reset"]:

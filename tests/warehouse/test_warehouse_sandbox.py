@@ -381,6 +381,25 @@ def test_json_webhooks_are_signed_and_can_be_pulled(client, receiver):
     assert _events(client, after=pulled["seq"]) == []
 
 
+def test_timestamped_webhooks_pass_the_kernel_signature_check(client, receiver):
+    signatures = pytest.importorskip("kernel.signatures")
+    client.admin(
+        "config", {"callback_url": receiver.url, "signature_style": "timestamped"}
+    )
+    client.admin("snapshot")
+    ((headers, body),) = receiver.wait_for(1)
+    assert SIGNATURE_HEADER not in headers
+    signature = headers[signatures.SIGNATURE_HEADER]
+    timestamp = headers[signatures.TIMESTAMP_HEADER]
+    signatures.verify([SANDBOX_SECRET], body, signature, timestamp)
+    with pytest.raises(signatures.SignatureError) as refused:
+        signatures.verify(["another secret"], body, signature, timestamp)
+    assert refused.value.reason == "mismatch"
+    with pytest.raises(signatures.SignatureError):
+        signatures.verify([SANDBOX_SECRET], body + b" ", signature, timestamp)
+    assert client.json("POST", "/_sandbox/config", {"signature_style": "x"})[0] == 422
+
+
 def test_json_receipt_confirmation(client):
     status, _record = client.json("POST", "/api/v1/receipts", _receipt())
     assert status == 201
