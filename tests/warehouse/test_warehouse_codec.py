@@ -395,6 +395,34 @@ def test_947_round_trip_with_reasons_and_signed_quantities():
     assert (second["quantity"], second["reason"]) == ("5", "book adjustment increase")
 
 
+def test_945_as_some_3pls_send_it_without_packages():
+    # One LX without a package id, the item only as a U.P.C. case code, the lot
+    # in W1209 and the carrier's PRO number at the header.
+    body = [
+        ("W06", "F", "WH/OUT/00050", "20260310", "SHP77", "", "S00050"),
+        ("N1", "WH", "3PL East"),
+        ("N9", "CN", "PRO123456"),
+        ("W27", "M", "ODFL"),
+        ("LX", 1),
+        ("W12", "CC", 4, 4, 0, "EA", "076123400041", "", "", "LOT7"),
+        ("N9", "LI", "3"),
+        ("W03", 4),
+    ]
+    data = _write(warehouse.OutboundSet("945", "0020", body))
+    document = warehouse.read_warehouse_document(_read_one(data))
+    assert document["tracking_numbers"] == ["PRO123456"]
+    (package,) = document["packages"]
+    assert (package["package_id"], package["tracking_number"]) == ("", "")
+    (content,) = package["contents"]
+    assert (content["gtin"], content["lot"], content["line_id"]) == (
+        "076123400041",
+        "LOT7",
+        "3",
+    )
+    (line,) = document["lines"]
+    assert line["shipped_quantity"] == "4" and line["status"] == "CC"
+
+
 def test_writer_refuses_what_the_dictionary_does_not_allow():
     too_long = dict(ORDER, lines=[dict(ORDER["lines"][0], item="X" * 49)])
     with pytest.raises(EdiWriteError) as caught:

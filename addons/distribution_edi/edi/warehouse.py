@@ -572,6 +572,13 @@ def _items(segment, start, stop=None):
     return found
 
 
+def _with_upc(found, segment, position):
+    """Fill ``gtin`` from a U.P.C. case code element when no pair gave one."""
+    if not found["gtin"] and segment.get(position):
+        found["gtin"] = segment.get(position)
+    return found
+
+
 def _read_party(segments, qualifier):
     party = None
     for segment in segments:
@@ -656,7 +663,7 @@ def _read_940(body):
         elif tag == "W01":
             line = {
                 "line_id": "",
-                **_items(segment, 4, 8),
+                **_with_upc(_items(segment, 4, 8), segment, 3),
                 "quantity": _amount(segment, 1, "W0101"),
                 "uom": segment.get(2),
                 "lots": [],
@@ -700,7 +707,7 @@ def _read_943(body):
         elif tag == "W04":
             line = {
                 "line_id": "",
-                **_items(segment, 4, 8),
+                **_with_upc(_items(segment, 4, 8), segment, 3),
                 "quantity": _amount(segment, 1, "W0401"),
                 "uom": segment.get(2),
                 "lots": [],
@@ -757,7 +764,7 @@ def _read_945(body):
                 document["packages"].append(package)
             content = {
                 "line_id": "",
-                **_items(segment, 7, 9),
+                **_with_upc(_items(segment, 7, 9), segment, 6),
                 "status": segment.get(1),
                 "ordered_quantity": _amount(segment, 2, "W1202"),
                 "quantity": _amount(segment, 3, "W1203") or "0",
@@ -845,7 +852,7 @@ def _read_944(body):
         if tag == "W07":
             line = {
                 "line_id": "",
-                **_items(segment, 4, 8),
+                **_with_upc(_items(segment, 4, 8), segment, 3),
                 "quantity": _amount(segment, 1, "W0701"),
                 "uom": segment.get(2),
                 "lot": segment.get(8),
@@ -920,7 +927,7 @@ def _read_947(body):
         if tag == "W19":
             reason = segment.get(1)
             entry = {
-                **_items(segment, 5, 9),
+                **_with_upc(_items(segment, 5, 9), segment, 4),
                 "lot": segment.get(9),
                 "quantity": _amount(segment, 2, "W1902"),
                 "uom": segment.get(3),
