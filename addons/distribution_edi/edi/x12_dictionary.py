@@ -1,4 +1,5 @@
-"""ASC X12 004010 and 005010: envelope, 997, TA1, 850, 855, 865, 856, 810.
+"""ASC X12 004010 and 005010: envelope, 997, TA1, 850, 855, 865, 856, 810, and
+the warehouse sets 940, 943, 944, 945, 846 and 947 (see ``WAREHOUSE_*``).
 
 Written from the published standard for the segments commonly traded in these
 sets (not every segment of every set). A segment the sender uses that is not
@@ -662,13 +663,202 @@ AK4 Data Element Note: C030 M, 725, 723 M, 724
 """
 
 
+# Warehouse (3PL) sets, 004010. Where the standard defines more positions than
+# the 3PLs' guides commonly use, only the leading ones are described and
+# ``width`` carries the rest unchecked (see the module docstring).
+WAREHOUSE_ELEMENTS = """
+145 AN 1 30 Shipment Identification Number
+176 ID 1 2 Time Qualifier
+181 ID 2 2 Quantity or Status Adjustment Reason Code
+285 AN 1 22 Depositor Order Number
+363 ID 3 3 Note Reference Code
+394 AN 1 12 Warehouse Receipt Number
+412 ID 2 2 Receiving Condition Code
+432 ID 2 2 Date Qualifier
+438 AN 12 12 U.P.C. Case Code
+451 AN 1 12 Warehouse Lot Number
+473 ID 1 1 Order Status Code
+477 R 1 10 Credit/Debit Quantity
+514 ID 1 1 Reporting Code
+531 AN 1 12 Agent Shipment ID Number
+554 N0 1 6 Assigned Number
+673 ID 2 2 Quantity Qualifier
+755 ID 2 2 Report Type Code
+853 ID 2 2 Damage Reason Code
+"""
+
+WAREHOUSE_SEGMENTS = """
+W05 Shipping Order Identification: 473 M, 285 M, 324 / width 8
+W06 Warehouse Shipment Identification: 514 M, 285, 373, 145, 531, 324 / width 12
+W17 Warehouse Receipt Identification: 514 M, 373 M, 394 M, 285, 145 / width 9
+W15 Warehouse Adjustment Identification: 373 M / width 6
+W01 Line Item Detail - Warehouse: 330 M, 355 M, 438, 235, 234, 235, 234 / width 16
+W04 Item Detail Total: 382 M, 355 M, 438, 235, 234, 235, 234 / width 15
+W07 Item Detail For Stock Receipt: 380 M, 355 M, 438, 235, 234, 235, 234, 451 \
+/ width 11
+W12 Warehouse Item Detail: 368 M, 330, 382, 380, 355, 438, 235, 234, 451 / width 22
+W13 Item Detail Exception: 380 M, 355 M, 412 M, 451, 853
+W19 Warehouse Adjustment Item Detail: 181 M, 477 M, 355 M, 438, 235, 234, 235, 234, \
+451 / width 18
+W20 Line Item Detail - Miscellaneous: 356, 357, 355, 81, 187 / width 10
+W27 Carrier Detail: 91 M, 140, 387, 146 / width 10
+W66 Warehouse Carrier Information: 146 M, 91 M / width 10
+W03 Total Shipment Information: 382 M / width 7
+W14 Total Receipt Information: 380 M / width 5
+W76 Total Shipping Order: 330 M / width 6
+G62 Date/Time: 432, 373, 176, 337, 623
+LX Assigned Number: 554 M
+NTE Note/Special Instruction: 363, 352 M
+BIA Beginning Segment for Inventory Inquiry/Advice: 353 M, 755 M, 127 M, 373 M, 337
+QTY Quantity: 673 M, 380, C001 / width 4
+"""
+
+# Positions follow the 004010 tables; segments of a set that 3PLs rarely send
+# (rail, hazardous material, freight details) are left out and would be reported
+# as unrecognized.
+WAREHOUSE_SETS = """
+940 OW Warehouse Shipping Order
+  ST M 1
+  W05 M 1
+  LOOP N1 O 10
+    N1 M 1
+    N2 O 2
+    N3 O 2
+    N4 O 1
+    PER O 5
+  N9 O 10
+  G62 O 10
+  NTE O >1
+  W66 O 1
+  LOOP LX O >1
+    LX M 1
+    MAN O >1
+    LOOP W01 O >1
+      W01 M 1
+      N9 O 200
+      NTE O >1
+      W20 O 3
+      G62 O 10
+  W76 O 1
+  SE M 1
+
+943 AR Warehouse Stock Transfer Shipment Advice
+  ST M 1
+  W06 M 1
+  LOOP N1 M 10
+    N1 M 1
+    N2 O 1
+    N3 O 2
+    N4 O 1
+    PER O 5
+  N9 O 10
+  G62 O 5
+  NTE O 20
+  W27 M 1
+  LOOP W04 M 9999
+    W04 M 1
+    N9 O 200
+    W20 O 2
+  W03 M 1
+  SE M 1
+
+944 RE Warehouse Stock Transfer Receipt Advice
+  ST M 1
+  W17 M 1
+  LOOP N1 M 10
+    N1 M 1
+    N2 O 1
+    N3 O 2
+    N4 O 1
+    PER O 5
+  N9 O 10
+  G62 O 5
+  NTE O 20
+  LOOP W07 M 9999
+    W07 M 1
+    N9 O 200
+    W20 O 2
+    LOOP W13 O 50
+      W13 M 1
+      N9 O 200
+  W14 M 1
+  SE M 1
+
+945 SW Warehouse Shipping Advice
+  ST M 1
+  W06 M 1
+  LOOP N1 M 10
+    N1 M 1
+    N2 O 1
+    N3 O 2
+    N4 O 1
+    PER O 5
+  N9 O 10
+  G62 O 5
+  NTE O 20
+  W27 O 1
+  LOOP LX O >1
+    LX M 1
+    MAN O >1
+    N9 O 5
+    LOOP W12 O >1
+      W12 M 1
+      N9 O 200
+      G62 O 10
+      QTY O 10
+  W03 O 1
+  SE M 1
+
+846 IB Inventory Inquiry/Advice
+  ST M 1
+  BIA M 1
+  DTM O 10
+  REF O 12
+  LOOP N1 O 5
+    N1 M 1
+    N2 O 2
+    N3 O 2
+    N4 O 1
+    REF O 12
+    PER O 3
+  LOOP LIN M 10000
+    LIN M 1
+    PID O 200
+    DTM O 10
+    REF O >1
+    LOOP QTY O 99
+      QTY M 1
+      DTM O 10
+  CTT O 1
+  SE M 1
+
+947 AW Warehouse Inventory Adjustment Advice
+  ST M 1
+  W15 M 1
+  LOOP N1 M 100
+    N1 M 1
+    N2 O 1
+    N3 O 1
+    N4 O 1
+    PER O 5
+  N9 O 10
+  G62 O 5
+  NTE O 20
+  LOOP W19 M >1
+    W19 M 1
+    N9 O 10
+    G62 O 10
+  SE M 1
+"""
+
+
 X12_004010 = build_dictionary(
     "X12",
     "004010",
-    elements=[ELEMENTS],
+    elements=[ELEMENTS, WAREHOUSE_ELEMENTS],
     composites=[COMPOSITES],
-    segments=[SEGMENTS, ISS_SEGMENT],
-    sets=[SETS],
+    segments=[SEGMENTS, ISS_SEGMENT, WAREHOUSE_SEGMENTS],
+    sets=[SETS, WAREHOUSE_SETS],
     codes=[CODES],
 )
 
