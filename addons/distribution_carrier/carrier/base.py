@@ -8,12 +8,22 @@ Errors are :class:`CarrierError`: ``transient`` says whether retrying may help,
 ``category`` groups it for the exception queue (the kernel's codes:
 validation, authentication, transport, timeout, business_rule, duplicate,
 mapping) and ``retry_after`` carries a server's announced delay. The kernel's
-``classify_exception`` reads those attributes; this package never imports it.
+``classify_exception`` reads those attributes. Which HTTP statuses mean "try
+again later" is the kernel's one rule (:func:`is_transient_status`), imported
+from its plain-Python errors module.
 """
 
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
+
+try:  # in Odoo: the kernel addon's plain-Python package
+    from odoo.addons.distribution_integration_base.kernel import errors as _kernel
+except ImportError:  # plain pytest: tests/conftest.py puts ``kernel`` on the path
+    from kernel import errors as _kernel
+
+TIMEOUT_STATUSES = _kernel.TIMEOUT_STATUSES
+is_transient_status = _kernel.is_transient_status
 
 LABEL_FORMATS = ("PDF", "ZPL")
 LABEL_MIMETYPES = {"PDF": "application/pdf", "ZPL": "application/zpl"}
