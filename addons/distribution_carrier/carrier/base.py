@@ -14,14 +14,34 @@ from its plain-Python errors module.
 """
 
 import abc
+import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-try:  # in Odoo: the kernel addon's plain-Python package
-    from odoo.addons.distribution_integration_base.kernel import errors as _kernel
-except ImportError:  # plain pytest: tests/conftest.py puts ``kernel`` on the path
-    from kernel import errors as _kernel
 
+def _kernel_errors():
+    """The kernel's error module (plain Python, standard library only)."""
+    try:  # in Odoo
+        from odoo.addons.distribution_integration_base.kernel import errors
+
+        return errors
+    except ImportError:
+        pass
+    # Outside Odoo (pytest, the sandbox command): the kernel addon beside this one.
+    path = (
+        Path(__file__).resolve().parents[2]
+        / "distribution_integration_base"
+        / "kernel"
+        / "errors.py"
+    )
+    spec = importlib.util.spec_from_file_location("_dis_kernel_errors", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_kernel = _kernel_errors()
 TIMEOUT_STATUSES = _kernel.TIMEOUT_STATUSES
 is_transient_status = _kernel.is_transient_status
 

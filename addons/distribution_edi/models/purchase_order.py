@@ -374,10 +374,12 @@ class PurchaseOrder(models.Model):
         """Make changes to either side of these orders' three-way match (their
         receipts, their bills) run one after the other.
 
-        Each side first rewrites the orders' rows (as the document handler's
-        ``_one_at_a_time`` does): of two concurrent transactions, the later
-        fails with a serialization error and is retried on the committed state
-        (by the job runner, or by Odoo's RPC retry), where it sees the other.
+        Each side first rewrites the orders' rows (documents through
+        ``_edi_lock_for_document``): of two concurrent transactions, the later
+        fails (a serialization error, or a transient error for a document) and
+        is retried on the committed state (by the job runner, or by Odoo's RPC
+        retry), where it sees the other. Here a person waits: block for the
+        row rather than fail at once.
         """
         if self:
             self.env.cr.execute(
