@@ -16,6 +16,7 @@ ROUNDS = 12
 SCRIPT = """
 import json
 import threading
+import time
 
 import psycopg2
 from odoo import SUPERUSER_ID, Command, api
@@ -107,7 +108,9 @@ def run(task, record_id, barrier, retries):
                 again = task(wenv, record_id)
                 cr.commit()
                 if again:
+                    # The runner would wait for the retry's delay first.
                     retries.append("retrying")
+                    time.sleep(1)
                     continue
                 return
             except psycopg2.OperationalError as exc:
