@@ -13,10 +13,10 @@ def test_result_has_no_field_for_what_the_kernel_owns():
 
 def test_dict_with_allowed_keys_is_converted():
     result = HandlerResult.from_value(
-        {"external_ref": "SHP-1", "response": b"{}", "ack_window_minutes": 30}
+        {"external_ref": "SHP-1", "response_payload": b"{}", "ack_window_minutes": 30}
     )
     assert result == HandlerResult(
-        external_ref="SHP-1", response=b"{}", ack_window_minutes=30
+        external_ref="SHP-1", response_payload=b"{}", ack_window_minutes=30
     )
 
 

@@ -78,7 +78,7 @@ class CarrierHandlerMixin(models.AbstractModel):
             response += "\n\n" + exchange
         return HandlerResult(
             external_ref=external_ref,
-            response=response.encode(),
+            response_payload=response.encode(),
             response_content_type="text/plain; charset=utf-8"
             if exchange
             else "application/json",

@@ -51,7 +51,7 @@ class EdiSendHandler(models.AbstractModel):
         refusals = []
         if trading_partner.transport == "http":
             sent = self.env["integration.handler.http_json"]._send(message)
-            verdict = self._http_verdict(sent.response)
+            verdict = self._http_verdict(sent.response_payload)
             refusals = verdict.pop("refusals", [])
             # The partner's id of the HTTP request is not the interchange's.
             result = dataclasses.replace(sent, external_ref=verdict.get("external_ref"))

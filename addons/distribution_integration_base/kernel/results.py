@@ -21,8 +21,8 @@ class HandlerResult:
 
     ``external_ref``: the partner's reference of the exchange (its shipment,
     interchange or document number).
-    ``response`` / ``response_content_type``: the partner's answer, kept with the
-    message as its response payload.
+    ``response_payload`` / ``response_content_type``: the partner's answer, kept
+    with the message as its response.
     ``record``: the business record the message concerns (the kernel stores its
     model and id, so the record's smart buttons find the message).
     ``partner``: the business partner the message was exchanged with.
@@ -36,11 +36,12 @@ class HandlerResult:
     ... except PermanentError as error:
     ...     print(error)
     A handler returned 'state', which a handler may not set; it may return \
-external_ref, response, response_content_type, record, partner, ack_window_minutes.
+external_ref, response_payload, response_content_type, record, partner, \
+ack_window_minutes.
     """
 
     external_ref: str | None = None
-    response: bytes | str | None = None
+    response_payload: bytes | str | None = None
     response_content_type: str = "application/octet-stream"
     record: object = None
     partner: object = None

@@ -96,7 +96,7 @@ class HttpJsonHandler(models.AbstractModel):
             reference = answer.get("id") or answer.get("reference")
         return HandlerResult(
             external_ref=str(reference) if reference else None,
-            response=response.content,
+            response_payload=response.content,
             response_content_type=response.headers.get(
                 "Content-Type", "application/octet-stream"
             ),

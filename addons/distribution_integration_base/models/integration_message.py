@@ -558,6 +558,8 @@ class IntegrationMessage(models.Model):
         (``state``, say) is refused with a permanent error."""
         if isinstance(value, dict):
             value = dict(value)
+            if "response" in value:
+                value["response_payload"] = value.pop("response")
             res_model = value.pop("res_model", None)
             res_id = value.pop("res_id", None)
             if res_model and res_id and "record" not in value:
@@ -676,7 +678,7 @@ class IntegrationMessage(models.Model):
         self._log_attempt("succeeded", duration_ms)
         had_failure = bool(self.error_category)
         now = fields.Datetime.now()
-        response = result.response
+        response = result.response_payload
         response_type = result.response_content_type
         vals = {
             "state": SUCCESS_STATE[self.direction],

@@ -48,6 +48,7 @@ class TestHandlerContract(IntegrationCase):
                 "res_model": result.record._name,
                 "res_id": result.record.id,
                 "external_ref": "DICT-1",
+                "response": b'{"stored": true}',
             }
 
         with patch.object(handler, "_process", process_as_dict), self.jobs() as trap:
@@ -55,6 +56,7 @@ class TestHandlerContract(IntegrationCase):
             self.run_jobs(trap)
         self.assertEqual(message.state, "done")
         self.assertEqual(message.external_ref, "DICT-1")
+        self.assertEqual(message.response_attachment_id.raw, b'{"stored": true}')
         self.assertEqual(
             message.record_ref,
             self.env["res.partner"].search([("ref", "=", "CUST-D1")]),
