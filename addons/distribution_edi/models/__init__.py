@@ -5,6 +5,9 @@ from . import purchase_order
 from . import stock_picking
 from . import account_move
 from . import res_partner
+from . import edi_handler_send
+from . import edi_handler_interchange
+from . import edi_handler_documents
 from . import handlers
 from . import integration_message
 from . import edi_watch

@@ -6,13 +6,14 @@ which database conflicts are expected) that the Odoo models store and apply,
 so they can be tested with plain pytest.
 """
 
-from . import circuit, conflict_logging, crypto, errors, retry, signatures
+from . import circuit, conflict_logging, crypto, errors, results, retry, signatures
 
 __all__ = [
     "circuit",
     "conflict_logging",
     "crypto",
     "errors",
+    "results",
     "retry",
     "signatures",
 ]

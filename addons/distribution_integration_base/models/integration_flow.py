@@ -6,6 +6,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..kernel import inbound
 from ..kernel.retry import RetryPolicy
 from .entry_point import entry_point
+from .integration_handler import HANDLER_BASES
 from .integration_ownership import DATA_DOMAINS
 
 # What the dispatcher reads on every attempt (loaded alone: see _retry_policy).
@@ -205,8 +206,30 @@ class IntegrationFlow(models.Model):
         return sorted(
             (name, self.env[name]._description)
             for name in names
-            if name != "integration.handler"
+            if name not in HANDLER_BASES
         )
+
+    @api.constrains("handler", "direction")
+    def _check_handler_direction(self):
+        for flow in self:
+            handler = self.env.get(flow.handler) if flow.handler else None
+            direction = handler._handler_direction if handler is not None else None
+            if direction and direction != flow.direction:
+                labels = dict(
+                    self._fields["direction"]._description_selection(self.env)
+                )
+                raise ValidationError(
+                    _(
+                        "Flow %(flow)s is %(direction)s, but its handler "
+                        "%(handler)s serves %(handler_direction)s flows. Choose "
+                        "a handler of the flow's direction, or change the "
+                        "direction.",
+                        flow=flow.display_name,
+                        direction=labels[flow.direction],
+                        handler=handler._description,
+                        handler_direction=labels[direction],
+                    )
+                )
 
     @api.constrains("mode", "batch_interval_number", "batch_interval_type")
     def _check_batch_interval(self):

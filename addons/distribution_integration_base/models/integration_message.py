@@ -13,7 +13,7 @@ from psycopg2.errors import LockNotAvailable
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..kernel import conflict_logging, errors, payload_view
+from ..kernel import conflict_logging, errors, payload_view, results
 from .entry_point import entry_point
 from .record_link import form_action, linked_record
 
@@ -541,15 +541,38 @@ class IntegrationMessage(models.Model):
             duration = int((time.monotonic() - started) * 1000)
             return message._record_failure(error, duration_ms=duration)
         duration = int((time.monotonic() - started) * 1000)
-        return message._record_success(result or {}, duration_ms=duration)
+        return message._record_success(result, duration_ms=duration)
 
     def _call_handler(self):
+        """Run the flow's handler; return its ``HandlerResult``."""
         self.ensure_one()
         handler = self.flow_id._get_handler()
         if self.direction == "outbound":
-            return handler._send(self)
+            return self._handler_result(handler._send(self))
         self._check_ownership()
-        return handler._process(self)
+        return self._handler_result(handler._process(self))
+
+    def _handler_result(self, value):
+        """What a handler returned, as a ``HandlerResult``: a dict (handlers
+        written before it) gives only the keys a handler may set; any other key
+        (``state``, say) is refused with a permanent error."""
+        if isinstance(value, dict):
+            value = dict(value)
+            if "response" in value:
+                value["response_payload"] = value.pop("response")
+            res_model = value.pop("res_model", None)
+            res_id = value.pop("res_id", None)
+            if res_model and res_id and "record" not in value:
+                if res_model not in self.env:
+                    raise errors.PermanentError(
+                        _("A handler named the unknown model %r.", res_model),
+                        category="mapping",
+                    )
+                value["record"] = self.env[res_model].browse(res_id)
+            partner_id = value.pop("partner_id", None)
+            if partner_id and "partner" not in value:
+                value["partner"] = self.env["res.partner"].browse(partner_id)
+        return results.HandlerResult.from_value(value)
 
     def _check_ownership(self):
         """Refuse an inbound change to master data the sender does not own."""
@@ -648,12 +671,15 @@ class IntegrationMessage(models.Model):
         self.invalidate_recordset(["attempt_ids"])
 
     def _record_success(self, result, duration_ms=0):
+        """Record a successful attempt; ``result``: the handler's
+        ``HandlerResult``, of which only its own fields reach the message."""
         self.ensure_one()
+        result = result or results.HandlerResult()
         self._log_attempt("succeeded", duration_ms)
         had_failure = bool(self.error_category)
         now = fields.Datetime.now()
-        response = result.pop("response", None)
-        response_type = result.pop("response_content_type", "application/octet-stream")
+        response = result.response_payload
+        response_type = result.response_content_type
         vals = {
             "state": SUCCESS_STATE[self.direction],
             "processed_at": now,
@@ -665,15 +691,27 @@ class IntegrationMessage(models.Model):
             "lead_time_seconds": int((now - self.create_date).total_seconds()),
         }
         if self.direction == "outbound" and self.flow_id.ack_expected:
-            vals["ack_due_at"] = now + timedelta(
-                minutes=self.flow_id.ack_timeout_minutes
+            # A handler may give this partner its own window (a trading
+            # partner's, say) instead of the flow's.
+            window = (
+                result.ack_window_minutes
+                if result.ack_window_minutes is not None
+                else self.flow_id.ack_timeout_minutes
             )
-            vals["ack_window_minutes"] = self.flow_id.ack_timeout_minutes
+            vals["ack_due_at"] = now + timedelta(minutes=window)
+            vals["ack_window_minutes"] = window
         if not had_failure:
             # Most attempts never failed: nothing to clear.
             del vals["last_error"], vals["last_error_details"]
             del vals["error_category"]
-        vals.update(result)
+        if result.external_ref is not None:
+            vals["external_ref"] = result.external_ref or False
+        if result.record:
+            result.record.ensure_one()
+            vals["res_model"] = result.record._name
+            vals["res_id"] = result.record.id
+        if result.partner:
+            vals["partner_id"] = result.partner.id
         self.write(vals)
         if response is not None:
             if isinstance(response, str):

@@ -7,22 +7,19 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..kernel import crypto, signatures
+from .common import IntegrationTestMixin
 from .loopback import LoopbackPeersMixin
 
 SECRET = "inbound-hmac-secret"
 
 
-class GatewayCase(LoopbackPeersMixin, HttpCase):
+class GatewayCase(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     """An HMAC endpoint and an inbound JSON flow behind the real gateway."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.endpoint = cls.env["integration.endpoint"].create(
             {
                 "name": "Webhook partner",
