@@ -9,3 +9,6 @@ ADDON_DIR = (
 
 if str(ADDON_DIR) not in sys.path:
     sys.path.insert(0, str(ADDON_DIR))
+
+# Test-only Odoo addons (the skeleton channel): Odoo runs their tests, not pytest.
+collect_ignore = ["addons"]

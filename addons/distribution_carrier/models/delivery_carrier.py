@@ -36,7 +36,7 @@ class DeliveryCarrier(models.Model):
         "carrier.account",
         string="Carrier account",
         ondelete="restrict",
-        help="Account (adapter, endpoint, credential) this method rates and "
+        help="Account (endpoint, its protocol and credential) this method rates and "
         "ships with.",
     )
     carrier_service_code = fields.Char(
@@ -66,7 +66,7 @@ class DeliveryCarrier(models.Model):
         "(20,000 kg for LTL, none through Karrio).",
     )
 
-    @api.depends("delivery_type", "carrier_account_id.adapter")
+    @api.depends("delivery_type")
     def _compute_can_generate_return(self):
         super()._compute_can_generate_return()
         for carrier in self:
@@ -93,10 +93,13 @@ class DeliveryCarrier(models.Model):
         from ..carrier.karrio import KarrioAdapter
         from ..carrier.ltl import LtlSoapAdapter
 
-        adapter = self.carrier_account_id.adapter or self.delivery_type
-        defaults = (
-            LtlSoapAdapter if adapter == "ltl_soap" else KarrioAdapter
-        ).default_limits
+        account = self.carrier_account_id
+        soap = (
+            account.endpoint_id.protocol == "soap"
+            if account
+            else self.delivery_type == "ltl_soap"
+        )
+        defaults = (LtlSoapAdapter if soap else KarrioAdapter).default_limits
         return ParcelLimits(
             max_weight_kg=self.carrier_max_weight_kg or defaults.max_weight_kg,
             max_length_cm=self.carrier_max_length_cm or defaults.max_length_cm,

@@ -223,7 +223,6 @@ class KarrioCase(CarrierCase):
         cls.account = cls.env["carrier.account"].create(
             {
                 "name": "Karrio test",
-                "adapter": "karrio",
                 "endpoint_id": cls.endpoint.id,
                 "credential_id": cls.token.id,
                 "karrio_carrier_ids": cls.karrio.carrier_id,

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import requests
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -47,7 +47,6 @@ class TestLtlCycle(CarrierCase):
         cls.account = cls.env["carrier.account"].create(
             {
                 "name": "LTL sandbox",
-                "adapter": "ltl_soap",
                 "endpoint_id": cls.endpoint.id,
                 "credential_id": credential.id,
                 "tracking_by_webhook": False,
@@ -56,8 +55,8 @@ class TestLtlCycle(CarrierCase):
         cls.method = cls.make_delivery_method(
             "LTL standard", "ltl_soap", cls.account, "STD"
         )
+        # The account polls: saving it linked its endpoint to the polling flow.
         cls.poll_flow = cls.env.ref("distribution_carrier.flow_carrier_tracking_poll")
-        cls.poll_flow.endpoint_ids = [Command.link(cls.endpoint.id)]
 
     def setUp(self):
         super().setUp()

@@ -36,12 +36,22 @@ class EdiTradingPartner(models.Model):
 
     _name = "edi.trading.partner"
     _description = "EDI Trading Partner"
-    _inherit = ["mail.thread"]
+    _inherit = ["integration.channel.account"]
     _order = "partner_id"
     _rec_name = "name"
 
+    _channel_endpoint_kind = "supplier_edi"
+    # HTTP partners are reached through the kernel's session of the endpoint;
+    # folder and SFTP partners through their file transport.
+    _channel_clients = {
+        "edi_http": "_channel_http_session",
+        "rest": "_channel_http_session",
+        "folder": "_transport",
+        "sftp": "_transport",
+    }
+    _channel_capabilities = ("send_orders", "receive_documents", "acknowledge")
+
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
-    active = fields.Boolean(default=True, tracking=True)
     partner_id = fields.Many2one(
         "res.partner",
         string="Supplier",
@@ -50,22 +60,6 @@ class EdiTradingPartner(models.Model):
         tracking=True,
         domain="[('is_company', '=', True)]",
     )
-    company_id = fields.Many2one(
-        "res.company",
-        required=True,
-        default=lambda self: self.env.company,
-        index=True,
-        tracking=True,
-    )
-    endpoint_id = fields.Many2one(
-        "integration.endpoint",
-        required=True,
-        tracking=True,
-        domain="[('company_id', '=', company_id)]",
-        help="The kernel endpoint: environment (test or production), credentials, "
-        "retry channel, circuit breaker and, for HTTP, the partner's URL.",
-    )
-    environment = fields.Selection(related="endpoint_id.environment")
     test_indicator = fields.Boolean(
         compute="_compute_test_indicator",
         help="ISA15 = T / UNB test indicator 1: follows the endpoint's environment.",
@@ -400,28 +394,17 @@ class EdiTradingPartner(models.Model):
     def create(self, vals_list):
         partners = super().create(vals_list)
         partners._ensure_sequences()
-        partners._register_for_polling()
         return partners
 
-    def write(self, vals):
-        result = super().write(vals)
-        if {"transport", "endpoint_id", "active"} & vals.keys():
-            self._register_for_polling()
-        return result
-
-    def _register_for_polling(self):
+    def _channel_batch_flows(self):
         """Folder and SFTP partners are collected by the batch flow edi-poll."""
-        poll_flow = self.env.ref(
-            "distribution_edi.flow_edi_poll", raise_if_not_found=False
-        )
-        if not poll_flow:
-            return
-        endpoints = self.filtered(
-            lambda p: p.active and p.transport in ("folder", "sftp")
-        ).endpoint_id
-        missing = endpoints - poll_flow.endpoint_ids
-        if missing:
-            poll_flow.sudo().endpoint_ids = [(4, endpoint.id) for endpoint in missing]
+        flows = super()._channel_batch_flows()
+        if self.transport in ("folder", "sftp"):
+            flows |= (
+                self.env.ref("distribution_edi.flow_edi_poll", raise_if_not_found=False)
+                or self.env["integration.flow"]
+            )
+        return flows
 
     def _ensure_sequences(self):
         sequences = self.env["ir.sequence"].sudo()
@@ -661,6 +644,18 @@ class EdiTradingPartner(models.Model):
                 "message": _("Both folders can be reached and written."),
             },
         }
+
+    def _channel_test_connection(self):
+        """HTTP partners: the endpoint's test; file partners: both folders."""
+        self.ensure_one()
+        if self.transport == "http":
+            return super()._channel_test_connection()
+        try:
+            with self._transport() as exchange:
+                exchange.check()
+        except Exception as exc:
+            return False, _("%(name)s: %(error)s", name=self.name, error=exc)
+        return True, _("Both folders can be reached and written.")
 
     @entry_point("read")
     def action_view_documents(self):

@@ -1,6 +1,7 @@
 from . import integration_code_mixin
 from . import integration_endpoint
 from . import integration_credential
+from . import integration_channel_account
 from . import integration_flow
 from . import integration_ownership
 from . import integration_handler

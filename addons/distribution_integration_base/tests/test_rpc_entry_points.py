@@ -284,6 +284,10 @@ class TestRpcEntryPoints(LoopbackPeersMixin, HttpCase):
         problems = []
         calls = refusals = 0
         for (model, name), functions in sorted(methods.items()):
+            if self.env[model]._abstract:
+                # A mixin has no records: its methods are called on each model
+                # that inherits it (e.g. integration.channel.account's).
+                continue
             # Undeclared methods (see the test above) are held to write access.
             declaration = getattr(functions[0], ATTRIBUTE, None) or {
                 "operation": "write",
