@@ -6,5 +6,7 @@ from . import stock_picking
 from . import account_move
 from . import res_partner
 from . import handlers
+from . import integration_handler_collect
+from . import integration_endpoint
 from . import integration_message
 from . import edi_watch

@@ -1,14 +1,15 @@
 """Flow handlers of the EDI channel (found by the kernel's flow catalog).
 
-* ``integration.handler.edi_send``: delivers an interchange over the trading
-  partner's transport (HTTP through the kernel's HTTP handler, folder, SFTP);
+* ``integration.handler.edi_send``: delivers an interchange over the
+  endpoint's transport (HTTP through the kernel's HTTP handler, folder, SFTP);
 * ``integration.handler.edi_interchange``: reads a received interchange,
   answers it with a 997 / CONTRL and splits it into one business message per
   transaction set;
 * ``integration.handler.edi_document``: applies one business document (order
-  response, ship notice, invoice, acknowledgement) to Odoo;
-* ``integration.handler.edi_poll``: the batch flow's collect step, picking up
-  files from folder and SFTP partners.
+  response, ship notice, invoice, acknowledgement) to Odoo.
+
+Files of folder and SFTP suppliers are collected by the kernel's
+``integration.handler.collect`` (flow edi-poll) into edi-interchange-in.
 """
 
 import json
@@ -78,7 +79,7 @@ class EdiSendHandler(models.AbstractModel):
     def _send(self, message):
         trading_partner = _trading_partner_of(message)
         refusals = []
-        if trading_partner.transport == "http":
+        if not trading_partner.endpoint_id._has_file_transport():
             result = self.env["integration.handler.http_json"]._send(message)
             result.pop("external_ref", None)
             verdict = self._http_verdict(result.get("response"))
@@ -87,7 +88,7 @@ class EdiSendHandler(models.AbstractModel):
         else:
             payload = message._get_payload()
             name = message.payload_attachment_id.name or f"{message.name}.edi"
-            with trading_partner._transport() as exchange:
+            with trading_partner.endpoint_id._transport() as exchange:
                 written = exchange.put(name, payload)
             result = {"external_ref": written}
         if message.flow_id.ack_expected:
@@ -1645,116 +1646,6 @@ class EdiDocumentHandler(models.AbstractModel):
             if currency:
                 return currency
         return order.currency_id
-
-
-class EdiPollHandler(models.AbstractModel):
-    _name = "integration.handler.edi_poll"
-    _inherit = "integration.handler"
-    _description = "EDI: collect files from folder and SFTP partners"
-
-    def _collect(self, flow, endpoint):
-        collected = 0
-        trading_partners = (
-            self.env["edi.trading.partner"]
-            .sudo()
-            .search(
-                [
-                    ("endpoint_id", "=", endpoint.id),
-                    ("transport", "in", ("folder", "sftp")),
-                ]
-            )
-        )
-        for trading_partner in trading_partners:
-            collected += self._collect_from(trading_partner)
-        return collected
-
-    def _collect_from(self, trading_partner):
-        """Log every settled file of the partner's inbox as an inbound message.
-
-        A file is claimed (renamed) first; it moves to processed/ only once
-        the message is committed, and goes back to its name on a rollback,
-        so nothing is lost and nothing is read twice.
-        """
-        cr = self.env.cr
-        exchange = trading_partner._transport()
-        try:
-            # A poller that crashed between claim and commit left its files
-            # claimed: give them back before claiming, so this run takes them.
-            exchange.recover_stale(self._stale_claim_seconds())
-        except Exception:
-            exchange.close()
-            raise
-        claimed = exchange.claim()
-        if not claimed:
-            exchange.close()
-            return 0
-        done, failed = [], []
-        try:
-            self._log_files(trading_partner, exchange, claimed, done, failed)
-        except Exception:
-            # The savepoint around the collect step rolls the messages back:
-            # put the files back too, for the next run.
-            for inbound in claimed:
-                exchange.release(inbound)
-            exchange.close()
-            raise
-        count = len(done)
-
-        def finish():
-            try:
-                for inbound in done:
-                    exchange.done(inbound)
-                for inbound, reason in failed:
-                    exchange.failed(inbound, reason)
-            finally:
-                exchange.close()
-
-        def give_back():
-            try:
-                for inbound in claimed:
-                    exchange.release(inbound)
-            finally:
-                exchange.close()
-
-        cr.postcommit.add(finish)
-        cr.postrollback.add(give_back)
-        return count
-
-    def _stale_claim_seconds(self):
-        """How old a claim is before it counts as left by a crashed poller.
-
-        A claim lives for one transaction, which Odoo's time limits end long
-        before this.
-        """
-        minutes = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("distribution_edi.stale_claim_minutes", 15)
-        )
-        return max(int(minutes), 1) * 60
-
-    def _log_files(self, trading_partner, exchange, claimed, done, failed):
-        dispatch = self.env["integration.dispatch"]
-        for inbound in claimed:
-            try:
-                payload = exchange.read(inbound)
-            except Exception as exc:  # unreadable: keep it aside for a person
-                failed.append((inbound, str(exc)))
-                continue
-            if not payload.strip():
-                failed.append((inbound, "empty file"))
-                continue
-            dispatch._receive(
-                INTERCHANGE_FLOW,
-                trading_partner.endpoint_id,
-                payload,
-                partner=trading_partner.partner_id,
-                idempotency_key=f"file:{trading_partner._payload_digest(payload)}",
-                content_type=trading_partner._content_type(),
-                filename=inbound.name,
-                external_ref=inbound.name,
-            )
-            done.append(inbound)
 
 
 def _float(value, default):

@@ -107,7 +107,6 @@ class EdiCase(LoopbackPeersMixin, TransactionCase):
             "our_qualifier": "ZZ",
             "partner_interchange_id": "MOCKEDI",
             "partner_qualifier": "ZZ",
-            "transport": "http",
             "receipt_policy": "validate",
         }
         if dialect == "EDIFACT":

@@ -2,11 +2,19 @@
 
 Nothing in this package imports ``odoo``: it holds the decisions (encryption of
 secrets, request signatures, error taxonomy, retry delays, circuit breaking,
-which database conflicts are expected) that the Odoo models store and apply,
-so they can be tested with plain pytest.
+which database conflicts are expected) and the transports (folder, SFTP, HTTP)
+that the Odoo models store and apply, so they can be tested with plain pytest.
 """
 
-from . import circuit, conflict_logging, crypto, errors, retry, signatures
+from . import (
+    circuit,
+    conflict_logging,
+    crypto,
+    errors,
+    retry,
+    signatures,
+    transports,
+)
 
 __all__ = [
     "circuit",
@@ -15,4 +23,5 @@ __all__ = [
     "errors",
     "retry",
     "signatures",
+    "transports",
 ]
