@@ -20,7 +20,7 @@ one protocol, the one directory trading partners expect:
 - :meth:`recover_stale` gives back files a crashed poller left claimed.
 
 :class:`HttpTransport` posts a payload to a URL (``put``) and checks that the
-partner answers (``check``); statuses are judged by :mod:`.errors`.
+partner answers (``check``); failures and statuses are judged by :mod:`.errors`.
 
 Errors are :class:`TransportError`, which carries the ``transient`` and
 ``category`` attributes the kernel's ``classify_exception`` honours.
@@ -45,7 +45,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .errors import error_for_response, redact_url
+from .errors import classify_exception, error_for_response, redact_url
 
 _logger = logging.getLogger(__name__)
 
@@ -1095,9 +1095,10 @@ class HttpTransport:
     def put(self, path, data, *, headers=None, auth=None, cert=None):
         """POST ``data`` to ``path``; return the response of a 2xx/3xx answer.
 
-        A refused connection or a timeout is a transient :class:`TransportError`;
-        an HTTP error status raises the kernel error :mod:`.errors` maps it to
-        (5xx, 408, 425, 429: transient; 401/403: authentication...).
+        Anything else raises the kernel error :mod:`.errors` makes of it, by
+        the one rule every channel shares: no answer, a refused connection or
+        a timeout is transient, and so are 5xx, 408, 425 and 429; 401/403 are
+        authentication errors; other statuses are permanent.
         """
         url = self.url(path)
         try:
@@ -1108,19 +1109,9 @@ class HttpTransport:
                 auth=auth,
                 cert=cert,
                 timeout=self.timeout,
-                allow_redirects=False,
             )
-        except self._requests.Timeout as error:
-            raise TransportError(
-                f"{self.where} did not answer within {self.timeout} s",
-                transient=True,
-                category="timeout",
-            ) from error
         except self._requests.RequestException as error:
-            raise TransportError(
-                f"Cannot reach {self.where}: {type(error).__name__}",
-                transient=True,
-            ) from error
+            raise classify_exception(error) from error
         problem = error_for_response(response, url)
         if problem is not None:
             raise problem
