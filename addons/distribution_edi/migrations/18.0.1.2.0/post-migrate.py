@@ -49,7 +49,7 @@ def _move_transport_settings(env):
         f"""
         SELECT id, endpoint_id, transport, {selected}
           FROM edi_trading_partner
-         WHERE endpoint_id IS NOT NULL
+         WHERE endpoint_id IS NOT NULL AND transport IS NOT NULL
          ORDER BY active DESC NULLS LAST, id
         """  # column names come from SETTINGS, not from data
     )
@@ -64,7 +64,7 @@ def _move_transport_settings(env):
         if not endpoint:
             continue
         chosen = rows[0]
-        transport = chosen["transport"] or "http"
+        transport = chosen["transport"]
         if transport == "http":
             vals = {}
             if endpoint.protocol in ("folder", "sftp"):
