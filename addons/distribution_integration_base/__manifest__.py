@@ -2,7 +2,7 @@
     "name": "Distribution Integration Base",
     "summary": "Governed integration kernel: endpoints, encrypted credentials, "
     "flow catalog, message log, exception queue, inbound gateway and dispatch API",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
@@ -18,6 +18,7 @@
         "data/mail_activity_type.xml",
         "data/ir_cron.xml",
         "data/ir_cron_gateway.xml",
+        "data/ir_cron_transports.xml",
         "data/ir_actions_server.xml",
         "wizards/integration_payload_edit_views.xml",
         "wizards/integration_exception_resolve_views.xml",

@@ -32,7 +32,7 @@ endpoint = env["integration.endpoint"].create({
 trading_partner = env["edi.trading.partner"].create({
     "partner_id": supplier.id, "endpoint_id": endpoint.id, "dialect": "X12",
     "our_interchange_id": "RACEBUYER", "partner_interchange_id": "RACESUPPLIER",
-    "transport": "http", "send_orders": False, "receipt_policy": "validate",
+    "send_orders": False, "receipt_policy": "validate",
 })
 product = env["product.product"].create({
     "name": "Race gear", "is_storable": True,

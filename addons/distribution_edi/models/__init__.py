@@ -8,6 +8,6 @@ from . import res_partner
 from . import edi_handler_send
 from . import edi_handler_interchange
 from . import edi_handler_documents
-from . import handlers
+from . import integration_handler_collect
 from . import integration_message
 from . import edi_watch

@@ -49,7 +49,7 @@ class EdiSendHandler(models.AbstractModel):
     def _send(self, message):
         trading_partner = _trading_partner_of(message)
         refusals = []
-        if trading_partner.transport == "http":
+        if not trading_partner.endpoint_id._has_file_transport():
             sent = self.env["integration.handler.http_json"]._send(message)
             verdict = self._http_verdict(sent.response_payload)
             refusals = verdict.pop("refusals", [])
@@ -58,7 +58,7 @@ class EdiSendHandler(models.AbstractModel):
         else:
             payload = message._get_payload()
             name = message.payload_attachment_id.name or f"{message.name}.edi"
-            with trading_partner._transport() as exchange:
+            with trading_partner.endpoint_id._transport() as exchange:
                 written = exchange.put(name, payload)
             result = HandlerResult(external_ref=written)
         # The kernel sets the acknowledgement deadline from this partner's window.

@@ -14,11 +14,6 @@ from .edi_document import format_interchange_number
 DIALECTS = [("X12", "ASC X12"), ("EDIFACT", "UN/EDIFACT")]
 X12_VERSIONS = [("004010", "004010"), ("005010", "005010")]
 EDIFACT_VERSIONS = [("D96A", "D.96A")]
-TRANSPORTS = [
-    ("http", "HTTP POST to the endpoint"),
-    ("folder", "Folder exchange"),
-    ("sftp", "SFTP"),
-]
 # The document kinds a trading partner can enable, per direction.
 DOCUMENT_SWITCHES = {
     "order": "send_orders",
@@ -31,8 +26,9 @@ DOCUMENT_SWITCHES = {
 
 
 class EdiTradingPartner(models.Model):
-    """How Odoo trades EDI with one supplier: identities, syntax, transport,
-    mappings and the rules applied to what the supplier sends."""
+    """How Odoo trades EDI with one supplier: identities, syntax, mappings and
+    the rules applied to what the supplier sends. How files travel (HTTP,
+    folder, SFTP) is the endpoint's protocol and transport settings."""
 
     _name = "edi.trading.partner"
     _description = "EDI Trading Partner"
@@ -46,8 +42,8 @@ class EdiTradingPartner(models.Model):
     _channel_clients = {
         "edi_http": "_channel_http_session",
         "rest": "_channel_http_session",
-        "folder": "_transport",
-        "sftp": "_transport",
+        "folder": "_channel_transport",
+        "sftp": "_channel_transport",
     }
     _channel_capabilities = ("send_orders", "receive_documents", "acknowledge")
 
@@ -177,31 +173,6 @@ class EdiTradingPartner(models.Model):
     )
     strict_syntax = fields.Boolean(
         help="Reject a received set for any syntax finding, not only fatal ones."
-    )
-
-    # Transport
-    transport = fields.Selection(TRANSPORTS, required=True, default="http")
-    outbox_path = fields.Char(
-        string="Send to folder",
-        help="Folder (or SFTP directory) the supplier collects our documents from.",
-    )
-    inbox_path = fields.Char(
-        string="Collect from folder",
-        help="Folder (or SFTP directory) the supplier drops its documents into. "
-        "Read files move to processed/ or failed/ beside them.",
-    )
-    file_settle_seconds = fields.Integer(
-        string="Leave new files for (s)",
-        default=5,
-        help="A file changed more recently than this may still be being written: "
-        "it is collected on the next run.",
-    )
-    sftp_host = fields.Char(string="SFTP host")
-    sftp_port = fields.Integer(string="SFTP port", default=22)
-    sftp_host_key_fingerprint = fields.Char(
-        string="SFTP host key",
-        help="SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` "
-        "prints it (SHA256:...). Connections to any other key are refused.",
     )
 
     # Mappings and rules
@@ -367,29 +338,6 @@ class EdiTradingPartner(models.Model):
                         )
                     )
 
-    @api.constrains("transport", "outbox_path", "inbox_path", "sftp_host")
-    def _check_transport(self):
-        for trading_partner in self:
-            if trading_partner.transport in ("folder", "sftp") and not (
-                trading_partner.outbox_path and trading_partner.inbox_path
-            ):
-                raise ValidationError(
-                    _(
-                        "%s: folder and SFTP exchange need both a folder to send "
-                        "to and a folder to collect from.",
-                        trading_partner.name,
-                    )
-                )
-            if trading_partner.transport == "sftp" and not (
-                trading_partner.sftp_host and trading_partner.sftp_host_key_fingerprint
-            ):
-                raise ValidationError(
-                    _(
-                        "%s: SFTP needs a host and the host key's SHA256 fingerprint.",
-                        trading_partner.name,
-                    )
-                )
-
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)
@@ -399,7 +347,7 @@ class EdiTradingPartner(models.Model):
     def _channel_batch_flows(self):
         """Folder and SFTP partners are collected by the batch flow edi-poll."""
         flows = super()._channel_batch_flows()
-        if self.transport in ("folder", "sftp"):
+        if self.endpoint_id._has_file_transport():
             flows |= (
                 self.env.ref("distribution_edi.flow_edi_poll", raise_if_not_found=False)
                 or self.env["integration.flow"]
@@ -582,80 +530,11 @@ class EdiTradingPartner(models.Model):
         switch = DOCUMENT_SWITCHES.get(kind)
         return bool(switch and self[switch])
 
-    # -- transport ---------------------------------------------------------------
-
-    def _transport(self):
-        """The folder or SFTP transport of this partner (caller closes it)."""
-        self.ensure_one()
-        from ..edi import transport
-
-        if self.transport == "folder":
-            return transport.FolderTransport(
-                self.outbox_path,
-                self.inbox_path,
-                settle_seconds=self.file_settle_seconds,
-            )
-        if self.transport == "sftp":
-            credential = self.endpoint_id.sudo()._active_credential()
-            if not credential or credential.kind not in ("ssh_key", "basic_auth"):
-                raise UserError(
-                    _(
-                        "Endpoint %s needs an SSH key or a user name and password "
-                        "credential for SFTP.",
-                        self.endpoint_id.code,
-                    )
-                )
-            return transport.SftpTransport(
-                self.sftp_host,
-                self.sftp_port or 22,
-                credential.username,
-                password=credential._get_secret()
-                if credential.kind == "basic_auth"
-                else None,
-                private_key_pem=credential._get_private_key()
-                if credential.kind == "ssh_key"
-                else None,
-                host_key_fingerprint=self.sftp_host_key_fingerprint,
-                outbox=self.outbox_path,
-                inbox=self.inbox_path,
-                timeout=sum(self.endpoint_id._timeout()),
-                settle_seconds=self.file_settle_seconds,
-            )
-        raise UserError(_("%s trades over HTTP, not over files.", self.name))
-
     @entry_point("write")
     def action_test_transport(self):
-        """Check that both folders (local or SFTP) can be reached and written."""
+        """Check the endpoint's transport: its URL, or both folders (local or SFTP)."""
         self.ensure_one()
-        if self.transport == "http":
-            return self.endpoint_id.action_test_connection()
-        try:
-            with self._transport() as exchange:
-                exchange.check()
-        except Exception as exc:
-            raise UserError(
-                _("%(name)s: %(error)s", name=self.name, error=exc)
-            ) from exc
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": _("Both folders can be reached and written."),
-            },
-        }
-
-    def _channel_test_connection(self):
-        """HTTP partners: the endpoint's test; file partners: both folders."""
-        self.ensure_one()
-        if self.transport == "http":
-            return super()._channel_test_connection()
-        try:
-            with self._transport() as exchange:
-                exchange.check()
-        except Exception as exc:
-            return False, _("%(name)s: %(error)s", name=self.name, error=exc)
-        return True, _("Both folders can be reached and written.")
+        return self.endpoint_id.action_test_connection()
 
     @entry_point("read")
     def action_view_documents(self):

@@ -6,3 +6,4 @@ from . import test_edi_receipts
 from . import test_edi_answers
 from . import test_edi_screens
 from . import test_edi_handlers
+from . import test_edi_transport_migration

@@ -104,7 +104,6 @@ class EdiCase(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
             "our_qualifier": "ZZ",
             "partner_interchange_id": "MOCKEDI",
             "partner_qualifier": "ZZ",
-            "transport": "http",
             "receipt_policy": "validate",
         }
         if dialect == "EDIFACT":

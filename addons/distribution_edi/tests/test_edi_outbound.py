@@ -129,12 +129,13 @@ class TestEdiOutbound(EdiCase):
         with self.assertRaisesRegex(ValidationError, "at most 15 characters"):
             self.make_trading_partner("A-NAME-FAR-TOO-LONG-FOR-ISA06")
         with self.assertRaisesRegex(ValidationError, "host key"):
-            self.make_trading_partner(
-                "SFTPBUYER",
-                transport="sftp",
-                sftp_host="127.0.0.1",
-                outbox_path="/out",
-                inbox_path="/in",
+            self.endpoint.write(
+                {
+                    "protocol": "sftp",
+                    "sftp_host": "127.0.0.1",
+                    "outbox_path": "/out",
+                    "inbox_path": "/in",
+                }
             )
         with self.assertRaises(ValidationError):
             self.trading_partner.element_separator = "~"  # same as the terminator

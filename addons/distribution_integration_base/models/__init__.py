@@ -12,6 +12,8 @@ from . import integration_dispatch
 from . import queue_job
 from . import res_config_settings
 from . import handlers
+from . import integration_endpoint_transport
+from . import integration_handler_collect
 from . import res_company
 from . import integration_gateway_guard
 from . import mail_thread

@@ -11,7 +11,7 @@ import requests
 
 from odoo import _, models
 
-from ..kernel import errors
+from ..kernel import errors, transports
 from ..kernel.results import HandlerResult
 
 # One requests.Session per (database, endpoint): connection reuse without
@@ -47,9 +47,6 @@ class HttpJsonHandler(models.AbstractModel):
                 ),
                 category="mapping",
             )
-        url = endpoint.base_url.rstrip("/")
-        if message.flow_id.http_path:
-            url += "/" + message.flow_id.http_path.lstrip("/")
         body = message._get_payload()
         headers = {
             "Content-Type": message.content_type or "application/octet-stream",
@@ -63,30 +60,19 @@ class HttpJsonHandler(models.AbstractModel):
         if credential and credential.kind != "client_certificate":
             extra_headers, auth = credential._http_auth(body)
             headers.update(extra_headers)
-        session = endpoint_session(endpoint)
-        try:
-            if credential.kind == "client_certificate":
-                with credential._client_certificate_files() as cert:
-                    response = session.post(
-                        url,
-                        data=body,
-                        headers=headers,
-                        cert=cert,
-                        timeout=endpoint._timeout(),
-                    )
-            else:
-                response = session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    auth=auth,
-                    timeout=endpoint._timeout(),
-                )
-        except requests.RequestException as exc:
-            raise errors.classify_exception(exc) from exc
-        error = errors.error_for_response(response, url)
-        if error is not None:
-            raise error
+        # The kernel's HTTP transport: one session per endpoint, its timeouts,
+        # and the one rule that judges failures and statuses.
+        transport = transports.HttpTransport(
+            endpoint.base_url,
+            timeout=endpoint._timeout(),
+            session=endpoint_session(endpoint),
+        )
+        path = message.flow_id.http_path or ""
+        if credential.kind == "client_certificate":
+            with credential._client_certificate_files() as cert:
+                response = transport.put(path, body, headers=headers, cert=cert)
+        else:
+            response = transport.put(path, body, headers=headers, auth=auth)
         try:
             answer = response.json()
         except ValueError:

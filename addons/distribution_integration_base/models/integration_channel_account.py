@@ -237,6 +237,12 @@ class IntegrationChannelAccount(models.AbstractModel):
 
         return endpoint_session(self.endpoint_id.sudo())
 
+    def _channel_transport(self, **options):
+        """The kernel transport the endpoint's protocol names (folder, SFTP,
+        HTTP); the caller closes it."""
+        self.ensure_one()
+        return self.endpoint_id.sudo()._transport()
+
     # -- registration on batch flows ------------------------------------------------
 
     @api.model_create_multi

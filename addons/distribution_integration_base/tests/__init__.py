@@ -10,3 +10,4 @@ from . import test_replay_safety
 from . import test_recovery
 from . import test_gateway_hardening
 from . import test_handlers
+from . import test_transports
