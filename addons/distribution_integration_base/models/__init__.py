@@ -14,3 +14,4 @@ from . import handlers
 from . import res_company
 from . import integration_gateway_guard
 from . import mail_thread
+from . import integration_cross_reference
