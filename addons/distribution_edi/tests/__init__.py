@@ -5,3 +5,4 @@ from . import test_edi_gateway
 from . import test_edi_receipts
 from . import test_edi_answers
 from . import test_edi_screens
+from . import test_edi_profile
