@@ -16,6 +16,7 @@
         "security/ir.model.access.csv",
         "data/edi_uom_code_data.xml",
         "data/integration_flow_data.xml",
+        "views/edi_interchange_profile_views.xml",
         "views/edi_trading_partner_views.xml",
         "views/edi_document_views.xml",
         "views/purchase_order_views.xml",

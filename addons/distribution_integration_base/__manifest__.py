@@ -26,6 +26,7 @@
         "views/integration_credential_views.xml",
         "views/integration_flow_views.xml",
         "views/integration_ownership_views.xml",
+        "views/integration_cross_reference_views.xml",
         "views/integration_message_views.xml",
         "views/integration_exception_views.xml",
         "views/res_config_settings_views.xml",

@@ -67,6 +67,54 @@ class TestLtlCycle(CarrierCase):
             self.env["integration.dispatch"]._run_batch_flows(self.poll_flow)
             self.run_jobs(trap)
 
+    def test_service_code_is_a_dated_cross_reference_of_the_endpoint(self):
+        references = self.env["integration.cross.reference"]
+        mapping = references.search(
+            [("domain", "=", "carrier_service"), ("res_id", "=", self.method.id)]
+        )
+        self.assertEqual(mapping.endpoint_id, self.endpoint)
+        self.assertEqual(mapping.code, "STD")
+        self.method.carrier_service_code = "EXP"
+        self.assertEqual(mapping.code, "EXP")
+        # From today on the carrier calls the service ECO: the old code ends
+        # yesterday (relative to whatever day the test runs).
+        today = fields.Date.context_today(self.method)
+        mapping.date_to = today - timedelta(days=1)
+        references.create(
+            {
+                "endpoint_id": self.endpoint.id,
+                "domain": "carrier_service",
+                "res_id": self.method.id,
+                "code": "ECO",
+                "date_from": today,
+            }
+        )
+        self.method.invalidate_recordset(["carrier_service_code"])
+        self.assertEqual(self.method.carrier_service_code, "ECO")
+        self.assertEqual(
+            references._to_external(
+                self.endpoint, "carrier_service", self.method, on_date=mapping.date_to
+            ),
+            "EXP",
+        )
+        # Another account on another endpoint: the service code goes with it.
+        other_endpoint = self.make_endpoint(
+            "ltl-other", self.sandbox.service_url, protocol="soap"
+        )
+        other_account = self.account.copy(
+            {
+                "name": "LTL other",
+                "endpoint_id": other_endpoint.id,
+                "credential_id": False,
+            }
+        )
+        self.method.carrier_account_id = other_account
+        self.assertEqual(self.method.carrier_service_code, "ECO")
+        self.assertEqual(
+            references._to_internal(other_endpoint, "carrier_service", "ECO"),
+            self.method,
+        )
+
     def test_book_with_bol_then_poll_to_delivered_with_pod(self):
         order = self.sell(self.method)
         delivery_line = order.order_line.filtered("is_delivery")

@@ -1,4 +1,4 @@
-from . import edi_uom_code
+from . import edi_interchange_profile
 from . import edi_trading_partner
 from . import edi_document
 from . import purchase_order

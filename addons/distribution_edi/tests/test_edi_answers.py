@@ -9,7 +9,7 @@ and received as the mock's own documents are.
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -297,9 +297,15 @@ class TestEdiOrderResponses(SupplierDocumentsCase):
             }
         )
         trading_partner = self.trading_partner
-        trading_partner.uom_code_ids = [
-            Command.create({"uom_id": case.id, "dialect": "X12", "code": "CA"})
-        ]
+        self.env["integration.cross.reference"].create(
+            {
+                "endpoint_id": trading_partner.endpoint_id.id,
+                "domain": "uom",
+                "code_list": "X12",
+                "res_id": case.id,
+                "code": "CA",
+            }
+        )
         order = self.place(trading_partner, [("BRKT-050", 24)])
         rows = self.mailbox(trading_partner)
         self.receive_rows([r for r in rows if r["code"] == "997"])

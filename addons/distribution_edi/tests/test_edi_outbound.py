@@ -104,7 +104,9 @@ class TestEdiOutbound(EdiCase):
 
     def test_missing_unit_code_is_a_clear_error(self):
         uom_dozen = self.env.ref("uom.product_uom_dozen")
-        self.env["edi.uom.code"].search([("uom_id", "=", uom_dozen.id)]).unlink()
+        self.env["integration.cross.reference"].search(
+            [("domain", "=", "uom"), ("res_id", "=", uom_dozen.id)]
+        ).unlink()
         order = self.create_order([("BRKT-050", 1)], confirm=False)
         order.order_line.product_uom = uom_dozen
         order.button_confirm()

@@ -17,3 +17,4 @@ from . import integration_handler_collect
 from . import res_company
 from . import integration_gateway_guard
 from . import mail_thread
+from . import integration_cross_reference

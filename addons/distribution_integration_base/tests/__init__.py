@@ -11,3 +11,4 @@ from . import test_recovery
 from . import test_gateway_hardening
 from . import test_handlers
 from . import test_transports
+from . import test_cross_reference
