@@ -91,10 +91,12 @@ class EdiSendHandler(models.AbstractModel):
                 written = exchange.put(name, payload)
             result = {"external_ref": written}
         if message.flow_id.ack_expected:
-            result["ack_due_at"] = fields.Datetime.now() + timedelta(
-                minutes=trading_partner.ack_window_minutes
+            # The partner's window, not the flow's (the kernel keeps this one).
+            message._expect_acknowledgement(
+                fields.Datetime.now()
+                + timedelta(minutes=trading_partner.ack_window_minutes),
+                trading_partner.ack_window_minutes,
             )
-            result["ack_window_minutes"] = trading_partner.ack_window_minutes
         if message.res_model == "purchase.order":
             order = self.env["purchase.order"].browse(message.res_id).exists()
             if order.edi_state == "queued":
