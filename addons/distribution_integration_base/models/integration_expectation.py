@@ -9,6 +9,8 @@ action raises exactly one exception per expectation that runs past its
 deadline, into the exception queue like any other problem.
 """
 
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -16,6 +18,7 @@ from ..kernel import errors
 from .entry_point import entry_point
 from .record_link import form_action, linked_record
 
+_logger = logging.getLogger(__name__)
 WAITING_STATES = ("open", "late")
 
 
@@ -259,8 +262,15 @@ class IntegrationExpectation(models.Model):
         late = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         raised = self.browse()
         for expectation in late:
-            if expectation._raise_late(now):
-                raised |= expectation
+            # One faulty record (its hook, say) must not hold the others back.
+            try:
+                with self.env.cr.savepoint():
+                    if expectation._raise_late(now):
+                        raised |= expectation
+            except Exception:
+                _logger.exception(
+                    "Could not raise the late expectation %s", expectation.id
+                )
         return raised
 
     def _raise_late(self, now):
