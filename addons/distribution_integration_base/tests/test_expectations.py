@@ -157,3 +157,18 @@ class TestExpectations(IntegrationCase):
         internal = new_test_user(self.env, "expectation_internal")
         with self.assertRaises(AccessError):
             ours.with_user(internal).read(["state"])
+
+    def test_the_monitor_is_scheduled(self):
+        cron = self.env.ref(
+            "distribution_integration_base.ir_cron_integration_expectation_monitor"
+        )
+        self.assertTrue(cron.active)
+        self.assertEqual(cron.model_id.model, "integration.expectation")
+        self.assertEqual(cron.code, "model._cron_raise_late()")
+        # Run as the scheduler does, at the real time: NOON is long past.
+        expectation = self.expectations._expect(
+            self.document, "acknowledgement", NOON, endpoint=self.endpoint
+        )
+        cron.method_direct_trigger()
+        self.assertEqual(expectation.state, "late")
+        self.assertEqual(len(expectation.exception_id), 1)
