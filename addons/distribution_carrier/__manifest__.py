@@ -17,7 +17,6 @@
         "security/carrier_security.xml",
         "security/ir.model.access.csv",
         "data/integration_flow_data.xml",
-        "data/ir_cron.xml",
         "views/carrier_account_views.xml",
         "views/delivery_carrier_views.xml",
         "views/stock_picking_views.xml",

@@ -14,11 +14,13 @@
     "data": [
         "security/integration_security.xml",
         "security/ir.model.access.csv",
+        "security/integration_expectation_security.xml",
         "data/queue_job_data.xml",
         "data/mail_activity_type.xml",
         "data/ir_cron.xml",
         "data/ir_cron_gateway.xml",
         "data/ir_cron_transports.xml",
+        "data/ir_cron_expectation.xml",
         "data/ir_actions_server.xml",
         "wizards/integration_payload_edit_views.xml",
         "wizards/integration_exception_resolve_views.xml",
@@ -31,6 +33,7 @@
         "views/integration_exception_views.xml",
         "views/res_config_settings_views.xml",
         "views/integration_menus.xml",
+        "views/integration_expectation_views.xml",
     ],
     "demo": ["demo/integration_demo.xml"],
     "assets": {

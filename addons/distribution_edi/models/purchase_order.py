@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import float_compare
 
 from ..edi import documents
@@ -44,7 +45,8 @@ LINE_STATUSES = [
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "integration.consumer.mixin"]
 
     edi_trading_partner_id = fields.Many2one(
         "edi.trading.partner",
@@ -72,14 +74,6 @@ class PurchaseOrder(models.Model):
         readonly=True,
         help="When the supplier's last document was applied to this order.",
     )
-    edi_invoice_due_at = fields.Datetime(
-        string="EDI invoice expected by",
-        copy=False,
-        readonly=True,
-        help="Goods were received: the supplier's invoice is expected by then "
-        "(the trading partner's invoice window).",
-    )
-    edi_invoice_overdue = fields.Boolean(copy=False, readonly=True)
     edi_document_ids = fields.One2many(
         "edi.document", "purchase_id", string="EDI documents"
     )
@@ -427,101 +421,77 @@ class PurchaseOrder(models.Model):
         """Goods were received: the supplier's invoice is now expected within
         its trading partner's window (an earlier window still running stays)."""
         now = fields.Datetime.now()
+        expectations = self.env["integration.expectation"]
         for order in self:
             trading_partner = order.edi_trading_partner_id
             if (
                 order.edi_state == "none"
                 or not trading_partner.receive_invoices
                 or not trading_partner.invoice_window_minutes
-                or order.edi_invoice_due_at
                 or not order._edi_received_not_invoiced()
             ):
                 continue
-            order.sudo().write(
-                {
-                    "edi_invoice_due_at": now
-                    + timedelta(minutes=trading_partner.invoice_window_minutes),
-                    "edi_invoice_overdue": False,
-                }
-            )
-
-    def _edi_invoice_registered(self):
-        """A bill was registered: once every received quantity is billed, the
-        window closes and its exception resolves itself."""
-        for order in self.filtered("edi_invoice_due_at"):
-            if order._edi_received_not_invoiced():
-                continue
-            order.sudo().write(
-                {"edi_invoice_due_at": False, "edi_invoice_overdue": False}
-            )
-            order._edi_invoice_exceptions()._resolve_automatically(
-                _("The invoice for %s arrived.", order.name)
-            )
-
-    def _edi_invoice_exceptions(self):
-        self.ensure_one()
-        return (
-            self.env["integration.exception"]
-            .sudo()
-            .search(
-                [
-                    ("problem_key", "=", f"edi-invoice-missing:{self.id}"),
-                    ("state", "in", ("new", "in_progress")),
-                ]
-            )
-        )
-
-    @api.model
-    def _edi_monitor_invoices(self, now=None):
-        """Raise 'invoice missing' for orders past their invoice window (run by
-        the kernel's SLA and acknowledgement monitor)."""
-        now = now or fields.Datetime.now()
-        orders = self.sudo().search(
-            [("edi_invoice_due_at", "<", now), ("edi_invoice_overdue", "=", False)],
-            limit=1000,
-        )
-        raised = 0
-        for order in orders:
-            missing = order._edi_received_not_invoiced()
-            if not missing:
-                order.edi_invoice_due_at = False
-                continue
-            order.edi_invoice_overdue = True
             documents_of_order = order.edi_document_ids.sorted("id", reverse=True)
             message = (
                 documents_of_order.filtered(lambda d: d.kind == "despatch")[:1]
                 or documents_of_order.filtered(lambda d: d.kind == "order")[:1]
             ).message_id
-            if not message:
-                continue
-            trading_partner = order.edi_trading_partner_id
-            details = []
-            for line in missing:
-                details.append(
-                    _(
-                        "%(product)s: %(received)s received, %(invoiced)s invoiced",
-                        product=line.product_id.display_name,
-                        received=line.qty_received,
-                        invoiced=line.qty_invoiced,
-                    )
-                )
-            exception = message._raise_exception(
-                "sla",
-                _(
+            expectations._expect(
+                order,
+                "edi_invoice",
+                now + timedelta(minutes=trading_partner.invoice_window_minutes),
+                message=message or None,
+                endpoint=trading_partner.endpoint_id,
+                description=_(
                     "No invoice from %(partner)s for the goods received on "
                     "%(order)s within %(minutes)s minutes",
                     partner=trading_partner.name or order.partner_id.name,
                     order=order.name,
                     minutes=trading_partner.invoice_window_minutes,
                 ),
-                details="\n".join(details),
-                severity="high",
-                problem_key=f"edi-invoice-missing:{order.id}",
             )
-            if order.user_id:
-                exception.user_id = order.user_id
-            raised += 1
-        return raised
+
+    def _edi_invoice_registered(self):
+        """A bill was registered: once every received quantity is billed, the
+        window closes and its exception resolves itself."""
+        for order in self:
+            if order._edi_received_not_invoiced():
+                continue
+            self.env["integration.expectation"]._fulfil(
+                order,
+                "edi_invoice",
+                note=_("The invoice for %s arrived.", order.name),
+            )
+
+    def _integration_expectation_late(self, expectation):
+        """The invoice window ran out: say which received lines no bill covers,
+        or that none is missing (a return, a bill entered another way)."""
+        self.ensure_one()
+        if expectation.kind != "edi_invoice":
+            return {}
+        missing = self._edi_received_not_invoiced()
+        if not missing:
+            return False
+        return {
+            "details": "\n".join(
+                _(
+                    "%(product)s: %(received)s received, %(invoiced)s invoiced",
+                    product=line.product_id.display_name,
+                    received=line.qty_received,
+                    invoiced=line.qty_invoiced,
+                )
+                for line in missing
+            )
+        }
+
+    def _integration_message_domain(self):
+        # The order's whole exchange (its answers too) shares its correlation.
+        domain = super()._integration_message_domain()
+        if self.edi_correlation_id:
+            domain = expression.OR(
+                [domain, [("correlation_id", "=", self.edi_correlation_id)]]
+            )
+        return domain
 
     @entry_point("read")
     def action_view_edi_documents(self):
@@ -530,16 +500,6 @@ class PurchaseOrder(models.Model):
             "distribution_edi.edi_document_action"
         )
         action["domain"] = [("purchase_id", "=", self.id)]
-        action["context"] = {}
-        return action
-
-    @entry_point("read")
-    def action_view_edi_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "distribution_integration_base.integration_message_action"
-        )
-        action["domain"] = [("correlation_id", "=", self.edi_correlation_id)]
         action["context"] = {}
         return action
 

@@ -8,6 +8,8 @@ from . import integration_handler
 from . import integration_message
 from . import integration_message_attempt
 from . import integration_exception
+from . import integration_expectation
+from . import integration_consumer_mixin
 from . import integration_dispatch
 from . import queue_job
 from . import res_config_settings

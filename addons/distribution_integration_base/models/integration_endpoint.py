@@ -405,7 +405,14 @@ class IntegrationEndpoint(models.Model):
             ),
             "ack_overdue_count": (
                 "integration.message",
-                [("ack_overdue", "=", True), ("state", "=", "sent")],
+                [
+                    ("state", "=", "sent"),
+                    (
+                        "expectation_ids",
+                        "any",
+                        [("kind", "=", "acknowledgement"), ("state", "=", "late")],
+                    ),
+                ],
             ),
             "open_exception_count": (
                 "integration.exception",

@@ -182,14 +182,14 @@ class IntegrationMessage(models.Model):
         help="When the message was sent (outbound) or applied (inbound).",
     )
     acknowledged_at = fields.Datetime(string="Acknowledged", readonly=True)
-    ack_due_at = fields.Datetime(string="Acknowledgement due", readonly=True)
-    ack_window_minutes = fields.Integer(
-        string="Acknowledgement window (min)",
+    expectation_ids = fields.One2many(
+        "integration.expectation",
+        "message_id",
         readonly=True,
-        help="The window applied to this message: the flow's, or the one its "
-        "handler set (a trading partner's, say).",
+        string="Replies expected",
+        help="Replies this message waits for (its acknowledgement, say), with "
+        "their deadlines.",
     )
-    ack_overdue = fields.Boolean(string="Acknowledgement overdue", readonly=True)
     duration_ms = fields.Integer(string="Last attempt (ms)", readonly=True)
     lead_time_seconds = fields.Integer(
         string="Lead time (s)", readonly=True, aggregator="avg"
@@ -698,8 +698,7 @@ class IntegrationMessage(models.Model):
                 if result.ack_window_minutes is not None
                 else self.flow_id.ack_timeout_minutes
             )
-            vals["ack_due_at"] = now + timedelta(minutes=window)
-            vals["ack_window_minutes"] = window
+            self._expect_acknowledgement(now + timedelta(minutes=window), window)
         if not had_failure:
             # Most attempts never failed: nothing to clear.
             del vals["last_error"], vals["last_error_details"]
@@ -892,13 +891,38 @@ class IntegrationMessage(models.Model):
 
     # -- acknowledgement -----------------------------------------------------------
 
+    def _expect_acknowledgement(self, due_at, minutes):
+        """Expect the partner's acknowledgement of this sent message by
+        ``due_at`` (``minutes`` after sending, said in the late exception)."""
+        self.ensure_one()
+        return self.env["integration.expectation"]._expect(
+            self,
+            "acknowledgement",
+            due_at,
+            message=self,
+            category="acknowledgement",
+            description=_(
+                "No acknowledgement for %(ref)s within %(minutes)s minutes",
+                ref=self.name,
+                minutes=minutes,
+            ),
+        )
+
     def _acknowledge(self, accepted=True, details=None, ack_message=None):
+        expectations = self.env["integration.expectation"]
         for message in self:
             if message.direction != "outbound":
                 raise UserError(_("Only outbound messages are acknowledged."))
-            vals = {"acknowledged_at": fields.Datetime.now(), "ack_overdue": False}
+            vals = {"acknowledged_at": fields.Datetime.now()}
             if ack_message:
                 ack_message.parent_id = message
+            # An answer, accepting or refusing, is what the window waited for.
+            expectations._fulfil(
+                message,
+                "acknowledgement",
+                message=ack_message,
+                note=_("Acknowledgement received."),
+            )
             if accepted:
                 vals["state"] = "acknowledged"
                 message.write(vals)
@@ -1130,7 +1154,8 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _cron_monitor_sla(self):
-        """Open exceptions for messages past their SLA or acknowledgement window."""
+        """Open exceptions for messages past their SLA (a missing reply, such as
+        an acknowledgement, is ``integration.expectation``'s to watch)."""
         now = fields.Datetime.now()
         late = self.sudo().search(
             [
@@ -1152,28 +1177,7 @@ class IntegrationMessage(models.Model):
                 ),
                 severity="high",
             )
-        unacknowledged = self.sudo().search(
-            [
-                ("direction", "=", "outbound"),
-                ("state", "=", "sent"),
-                ("ack_due_at", "<", now),
-                ("ack_overdue", "=", False),
-            ],
-            limit=1000,
-        )
-        for message in unacknowledged:
-            message.ack_overdue = True
-            message._raise_exception(
-                "acknowledgement",
-                _(
-                    "No acknowledgement for %(ref)s within %(minutes)s minutes",
-                    ref=message.name,
-                    minutes=message.ack_window_minutes
-                    or message.flow_id.ack_timeout_minutes,
-                ),
-                severity="high",
-            )
-        return len(late), len(unacknowledged)
+        return len(late)
 
     @api.model
     def _cron_detect_stuck(self):

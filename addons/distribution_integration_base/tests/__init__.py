@@ -12,3 +12,4 @@ from . import test_gateway_hardening
 from . import test_handlers
 from . import test_transports
 from . import test_cross_reference
+from . import test_expectations

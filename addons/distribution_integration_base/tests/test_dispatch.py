@@ -398,18 +398,24 @@ class TestMonitoring(IntegrationCase):
             acked = self.send_order()
             silent = self.send_order()
             self.run_jobs(trap)
-        self.assertTrue(silent.ack_due_at)
+        window = silent.expectation_ids
+        self.assertEqual(window.kind, "acknowledgement")
+        self.assertEqual(window.state, "open")
+        self.assertEqual(window.due_at, silent.processed_at + timedelta(minutes=10))
         self.dispatch._acknowledge(acked, accepted=True)
         self.assertEqual(acked.state, "acknowledged")
-        silent.ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
-        self.env["integration.message"]._cron_monitor_sla()
-        self.assertTrue(silent.ack_overdue)
+        self.assertEqual(acked.expectation_ids.state, "met")
+        expectations = self.env["integration.expectation"]
+        expectations._cron_raise_late(now=window.due_at - timedelta(seconds=1))
+        self.assertFalse(silent.exception_ids)
+        expectations._cron_raise_late(now=window.due_at + timedelta(seconds=1))
+        self.assertEqual(window.state, "late")
         self.assertEqual(silent.exception_ids.category, "acknowledgement")
-        self.assertEqual(silent.ack_window_minutes, 10)
         self.assertIn("within 10 minutes", silent.exception_ids.name)
         # Late acknowledgement closes the exception.
         self.dispatch._acknowledge(silent, accepted=True)
         self.assertEqual(silent.exception_ids.state, "resolved")
+        self.assertEqual(window.state, "met")
 
     def test_rejecting_acknowledgement_raises_with_partner_codes(self):
         with self.jobs() as trap:

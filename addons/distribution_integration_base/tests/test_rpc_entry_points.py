@@ -155,6 +155,13 @@ class TestRpcEntryPoints(LoopbackPeersMixin, HttpCase):
             errors.PermanentError("The partner refused RPC-1.", category="validation")
         )
         exception = message.exception_ids[:1]
+        expectation = env["integration.expectation"]._expect(
+            message,
+            "acknowledgement",
+            message.create_date,
+            message=message,
+            category="acknowledgement",
+        )
         manager = cls.users["integration manager"]
         wizard = (
             env["integration.payload.edit"]
@@ -184,6 +191,7 @@ class TestRpcEntryPoints(LoopbackPeersMixin, HttpCase):
             "integration.flow": flow,
             "integration.message": message,
             "integration.exception": exception,
+            "integration.expectation": expectation,
             "integration.payload.edit": wizard.sudo(),
         }
 
