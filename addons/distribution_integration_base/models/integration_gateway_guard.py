@@ -65,11 +65,12 @@ class IntegrationGatewayFailure(models.Model):
 
     @api.model
     def _limits(self, endpoint=None):
-        """``(limit, window seconds)`` for an active endpoint, else the defaults."""
-        if endpoint and endpoint.active:
+        """``(limit, window seconds)`` for an active endpoint (a record or its
+        cached ``_dispatch_profile``), else the defaults."""
+        if endpoint and endpoint["active"]:
             return (
-                endpoint.inbound_failure_limit,
-                endpoint.inbound_failure_window or DEFAULT_FAILURE_WINDOW,
+                endpoint["inbound_failure_limit"],
+                endpoint["inbound_failure_window"] or DEFAULT_FAILURE_WINDOW,
             )
         return self._default_limits()
 
@@ -148,9 +149,9 @@ class IntegrationGatewayReplay(models.Model):
     ]
 
     @api.model
-    def _remember(self, endpoint, signature, expires_at):
-        """Store ``signature``; return False when it was already stored
-        (a replay), True otherwise."""
+    def _remember(self, endpoint_id, signature, expires_at):
+        """Store ``signature`` for the endpoint of id ``endpoint_id``; return
+        False when it was already stored (a replay), True otherwise."""
         cr = self.env.cr
         try:
             # One round trip on every accepted request: the savepoint, the
@@ -162,7 +163,7 @@ class IntegrationGatewayReplay(models.Model):
                           (endpoint_id, signature, expires_at)
                    VALUES (%s, %s, %s);
                    RELEASE SAVEPOINT integration_gateway_replay""",
-                [endpoint.id, signature, expires_at],
+                [endpoint_id, signature, expires_at],
                 log_exceptions=False,
             )
         except psycopg2.errors.UniqueViolation:

@@ -251,9 +251,12 @@ class IntegrationMessage(models.Model):
         )
 
     @api.model
-    def _next_reference(self):
-        self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
-        number = self.env.cr.fetchone()[0]
+    def _next_reference(self, number=None):
+        """A new message reference; ``number``: one the caller already took
+        from ``integration_message_reference_seq``."""
+        if number is None:
+            self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
+            number = self.env.cr.fetchone()[0]
         return f"IM{fields.Date.context_today(self):%y}-{number:07d}"
 
     @api.model
@@ -283,15 +286,17 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _find_duplicate(self, direction, flow, endpoint, idempotency_key):
-        return self.sudo().search(
-            [
-                ("endpoint_id", "=", endpoint.id),
-                ("flow_id", "=", flow.id),
-                ("direction", "=", direction),
-                ("idempotency_key", "=", idempotency_key),
-            ],
-            limit=1,
+        # On every keyed message: one indexed look-up (the unique constraint's
+        # index), without the ORM's query building.
+        self.flush_model(["endpoint_id", "flow_id", "direction", "idempotency_key"])
+        self.env.cr.execute(
+            """SELECT id FROM integration_message
+                WHERE endpoint_id = %s AND flow_id = %s AND direction = %s
+                  AND idempotency_key = %s
+                LIMIT 1""",
+            [endpoint.id, flow.id, direction, idempotency_key],
         )
+        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
 
     # -- payload ---------------------------------------------------------------
 
@@ -391,14 +396,19 @@ class IntegrationMessage(models.Model):
         when the message does (a rollback removes both) and the runner only sees
         it after commit.
         """
+        endpoints = self.env["integration.endpoint"]
+        flows = self.env["integration.flow"]
         for message in self:
             eta = delay_seconds or None
+            # Cached plain values: no endpoint or flow read per message.
             job = message.with_delay(
-                channel=message.endpoint_id.job_channel,
+                channel=endpoints._dispatch_profile(message.endpoint_id.id)[
+                    "job_channel"
+                ],
                 eta=eta,
                 description=_(
                     "%(flow)s %(direction)s %(ref)s",
-                    flow=message.flow_id.code,
+                    flow=flows._dispatch_profile(message.flow_id.id)["code"],
                     direction=message.direction,
                     ref=message.name,
                 ),
