@@ -163,15 +163,26 @@ class IntegrationGateway(http.Controller):
         address = _client_address(httprequest.remote_addr)
         key = endpoint_key(endpoint_code)
         failures = env["integration.gateway.failure"]
-        # Plain values from a per-worker cache (cleared on every change of the
-        # endpoint or its credential): no endpoint read on the hot path.
-        endpoint = None
+        dispatch = env["integration.dispatch"]
+        # The endpoint, its credential and the flow as plain values from a
+        # per-worker cache keyed by their last write (one small read instead
+        # of four record reads): a change made anywhere, even by a process
+        # that does not signal Odoo's caches, is seen on the next request.
+        endpoint = flow = None
         if inbound.is_code(endpoint_code):
-            endpoint_id = env["integration.dispatch"]._id_for_code(
-                "integration.endpoint", endpoint_code
+            endpoint_id = dispatch._id_for_code("integration.endpoint", endpoint_code)
+            flow_id = inbound.is_code(flow_code) and dispatch._id_for_code(
+                "integration.flow", flow_code
             )
-            if endpoint_id:
-                endpoint = env["integration.endpoint"]._dispatch_profile(endpoint_id)
+            versions = endpoint_id and self._versions(endpoint_id, flow_id or 0)
+            if versions:
+                endpoint = env["integration.endpoint"]._dispatch_profile(
+                    endpoint_id, versions[0]
+                )
+                if flow_id and versions[1]:
+                    flow = env["integration.flow"]._dispatch_profile(
+                        flow_id, versions[1]
+                    )
         # Throttle first: nothing below runs for an address that keeps failing.
         limit, window = failures._limits(endpoint)
         retry_after = failures._retry_after(address, key, limit, window)
@@ -184,15 +195,30 @@ class IntegrationGateway(http.Controller):
                 headers={"Retry-After": str(retry_after)},
             )
         try:
-            return self._accept_for(endpoint, endpoint_code, flow_code)
+            return self._accept_for(endpoint, flow, endpoint_code, flow_code)
         except InboundRefusal as refusal:
             if refusal.status in (401, 404) and refusal.code != "unknown_flow":
                 failures._record(address, key, refusal.code)
             raise
 
-    def _accept_for(self, endpoint, endpoint_code, flow_code):
-        """Check and store one request; ``endpoint`` is the endpoint's cached
-        profile (``integration.endpoint._dispatch_profile``) or ``None``."""
+    def _versions(self, endpoint_id, flow_id):
+        """``(endpoint and credential version, flow version)``: when each was
+        last written; ``None`` when the endpoint does not exist."""
+        cr = request.env.cr
+        cr.execute(
+            """SELECT e.write_date, c.write_date,
+                      (SELECT write_date FROM integration_flow WHERE id = %s)
+                 FROM integration_endpoint e
+                 LEFT JOIN integration_credential c ON c.id = e.inbound_credential_id
+                WHERE e.id = %s""",
+            [flow_id, endpoint_id],
+        )
+        row = cr.fetchone()
+        return row and ((row[0], row[1]), row[2])
+
+    def _accept_for(self, endpoint, flow, endpoint_code, flow_code):
+        """Check and store one request; ``endpoint`` and ``flow`` are cached
+        profiles (``_dispatch_profile``), ``None`` when there is none."""
         httprequest = request.httprequest
         if not endpoint:
             raise _not_found(endpoint_code)
@@ -230,13 +256,6 @@ class IntegrationGateway(http.Controller):
                 allowed_company_ids=[endpoint["company_id"]],
             ),
         )
-        flow = None
-        if inbound.is_code(flow_code):
-            flow_id = env["integration.dispatch"]._id_for_code(
-                "integration.flow", flow_code
-            )
-            if flow_id:
-                flow = env["integration.flow"]._dispatch_profile(flow_id)
         if (
             not flow
             or not flow["active"]
@@ -294,6 +313,7 @@ class IntegrationGateway(http.Controller):
                 # savepoint, no second look-up (see the except clause).
                 key_locked=bool(idempotency_key),
                 reference=reference,
+                profiles=(flow, endpoint),
             )
         except psycopg2.errors.UniqueViolation:
             # Another worker stored the same key after this transaction began:

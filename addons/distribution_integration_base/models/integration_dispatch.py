@@ -217,6 +217,7 @@ class IntegrationDispatch(models.AbstractModel):
         enqueue=True,
         key_locked=False,
         reference=None,
+        profiles=None,
     ):
         """Create a message, or find its duplicate; return ``(message, created)``.
 
@@ -226,14 +227,16 @@ class IntegrationDispatch(models.AbstractModel):
         runs without a savepoint; a unique violation (a message committed by
         another transaction after this one began) then aborts the transaction
         and is the caller's to handle. ``reference``: the message's reference,
-        when the caller took it already (``_next_reference``).
+        when the caller took it already (``_next_reference``). ``profiles``:
+        the flow's and endpoint's ``_dispatch_profile``, when the caller read
+        them already.
         """
         flow = self._resolve("integration.flow", flow, _("flow"))
         endpoint = self._resolve("integration.endpoint", endpoint, _("endpoint"))
         # Cached plain values: no flow or endpoint read per message.
-        flow_profile = self.env["integration.flow"]._dispatch_profile(flow.id)
-        endpoint_profile = self.env["integration.endpoint"]._dispatch_profile(
-            endpoint.id
+        flow_profile, endpoint_profile = profiles or (
+            self.env["integration.flow"]._dispatch_profile(flow.id),
+            self.env["integration.endpoint"]._dispatch_profile(endpoint.id),
         )
         if flow_profile["direction"] != direction:
             raise UserError(

@@ -517,14 +517,17 @@ class IntegrationEndpoint(models.Model):
         return ip_allowed(self._allowlist_lines(), address)
 
     @api.model
-    @tools.ormcache("endpoint_id")
-    def _dispatch_profile(self, endpoint_id):
+    @tools.ormcache("endpoint_id", "version")
+    def _dispatch_profile(self, endpoint_id, version=None):
         """What the gateway and the dispatch API need of an endpoint, as plain
         values cached per worker (``None`` when no endpoint has this id).
 
         Holds the inbound credential's ciphertexts, never clear secrets. Writing
         a field of ``_dispatch_cached_fields`` (or the credential) clears it in
-        every worker through Odoo's registry signalling.
+        every worker through Odoo's registry signalling; ``version`` (the
+        endpoint's and credential's ``write_date``, as the gateway reads them)
+        also keys it, so that a change made by a process that does not signal
+        (``odoo shell``) is seen too.
         """
         endpoint = (
             self.sudo().with_context(active_test=False).browse(endpoint_id).exists()

@@ -200,10 +200,11 @@ class IntegrationFlow(models.Model):
     ]
 
     @api.model
-    @tools.ormcache("flow_id")
-    def _dispatch_profile(self, flow_id):
+    @tools.ormcache("flow_id", "version")
+    def _dispatch_profile(self, flow_id, version=None):
         """What the gateway and the dispatch API need of a flow, as plain values
-        cached per worker (``None`` when no flow has this id)."""
+        cached per worker (``None`` when no flow has this id); see
+        ``integration.endpoint._dispatch_profile`` for ``version``."""
         flow = self.sudo().with_context(active_test=False).browse(flow_id).exists()
         if not flow:
             return None
