@@ -11,6 +11,7 @@ from lxml import etree
 from psycopg2.errors import LockNotAvailable
 
 from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.exceptions import UserError
 
 from ..kernel import conflict_logging, errors, payload_view
@@ -398,21 +399,29 @@ class IntegrationMessage(models.Model):
         """
         endpoints = self.env["integration.endpoint"]
         flows = self.env["integration.flow"]
+        # queue_job looks for a stored job with a new job's uuid before storing
+        # it: a uuid4 drawn a moment before cannot be there (see queue.job's
+        # search). Not for jobs run inline: their handlers see this context.
+        fresh = not must_run_without_delay(self.env)
         for message in self:
             eta = delay_seconds or None
             # Cached plain values: no endpoint or flow read per message.
-            job = message.with_delay(
-                channel=endpoints._dispatch_profile(message.endpoint_id.id)[
-                    "job_channel"
-                ],
-                eta=eta,
-                description=_(
-                    "%(flow)s %(direction)s %(ref)s",
-                    flow=flows._dispatch_profile(message.flow_id.id)["code"],
-                    direction=message.direction,
-                    ref=message.name,
-                ),
-            )._job_run()
+            job = (
+                (message.with_context(integration_fresh_job=True) if fresh else message)
+                .with_delay(
+                    channel=endpoints._dispatch_profile(message.endpoint_id.id)[
+                        "job_channel"
+                    ],
+                    eta=eta,
+                    description=_(
+                        "%(flow)s %(direction)s %(ref)s",
+                        flow=flows._dispatch_profile(message.flow_id.id)["code"],
+                        direction=message.direction,
+                        ref=message.name,
+                    ),
+                )
+                ._job_run()
+            )
             if message.state not in PENDING_STATES:
                 continue  # the job already ran inline (queue_job__no_delay)
             message.write(
