@@ -165,27 +165,18 @@ class IntegrationGateway(http.Controller):
         failures = env["integration.gateway.failure"]
         dispatch = env["integration.dispatch"]
         # The endpoint, its credential and the flow as plain values from a
-        # per-worker cache keyed by their last write (one small read instead
-        # of four record reads): a change made anywhere, even by a process
+        # per-worker cache keyed by their last write, read with the throttle's
+        # verdict in one statement: a change made anywhere, even by a process
         # that does not signal Odoo's caches, is seen on the next request.
-        endpoint = flow = None
+        endpoint_id = flow_id = 0
         if inbound.is_code(endpoint_code):
             endpoint_id = dispatch._id_for_code("integration.endpoint", endpoint_code)
-            flow_id = inbound.is_code(flow_code) and dispatch._id_for_code(
-                "integration.flow", flow_code
-            )
-            versions = endpoint_id and self._versions(endpoint_id, flow_id or 0)
-            if versions:
-                endpoint = env["integration.endpoint"]._dispatch_profile(
-                    endpoint_id, versions[0]
-                )
-                if flow_id and versions[1]:
-                    flow = env["integration.flow"]._dispatch_profile(
-                        flow_id, versions[1]
-                    )
+            if inbound.is_code(flow_code):
+                flow_id = dispatch._id_for_code("integration.flow", flow_code)
+        versions, retry_after = failures._inbound_state(
+            address, key, endpoint_id or 0, flow_id or 0
+        )
         # Throttle first: nothing below runs for an address that keeps failing.
-        limit, window = failures._limits(endpoint)
-        retry_after = failures._retry_after(address, key, limit, window)
         if retry_after:
             raise InboundRefusal(
                 429,
@@ -194,27 +185,19 @@ class IntegrationGateway(http.Controller):
                 f"{retry_after} s.",
                 headers={"Retry-After": str(retry_after)},
             )
+        endpoint = flow = None
+        if versions:
+            endpoint = env["integration.endpoint"]._dispatch_profile(
+                endpoint_id, versions[0]
+            )
+            if flow_id and versions[1]:
+                flow = env["integration.flow"]._dispatch_profile(flow_id, versions[1])
         try:
             return self._accept_for(endpoint, flow, endpoint_code, flow_code)
         except InboundRefusal as refusal:
             if refusal.status in (401, 404) and refusal.code != "unknown_flow":
                 failures._record(address, key, refusal.code)
             raise
-
-    def _versions(self, endpoint_id, flow_id):
-        """``(endpoint and credential version, flow version)``: when each was
-        last written; ``None`` when the endpoint does not exist."""
-        cr = request.env.cr
-        cr.execute(
-            """SELECT e.write_date, c.write_date,
-                      (SELECT write_date FROM integration_flow WHERE id = %s)
-                 FROM integration_endpoint e
-                 LEFT JOIN integration_credential c ON c.id = e.inbound_credential_id
-                WHERE e.id = %s""",
-            [flow_id, endpoint_id],
-        )
-        row = cr.fetchone()
-        return row and ((row[0], row[1]), row[2])
 
     def _accept_for(self, endpoint, flow, endpoint_code, flow_code):
         """Check and store one request; ``endpoint`` and ``flow`` are cached
