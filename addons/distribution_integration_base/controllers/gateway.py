@@ -171,7 +171,8 @@ class IntegrationGateway(http.Controller):
         endpoint_id = flow_id = 0
         if inbound.is_code(endpoint_code):
             endpoint_id = dispatch._id_for_code("integration.endpoint", endpoint_code)
-            if inbound.is_code(flow_code):
+            # Flow codes of no existing endpoint are never looked up (nor cached).
+            if endpoint_id and inbound.is_code(flow_code):
                 flow_id = dispatch._id_for_code("integration.flow", flow_code)
         versions, retry_after = failures._inbound_state(
             address, key, endpoint_id or 0, flow_id or 0
