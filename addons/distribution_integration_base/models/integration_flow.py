@@ -1,6 +1,6 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel import inbound
@@ -35,6 +35,19 @@ class IntegrationFlow(models.Model):
     _description = "Integration Flow"
     _inherit = ["mail.thread", "integration.code.mixin"]
     _order = "sequence, name"
+    # Read on every message: kept in a per-worker cache (_dispatch_profile)
+    # that writing them clears.
+    _dispatch_cached_fields = frozenset(
+        {
+            "active",
+            "direction",
+            "mode",
+            "endpoint_ids",
+            "handler",
+            "inbound_content_types",
+            "sla_minutes",
+        }
+    )
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -186,6 +199,26 @@ class IntegrationFlow(models.Model):
             "Metadata must be kept at least as long as payloads.",
         ),
     ]
+
+    @api.model
+    @tools.ormcache("flow_id", "version")
+    def _dispatch_profile(self, flow_id, version=None):
+        """What the gateway and the dispatch API need of a flow, as plain values
+        cached per worker (``None`` when no flow has this id); see
+        ``integration.endpoint._dispatch_profile`` for ``version``."""
+        flow = self.sudo().with_context(active_test=False).browse(flow_id).exists()
+        if not flow:
+            return None
+        return tools.frozendict(
+            id=flow.id,
+            code=flow.code,
+            active=flow.active,
+            direction=flow.direction,
+            mode=flow.mode,
+            endpoint_ids=frozenset(flow.endpoint_ids.ids),
+            inbound_content_types=flow.inbound_content_types,
+            sla_minutes=flow.sla_minutes,
+        )
 
     @api.model
     def _default_setting(self, name, fallback):

@@ -11,6 +11,7 @@ from lxml import etree
 from psycopg2.errors import LockNotAvailable
 
 from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.exceptions import UserError
 
 from ..kernel import conflict_logging, errors, payload_view, results
@@ -251,9 +252,12 @@ class IntegrationMessage(models.Model):
         )
 
     @api.model
-    def _next_reference(self):
-        self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
-        number = self.env.cr.fetchone()[0]
+    def _next_reference(self, number=None):
+        """A new message reference; ``number``: one the caller already took
+        from ``integration_message_reference_seq``."""
+        if number is None:
+            self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
+            number = self.env.cr.fetchone()[0]
         return f"IM{fields.Date.context_today(self):%y}-{number:07d}"
 
     @api.model
@@ -283,15 +287,17 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _find_duplicate(self, direction, flow, endpoint, idempotency_key):
-        return self.sudo().search(
-            [
-                ("endpoint_id", "=", endpoint.id),
-                ("flow_id", "=", flow.id),
-                ("direction", "=", direction),
-                ("idempotency_key", "=", idempotency_key),
-            ],
-            limit=1,
+        # On every keyed message: one indexed look-up (the unique constraint's
+        # index), without the ORM's query building.
+        self.flush_model(["endpoint_id", "flow_id", "direction", "idempotency_key"])
+        self.env.cr.execute(
+            """SELECT id FROM integration_message
+                WHERE endpoint_id = %s AND flow_id = %s AND direction = %s
+                  AND idempotency_key = %s
+                LIMIT 1""",
+            [endpoint.id, flow.id, direction, idempotency_key],
         )
+        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
 
     # -- payload ---------------------------------------------------------------
 
@@ -391,18 +397,31 @@ class IntegrationMessage(models.Model):
         when the message does (a rollback removes both) and the runner only sees
         it after commit.
         """
+        endpoints = self.env["integration.endpoint"]
+        flows = self.env["integration.flow"]
+        # queue_job looks for a stored job with a new job's uuid before storing
+        # it: a uuid4 drawn a moment before cannot be there (see queue.job's
+        # search). Not for jobs run inline: their handlers see this context.
+        fresh = not must_run_without_delay(self.env)
         for message in self:
             eta = delay_seconds or None
-            job = message.with_delay(
-                channel=message.endpoint_id.job_channel,
-                eta=eta,
-                description=_(
-                    "%(flow)s %(direction)s %(ref)s",
-                    flow=message.flow_id.code,
-                    direction=message.direction,
-                    ref=message.name,
-                ),
-            )._job_run()
+            # Cached plain values: no endpoint or flow read per message.
+            job = (
+                (message.with_context(integration_fresh_job=True) if fresh else message)
+                .with_delay(
+                    channel=endpoints._dispatch_profile(message.endpoint_id.id)[
+                        "job_channel"
+                    ],
+                    eta=eta,
+                    description=_(
+                        "%(flow)s %(direction)s %(ref)s",
+                        flow=flows._dispatch_profile(message.flow_id.id)["code"],
+                        direction=message.direction,
+                        ref=message.name,
+                    ),
+                )
+                ._job_run()
+            )
             if message.state not in PENDING_STATES:
                 continue  # the job already ran inline (queue_job__no_delay)
             message.write(

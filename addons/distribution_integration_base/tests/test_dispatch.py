@@ -381,6 +381,17 @@ class TestInbound(IntegrationCase):
         self.assertIn("not the system of record", message.exception_ids.name)
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "CUST-2")]))
 
+    def test_received_message_stores_its_job_once_on_the_endpoint_channel(self):
+        message = self.receive_customer({"ref": "CUST-9", "name": "Stored"}, "evt-9")
+        jobs = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.channel, self.endpoint.job_channel)
+        self.assertEqual(jobs.records, message)
+        # queue_job's look-up skipped for a job just built is that one only.
+        fresh = self.env["queue.job"].with_context(integration_fresh_job=True)
+        self.assertFalse(fresh.search([("uuid", "in", (message.job_uuid,))]))
+        self.assertEqual(fresh.search([("uuid", "=", message.job_uuid)]), jobs)
+
     def test_odoo_owns_domains_without_a_rule(self):
         self.env["integration.ownership"].search([]).unlink()
         with self.jobs() as trap:
