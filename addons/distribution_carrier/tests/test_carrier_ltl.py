@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import requests
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger

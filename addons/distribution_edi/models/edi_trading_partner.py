@@ -3,7 +3,7 @@ import hashlib
 from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
 from ..edi import X12
 

@@ -9,7 +9,7 @@ and received as the mock's own documents are.
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
