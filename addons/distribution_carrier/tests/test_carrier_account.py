@@ -93,19 +93,19 @@ class TestCarrierAccount(LoopbackPeersMixin, TransactionCase):
         self.assertIn("tracking_poll", account.channel_capabilities)
 
     def test_a_protocol_the_channel_does_not_speak_is_refused(self):
-        sftp = self.endpoint("acct-sftp", protocol="sftp")
-        with self.assertRaisesRegex(ValidationError, "cannot talk SFTP.*REST.*SOAP"):
-            self.account(sftp, tracking_by_webhook=False)
+        as2 = self.endpoint("acct-as2", protocol="as2")
+        with self.assertRaisesRegex(ValidationError, "cannot talk AS2.*REST.*SOAP"):
+            self.account(as2, tracking_by_webhook=False)
 
         # Changed behind the account's back: a clear configuration error at
         # use, never a retry.
         endpoint = self.endpoint("acct-later")
         account = self.account(endpoint)
-        endpoint.protocol = "folder"
+        endpoint.protocol = "as2"
         with self.assertRaises(errors.PermanentError) as caught:
             account._adapter()
         self.assertEqual(caught.exception.category, "mapping")
-        self.assertIn("Folder exchange", str(caught.exception))
+        self.assertIn("AS2", str(caught.exception))
 
     def test_endpoint_kind_company_and_credential_are_checked(self):
         supplier = self.endpoint("acct-supplier", kind="supplier_edi")
