@@ -6,12 +6,11 @@ skeleton-changes-poll      integration.handler.skeleton_changes     changes()
 skeleton-change-in         integration.handler.skeleton_change_in   (none)
 """
 
-import json
-
 import requests
 
 from odoo import _, models
 from odoo.addons.distribution_integration_base.kernel import errors
+from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
 from ..skeleton.client import DirectoryError
 
@@ -48,12 +47,12 @@ def contact_of(env, payload):
 
 class SkeletonPublishHandler(models.AbstractModel):
     _name = "integration.handler.skeleton_publish"
-    _inherit = "integration.handler"
+    _inherit = "integration.handler.outbound"
     _description = "Skeleton: publish a contact to the directory"
 
     def _send(self, message):
         account = self.env["skeleton.account"]._for_endpoint(message.endpoint_id)
-        payload = json.loads(message._get_payload())
+        payload = self._payload_json(message)
         partner = contact_of(self.env, payload)
         try:
             reference = account._client().publish(
@@ -66,12 +65,12 @@ class SkeletonPublishHandler(models.AbstractModel):
                 _("The directory's answer has no reference."), category="validation"
             ) from exc
         partner._skeleton_apply_reference(reference)
-        return {"external_ref": reference}
+        return HandlerResult(external_ref=reference, record=partner)
 
 
 class SkeletonChangesHandler(models.AbstractModel):
     _name = "integration.handler.skeleton_changes"
-    _inherit = "integration.handler"
+    _inherit = "integration.handler.collector"
     _description = "Skeleton: collect the directory's changes"
 
     def _collect(self, flow, endpoint):
@@ -95,11 +94,11 @@ class SkeletonChangesHandler(models.AbstractModel):
 
 class SkeletonChangeInHandler(models.AbstractModel):
     _name = "integration.handler.skeleton_change_in"
-    _inherit = "integration.handler"
+    _inherit = "integration.handler.inbound"
     _description = "Skeleton: apply a change the directory made"
 
     def _process(self, message):
-        payload = json.loads(message._get_payload())
+        payload = self._payload_json(message)
         partner = contact_of(self.env, payload)
         reference = payload.get("reference")
         if not reference:
@@ -107,4 +106,4 @@ class SkeletonChangeInHandler(models.AbstractModel):
                 _("The change names no reference."), category="validation"
             )
         partner._skeleton_apply_reference(str(reference))
-        return {"external_ref": str(reference)}
+        return HandlerResult(external_ref=str(reference), record=partner)
