@@ -303,6 +303,12 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(ack.state, "sent", ack.last_error)
         self.assertIn(b"AK1*SW*", ack._get_payload())
         self.assertIn(b"AK9*A*1*1*1", ack._get_payload())
+        # The warehouse read our 997 (it lists the groups acknowledged).
+        for _attempt in range(100):
+            if self.sandbox.acknowledged:
+                break
+            time.sleep(0.1)
+        self.assertTrue(self.sandbox.acknowledged)
         # Shipped: the warehouse can no longer cancel it.
         with self.assertRaisesRegex(UserError, "already shipped"):
             picking.action_tpl_cancel_release()
@@ -355,6 +361,23 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertIn("lot substitution", exception.details)
         self.assertEqual(exception.user_id, self.reviewer)
         self.assertEqual(picking.integration_exception_count, 1)
+
+    def test_an_over_shipment_goes_to_the_exception_queue(self):
+        picking = self.delivery(self.panel, 5)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.wait_for_order(picking.name)
+            # Odoo's demand went down after the release; the warehouse ships 5.
+            picking.move_ids.product_uom_qty = 3
+            self.ship(picking.name)
+            self.collect(trap)
+        self.assertNotEqual(picking.state, "done")  # nothing validated
+        exception = self.env["integration.exception"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
+        )
+        self.assertIn("over-shipment", exception.details)
+        self.assertEqual(picking.tpl_release_state, "exception")
 
     def test_a_confirmation_for_a_cancelled_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
