@@ -56,12 +56,15 @@ class StockPicking(models.Model):
     @api.depends("picking_type_id.warehouse_id")
     def _compute_tpl_account_id(self):
         accounts = self.env["tpl.warehouse.account"]
+        by_warehouse = {}  # one search per warehouse, not per delivery
         for picking in self:
-            picking.tpl_account_id = (
-                accounts._for_picking(picking).id
-                if picking.picking_type_code == "outgoing"
-                else False
-            )
+            if picking.picking_type_code != "outgoing":
+                picking.tpl_account_id = False
+                continue
+            warehouse = picking.picking_type_id.warehouse_id
+            if warehouse not in by_warehouse:
+                by_warehouse[warehouse] = accounts._for_picking(picking).id
+            picking.tpl_account_id = by_warehouse[warehouse]
 
     # -- release ---------------------------------------------------------------
 

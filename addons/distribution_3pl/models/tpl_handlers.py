@@ -38,6 +38,27 @@ def deliver(account, name, data):
         client.close()
 
 
+def rejected_sets(answer):
+    """What a 997 answered over HTTP rejects (``AK5``/``AK9`` ``R``), read with
+    the codec; an answer that is no X12 rejects nothing."""
+    if not answer or not answer.lstrip().startswith(b"ISA"):
+        return []
+    try:
+        interchanges = reader.read(answer)
+    except EdiError:
+        return []
+    refused = []
+    for interchange in interchanges:
+        for transaction_set in interchange.transaction_sets:
+            if transaction_set.code != "997":
+                continue
+            for segment in transaction_set.body:
+                tag = segment.values[0]
+                if tag in ("AK5", "AK9") and segment.get(1) == "R":
+                    refused.append("*".join(str(v) for v in segment.values if v))
+    return refused
+
+
 class TplReleaseHandler(models.AbstractModel):
     _name = "integration.handler.tpl_release"
     _inherit = "integration.handler.outbound"
@@ -61,6 +82,13 @@ class TplReleaseHandler(models.AbstractModel):
             ) from exc  # fmt: skip
         name = re.sub(r"[^A-Za-z0-9_-]", "_", order["number"])
         reference, answer = deliver(account, f"940_{name}_{message.id}.x12", data)
+        refused = rejected_sets(answer)
+        if refused:
+            raise errors.PermanentError(
+                _("The warehouse's 997 rejects shipping order %(order)s: %(why)s",
+                  order=order["number"], why="; ".join(refused)),
+                category="validation",
+            )  # fmt: skip
         picking._tpl_released(message, order["purpose"])
         return HandlerResult(
             external_ref=str(reference),
