@@ -5,6 +5,7 @@ the kernel's collector, through the kernel's dispatch and queue_job."""
 
 import datetime
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -13,6 +14,9 @@ import urllib.request
 from pathlib import Path
 from unittest.mock import patch
 
+import requests
+
+from odoo.addons.distribution_edi.edi import warehouse as warehouse_sets
 from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
@@ -21,6 +25,8 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
+
+from ..models import tpl_handlers
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 if str(REPOSITORY) not in sys.path:
@@ -443,6 +449,25 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
         )
         self.assertEqual(expectations.state, "cancelled")
+
+    def test_the_warehouse_997_rejecting_a_940_is_read(self):
+        picking = self.delivery(self.panel, 1, self.http_warehouse)
+        order = picking._tpl_order(self.http_account, "original")
+        data = tpl_handlers.x12_interchange(
+            self.http_account, warehouse_sets.shipping_order_set(order, "0042")
+        )
+        # A set whose SE count is wrong: the warehouse answers AK5*R.
+        broken = re.sub(rb"SE\*(\d+)\*", b"SE*99*", data)
+        answer = requests.post(
+            f"{self.sandbox.url}/x12",
+            data=broken,
+            headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"},
+            timeout=5,
+        )
+        self.assertEqual(answer.status_code, 200)
+        self.assertTrue(tpl_handlers.rejected_sets(answer.content))
+        self.assertFalse(tpl_handlers.rejected_sets(b"not x12"))
+        self.assertNotIn(picking.name, self.sandbox.warehouse.orders)
 
     def test_a_late_warehouse_raises_an_exception(self):
         self.admin("/_sandbox/behaviours", {"late_confirmations": True})
