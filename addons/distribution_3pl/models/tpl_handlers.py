@@ -5,9 +5,13 @@ tpl-940-out  integration.handler.tpl_release      deliver() a 940
 tpl-997-out  integration.handler.tpl_ack_out      deliver() a 997
 tpl-x12-in   integration.handler.tpl_x12_in       picking._tpl_apply_shipping_advice
 tpl-collect  integration.handler.collect (kernel) the endpoint's inbox → tpl-x12-in
+tpl-outbox-poll integration.handler.tpl_outbox    outbox()/fetch() → tpl-x12-in
 """
 
+import hashlib
 import re
+
+import requests
 
 from odoo import _, models
 from odoo.addons.distribution_edi.edi import ack, reader, warehouse
@@ -20,6 +24,7 @@ from odoo.addons.distribution_integration_base.kernel.results import HandlerResu
 from ..tpl.client import X12_CONTENT_TYPE
 
 ACK_FLOW = "distribution_3pl.flow_tpl_997_out"
+X12_IN_FLOW = "distribution_3pl.flow_tpl_x12_in"
 
 
 def x12_interchange(account, outbound_set):
@@ -191,3 +196,51 @@ class TplX12InHandler(models.AbstractModel):
             # One 997 per interchange the warehouse sent, however often it came.
             idempotency_key=f"997-{message.id}-{control}",
         )
+
+
+class TplOutboxHandler(models.AbstractModel):
+    _name = "integration.handler.tpl_outbox"
+    _inherit = "integration.handler.collector"
+    _description = "3PL: collect the warehouse's documents over HTTP"
+
+    def _collect(self, flow, endpoint):
+        account = self.env["tpl.warehouse.account"]._for_endpoint(endpoint)
+        if endpoint.protocol not in ("edi_http", "rest"):
+            return 0  # folder warehouses are collected by tpl-collect
+        client = account._client()
+        received = []
+        try:
+            for document_id in client.outbox():
+                data = client.fetch(document_id)
+                self.env["integration.dispatch"]._receive(
+                    self.env.ref(X12_IN_FLOW),
+                    endpoint,
+                    data,
+                    # The same bytes read twice (or delivered twice by the
+                    # warehouse) are one message, as for collected files.
+                    idempotency_key=f"file:{hashlib.sha256(data).hexdigest()}",
+                    content_type=X12_CONTENT_TYPE,
+                    external_ref=document_id,
+                )
+                received.append(document_id)
+        except requests.RequestException as exc:
+            client.close()
+            raise errors.classify_exception(exc) from exc
+        except Exception:
+            client.close()
+            raise
+
+        def picked_up():
+            # Only once the messages are committed: a rollback leaves the
+            # documents waiting at the warehouse for the next run.
+            try:
+                for document_id in received:
+                    client.picked_up(document_id)
+            except (requests.RequestException, errors.IntegrationError):
+                pass  # still listed next run: the same bytes, the same message
+            finally:
+                client.close()
+
+        self.env.cr.postcommit.add(picked_up)
+        self.env.cr.postrollback.add(client.close)
+        return len(received)

@@ -8,6 +8,7 @@ from odoo.exceptions import ValidationError
 from ..tpl.client import FolderX12Client, HttpX12Client
 
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
+OUTBOX_FLOW = "distribution_3pl.flow_tpl_outbox_poll"
 
 
 class TplWarehouseAccount(models.Model):
@@ -69,6 +70,12 @@ class TplWarehouseAccount(models.Model):
         required=True,
         default="backorder",
     )
+    pull_outbox = fields.Boolean(
+        string="Collect over HTTP",
+        help="HTTP warehouses: read the documents waiting in the warehouse's "
+        "outbox on a schedule (flow tpl-outbox-poll) instead of, or besides, "
+        "having them pushed to the inbound gateway.",
+    )
     wave_size = fields.Integer(
         string="Release wave size",
         default=50,
@@ -114,7 +121,12 @@ class TplWarehouseAccount(models.Model):
         endpoint = self.endpoint_id.sudo()
         credential = self._credential()
         headers, auth = credential._http_auth() if credential else ({}, None)
-        return HttpX12Client(endpoint._transport(), headers=headers, auth=auth)
+        return HttpX12Client(
+            endpoint._transport(),
+            headers=headers,
+            auth=auth,
+            check=errors.error_for_response,
+        )
 
     def _client_x12_folder(self, **options):
         return FolderX12Client(self.endpoint_id.sudo()._transport())
@@ -123,6 +135,8 @@ class TplWarehouseAccount(models.Model):
         flows = super()._channel_batch_flows()
         if self.endpoint_id.protocol in ("folder", "sftp"):
             flows |= self.env.ref(COLLECT_FLOW)
+        elif self.pull_outbox:
+            flows |= self.env.ref(OUTBOX_FLOW)
         return flows
 
     # -- lookups -----------------------------------------------------------------

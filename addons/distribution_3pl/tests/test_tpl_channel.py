@@ -426,6 +426,39 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(message.exception_ids.category, "mapping")
         self.assertIn("WH/OUT/NOPE", message.exception_ids.name)
 
+    def test_release_and_confirmation_over_http(self):
+        outbox_flow = self.env.ref("distribution_3pl.flow_tpl_outbox_poll")
+        self.assertNotIn(self.http_endpoint, outbox_flow.endpoint_ids)
+        self.http_account.pull_outbox = True
+        self.assertIn(self.http_endpoint, outbox_flow.endpoint_ids)
+        picking = self.delivery(self.bracket, 4, self.http_warehouse)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            shipments = self.ship(picking.name)
+            dispatch = self.env["integration.dispatch"]
+            for _run in range(2):  # read twice: one message
+                dispatch._run_batch_flows(
+                    outbox_flow.sudo(), endpoints=self.http_endpoint
+                )
+                self.run_jobs(trap)
+        advice = self.env["integration.message"].search(
+            [
+                ("flow_id.code", "=", "tpl-x12-in"),
+                ("endpoint_id", "=", self.http_endpoint.id),
+            ]
+        )
+        self.assertEqual(len(advice), 1)
+        self.assertEqual(advice.state, "done", advice.last_error)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.tpl_shipment_id, shipments[0]["shipment_id"])
+        self.assertEqual(picking.move_line_ids.lot_id.name, "L2026A")
+        ack = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-997-out"), ("parent_id", "=", advice.id)]
+        )
+        self.assertEqual(ack.state, "sent", ack.last_error)
+        self.assertTrue(self.sandbox.acknowledged)  # POSTed: read at once
+
     def test_cancel_before_shipping_over_http(self):
         picking = self.delivery(self.panel, 4, self.http_warehouse)
         with trap_jobs() as trap:
