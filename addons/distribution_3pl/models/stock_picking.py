@@ -84,17 +84,6 @@ class StockPicking(models.Model):
     @entry_point("write", groups=STOCK_USER)
     def action_tpl_cancel_release(self):
         """Ask the 3PL to cancel these released deliveries (a cancel 940)."""
-        shipped = self.filtered(
-            lambda p: p.state == "done" or p.tpl_release_state == "shipped"
-        )
-        if shipped:
-            raise UserError(
-                _(
-                    "%s already shipped at the 3PL: it can no longer be cancelled "
-                    "there. Create a return instead.",
-                    ", ".join(shipped.mapped("name")),
-                )
-            )
         return len(self.sudo()._tpl_cancel_at_3pl())
 
     @entry_point("write")
@@ -105,7 +94,13 @@ class StockPicking(models.Model):
         return super().action_cancel()
 
     def _tpl_cancel_at_3pl(self):
-        shipped = self.filtered(lambda p: p.tpl_release_state == "shipped")
+        """Queue a cancel 940 for what the 3PL holds; refuse what it shipped."""
+        shipped = self.filtered(
+            lambda p: (
+                p.tpl_release_state == "shipped"
+                or (p.state == "done" and p.tpl_release_state != "none")
+            )
+        )
         if shipped:
             raise UserError(
                 _(
