@@ -293,11 +293,22 @@ def run_side(env, partner, side, ids, count):
     if len(received) != count:
         raise SystemExit(f"{side}: the partner accepted {len(received)} of {count}")
     span = finished - started
+    # queue_job's exec_time: a job's time in the worker (its own clock).
+    in_worker = "; ".join(
+        f"{method} {float(ms):.1f} ms"
+        for method, ms in (
+            line.split("|")
+            for line in env.sql(
+                "SELECT method_name, 1000 * avg(exec_time) FROM queue_job "
+                f"WHERE id > {since} GROUP BY method_name ORDER BY 1"
+            ).splitlines()
+        )
+    )
     print(
         f"{side:>10}: {count / span:6.1f} orders/s ({span:5.1f} s; enqueue "
         f"{(committed - started) * 1000 / count:5.1f} ms/order; {jobs} jobs; "
         f"{statistics.mean(received):.0f} bytes/interchange; "
-        f"load {os.getloadavg()[0]:.1f})"
+        f"load {os.getloadavg()[0]:.1f})\n{'':>12}per job in the worker: {in_worker}"
     )
     return count / span
 

@@ -102,7 +102,9 @@ class X12PurchaseOrderGenerator(models.AbstractModel):
             timestamp=datetime.datetime.now().replace(microsecond=0),
         )
         transaction_set = documents.order_set(content, X12, str(number).zfill(4))
-        return write_x12(envelope, [transaction_set])
+        # A newline after each segment, as the suite's interchange profiles
+        # write by default: the same bytes on the wire.
+        return write_x12(envelope, [transaction_set], newline=True)
 
 
 class X12PurchaseOrderSender(models.AbstractModel):
