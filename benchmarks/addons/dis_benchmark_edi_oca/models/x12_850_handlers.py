@@ -17,11 +17,25 @@ import requests
 from odoo import fields, models
 from odoo.addons.distribution_edi.edi import X12, documents
 from odoo.addons.distribution_edi.edi.writer import X12Envelope, write_x12
+from odoo.exceptions import UserError
 
 # One HTTP session per URL and worker thread, as the suite's HTTP handler keeps
 # one per endpoint: neither side pays a TCP handshake per document.
 _LOCAL = threading.local()
 UOM_CODES = {"Units": "EA", "Dozens": "DZ", "kg": "KG"}
+
+
+def _exchange_record(env, exchange_record, operation):
+    """The exchange record (a record, or ids over RPC) once the caller may
+    ``operation`` it: these handler methods are public, as OCA names them."""
+    ids = getattr(exchange_record, "ids", exchange_record)
+    if not isinstance(ids, (int, list, tuple)):
+        raise UserError(env._("An exchange record is expected."))
+    record = env["edi.exchange.record"].browse(ids).exists()
+    if len(record) != 1:
+        raise UserError(env._("One existing exchange record is expected."))
+    record.check_access(operation)
+    return record
 
 
 def _decimal(value):
@@ -34,6 +48,7 @@ class X12PurchaseOrderGenerator(models.AbstractModel):
     _description = "Benchmark: X12 850 of a purchase order (OCA EDI generator)"
 
     def generate(self, exchange_record):
+        exchange_record = _exchange_record(self.env, exchange_record, "read")
         order = exchange_record.record
         backend = exchange_record.backend_id
         supplier = order.partner_id.commercial_partner_id
@@ -113,6 +128,7 @@ class X12PurchaseOrderSender(models.AbstractModel):
     _description = "Benchmark: HTTP POST of an exchange record (OCA EDI sender)"
 
     def send(self, exchange_record):
+        exchange_record = _exchange_record(self.env, exchange_record, "write")
         url = exchange_record.backend_id.dis_benchmark_url
         sessions = _LOCAL.__dict__.setdefault("sessions", {})
         session = sessions.get(url) or sessions.setdefault(url, requests.Session())
