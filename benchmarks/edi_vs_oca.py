@@ -34,6 +34,8 @@ OCA's modules are not part of the suite: they are installed from PyPI with
 below) and added to the addons path; only edi_core_oca, edi_queue_oca and
 base_edi are needed (the meta-package edi_oca 18.0.1.5.2 also pulls in
 edi_component_oca and component, which model-based handlers do not use).
+edi_queue_oca 18.0.1.1+ needs queue_job >= 18.0.2 (``on_fail_method``): with
+an older queue_job the script takes edi_queue_oca 18.0.1.0.2 (see RESULTS.md).
 
     python benchmarks/edi_vs_oca.py [--count 150] [--rounds 3] [--lines 5] [--warmup 10]
 """
