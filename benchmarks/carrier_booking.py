@@ -166,7 +166,7 @@ token = env["integration.credential"].create({{
     "name": "Karrio token", "endpoint_id": endpoint.id, "kind": "api_key",
     "header_name": "Authorization", "secret": {api_key!r}}})
 account = env["carrier.account"].create({{
-    "name": "Karrio bench", "adapter": "karrio", "endpoint_id": endpoint.id,
+    "name": "Karrio bench", "endpoint_id": endpoint.id,
     "credential_id": token.id, "karrio_carrier_ids": {carrier_id!r},
     "label_format": "PDF", "rate_timeout": 5.0}})
 method = env["delivery.carrier"].create({{

@@ -30,6 +30,8 @@ import concurrent.futures
 import hashlib
 import hmac
 import json
+import re
+import statistics
 import threading
 import time
 
@@ -170,6 +172,23 @@ def open_loop(make, rate, seconds):
     return sorted(value for value in latencies if value is not None), refused
 
 
+def statements_per_request(log):
+    """Median SQL statements per answered request of each side, from Odoo's
+    request log lines (``"POST <path> HTTP/1.1" <status> - <queries> ...``)."""
+    counts = {"baseline": [], "gateway": []}
+    pattern = re.compile(r'"POST (\S+) HTTP/1\.1" (\d+) - (\d+) ')
+    for match in pattern.finditer(log):
+        path, status, queries = match.groups()
+        if path.startswith("/integration/inbound/") and status == "202":
+            counts["gateway"].append(int(queries))
+        elif path == "/dis_benchmark/noop" and status == "200":
+            counts["baseline"].append(int(queries))
+    return {
+        name: statistics.median(values) if values else None
+        for name, values in counts.items()
+    }
+
+
 def percentile(values, fraction):
     if not values:
         return float("nan")
@@ -230,6 +249,7 @@ def main():
                             f"p99 {percentile(values, 0.99) * 1000:6.1f} ms, "
                             f"{failed} failed (reset or > 30 s)"
                         )
+            statements = statements_per_request(server.log_text())
             stored = int(
                 env.sql(
                     "SELECT count(*) FROM integration_message m "
@@ -253,6 +273,10 @@ def main():
     print(
         f"gateway/baseline throughput: {ratio:.2f}x (target >= 0.7x): "
         f"{best['gateway']:.1f} vs {best['baseline']:.1f} req/s"
+    )
+    print(
+        "SQL statements per answered request (median, Odoo's request log): "
+        f"baseline {statements['baseline']}, gateway (202) {statements['gateway']}"
     )
     for (name, rate), runs in latency.items():
         # The round with the lowest p99 (the other rounds show the noise).

@@ -48,9 +48,9 @@ def ensure_odoo_python():
         os.execv(python, [python, *sys.argv])
 
 
-def addons_path(python):
+def addons_path(python, extra=()):
     """Odoo's and queue_job's addons folders (found by scripts/lib/odoo_paths.py,
-    the same discovery the test command uses), then the suite's."""
+    the same discovery the test command uses), then the suite's, then ``extra``."""
     output = subprocess.run(
         [python, str(REPO / "scripts" / "lib" / "odoo_paths.py")],
         capture_output=True,
@@ -63,6 +63,7 @@ def addons_path(python):
         found.get("QUEUE_JOB_DIR", ""),
         str(REPO / "addons"),
         str(REPO / "benchmarks" / "addons"),
+        *extra,
     ]
     return ",".join(path for path in paths if path)
 
@@ -70,8 +71,9 @@ def addons_path(python):
 class BenchEnvironment:
     """A fresh database with the given modules; dropped on exit."""
 
-    def __init__(self, modules, channels="root:2"):
+    def __init__(self, modules, channels="root:2", extra_addons=()):
         self.python = odoo_python()
+        self.extra_addons = [str(path) for path in extra_addons]
         self.modules = modules
         self.channels = channels
         self.db = f"dis_bench_{int(time.time())}_{os.getpid()}"
@@ -82,7 +84,7 @@ class BenchEnvironment:
         key = base64.urlsafe_b64encode(os.urandom(32)).decode()
         Path(self.config).write_text(
             "[options]\n"
-            f"addons_path = {addons_path(self.python)}\n"
+            f"addons_path = {addons_path(self.python, self.extra_addons)}\n"
             f"data_dir = {self.work_dir / 'data'}\n"
             f"integration_master_key = {key}\n"
             "\n[queue_job]\n"

@@ -33,6 +33,10 @@ cd "$REPO"
 
 # Undocumented: lets this script be tested against throwaway addons.
 ADDONS_DIR="${DIS_ADDONS_DIR:-$REPO/addons}"
+# Test-only addons (never in addons/, so never in Apps): installed and tested
+# with the suite on every platform, e.g. the skeleton channel of CHANNELS.md.
+if [[ -n ${DIS_ADDONS_DIR:-} ]]; then TEST_ADDONS_DIR="${DIS_TEST_ADDONS_DIR:-}"
+else TEST_ADDONS_DIR="${DIS_TEST_ADDONS_DIR:-$REPO/tests/addons}"; fi
 KEEP_DB="${KEEP_DB:-0}"
 VERBOSE="${VERBOSE:-0}"
 RUN_UNIT=1
@@ -480,7 +484,7 @@ write_odoo_config() { # python, config file
     mkdir -p "$WORK_DIR/data"
     {
         echo "[options]"
-        echo "addons_path = $ODOO_ADDONS_PATH${QUEUE_JOB_DIR:+,$QUEUE_JOB_DIR},$ADDONS_DIR"
+        echo "addons_path = $ODOO_ADDONS_PATH${QUEUE_JOB_DIR:+,$QUEUE_JOB_DIR},$ADDONS_DIR${TEST_ADDONS_DIR:+,$TEST_ADDONS_DIR}"
         echo "data_dir = $WORK_DIR/data"
         echo "admin_passwd = $("$py" -c "import secrets;print(secrets.token_urlsafe(16))")"
         echo "integration_master_key = $master_key"
@@ -528,7 +532,15 @@ run_odoo_tests() { # python, launcher, platform tag
     for manifest in "$ADDONS_DIR"/*/__manifest__.py; do
         [[ -f $manifest ]] && modules+=("$(basename "$(dirname "$manifest")")")
     done
-    if ((${#modules[@]} == 0)); then
+    local test_modules=0
+    if [[ -n $TEST_ADDONS_DIR ]]; then
+        for manifest in "$TEST_ADDONS_DIR"/*/__manifest__.py; do
+            [[ -f $manifest ]] || continue
+            modules+=("$(basename "$(dirname "$manifest")")")
+            test_modules=$((test_modules + 1))
+        done
+    fi
+    if ((${#modules[@]} == test_modules)); then
         ODOO_RESULT="no addon with a __manifest__.py under $ADDONS_DIR"
         SKIPPED_LINES+=("odoo $tag: the whole stage (no addons)")
         ODOO_OK=1
@@ -687,7 +699,7 @@ if ((RUN_UNIT)); then
         else
             prepare_test_venv
         fi
-        run_pytest unit "$PY_UNIT" tests --ignore=tests/integration -q
+        run_pytest unit "$PY_UNIT" tests --ignore=tests/integration --ignore=tests/addons -q
         if ((PYTEST_OK)); then
             record_stage unit ok "$PYTEST_PASSED passed, $PYTEST_SKIPPED skipped"
         else

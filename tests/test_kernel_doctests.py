@@ -8,6 +8,7 @@ from kernel import (
     errors,
     inbound,
     payload_view,
+    results,
     retry,
     signatures,
 )
@@ -22,6 +23,7 @@ from kernel import (
         errors,
         inbound,
         payload_view,
+        results,
         retry,
         signatures,
     ],

@@ -2,7 +2,7 @@
     "name": "Distribution Carrier",
     "summary": "Rate, book, label, track and prove delivery with carriers (Karrio, "
     "SOAP LTL freight) through Odoo's delivery methods and the integration kernel",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
@@ -17,7 +17,6 @@
         "security/carrier_security.xml",
         "security/ir.model.access.csv",
         "data/integration_flow_data.xml",
-        "data/ir_cron.xml",
         "views/carrier_account_views.xml",
         "views/delivery_carrier_views.xml",
         "views/stock_picking_views.xml",

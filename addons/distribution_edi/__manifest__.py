@@ -2,7 +2,7 @@
     "name": "Distribution EDI",
     "summary": "Procure-to-pay with suppliers over EDI (X12 850/855/856/810/997, "
     "EDIFACT ORDERS/ORDRSP/DESADV/INVOIC/CONTRL) through the integration kernel",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
@@ -16,6 +16,7 @@
         "security/ir.model.access.csv",
         "data/edi_uom_code_data.xml",
         "data/integration_flow_data.xml",
+        "views/edi_interchange_profile_views.xml",
         "views/edi_trading_partner_views.xml",
         "views/edi_document_views.xml",
         "views/purchase_order_views.xml",

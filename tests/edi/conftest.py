@@ -2,11 +2,11 @@
 
 Every document the tests write is checked by a real mock-edi (the independent
 trading partner of the channel's tests) through its ``POST /_mock/validate``,
-and every EDIFACT document is also parsed by pydifact. The file transports are
-tested against a real OpenSSH server (``sftp_server``).
+and every EDIFACT document is also parsed by pydifact. The kernel's file
+transports carry EDI files to a real OpenSSH server (``sftp_server``, from the
+top-level conftest).
 """
 
-import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -15,8 +15,6 @@ import pytest
 
 ADDON_DIR = Path(__file__).resolve().parents[2] / "addons" / "distribution_edi"
 SAMPLES = Path(__file__).resolve().parent / "samples"  # also in edi_builders
-# Shared with the addon's Odoo tests, which import it as `.sftp_peer`.
-SFTP_PEER = ADDON_DIR / "tests" / "sftp_peer.py"
 
 if str(ADDON_DIR) not in sys.path:
     sys.path.insert(0, str(ADDON_DIR))
@@ -28,32 +26,6 @@ def mock_edi():
     testing = pytest.importorskip("mockedi.testing")
     with testing.Mock.start() as mock:
         yield mock
-
-
-@pytest.fixture(scope="session")
-def sftp_peer():
-    """The ``sftp_peer`` module of the addon's tests, loaded by file path."""
-    spec = importlib.util.spec_from_file_location(
-        "distribution_edi_sftp_peer", SFTP_PEER
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="session")
-def sftp_server(sftp_peer):
-    """A real OpenSSH sshd on a free loopback port, for the whole session.
-
-    Skips the test, with the reason, where no sshd can be started.
-    """
-    server = sftp_peer.SftpServer()
-    try:
-        server.start()
-    except sftp_peer.SftpPeerUnavailable as error:
-        pytest.skip(str(error))
-    with server:
-        yield server
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def booked(odoo_env, karrio):
             "header_name": "Authorization", "secret": "{karrio.api_key}",
         }})
         account = env["carrier.account"].create({{
-            "name": "Karrio runtime", "adapter": "karrio",
+            "name": "Karrio runtime",
             "endpoint_id": endpoint.id, "credential_id": token.id,
             "karrio_carrier_ids": "{karrio.carrier_id}", "scan_sla_hours": 0,
         }})

@@ -52,19 +52,19 @@ def edi_configured(odoo_env, exchange):
         from odoo import Command
         # The demo supplier trades over /tmp/mock-edi, which is not here.
         env.ref("distribution_edi.trading_partner_mock_edi").active = False
+        env.ref("distribution_edi.endpoint_mock_edi").active = False
         supplier = env["res.partner"].create(
             {{"name": "Runtime EDI supplier", "is_company": True}}
         )
         endpoint = env["integration.endpoint"].create({{
             "name": "Runtime EDI", "code": "runtime-edi", "kind": "supplier_edi",
-            "environment": "test",
+            "environment": "test", "protocol": "folder", "outbox_path": "{drop}",
+            "inbox_path": "{pickup}", "file_settle_seconds": 0,
         }})
         env["edi.trading.partner"].create({{
             "partner_id": supplier.id, "endpoint_id": endpoint.id, "dialect": "X12",
             "our_interchange_id": "{BUYER_ID}", "partner_interchange_id": "MOCKEDI",
-            "transport": "folder", "outbox_path": "{drop}", "inbox_path": "{pickup}",
-            "file_settle_seconds": 0, "product_identification": "vendor_code",
-            "receipt_policy": "validate",
+            "product_identification": "vendor_code", "receipt_policy": "validate",
         }})
         product = env["product.product"].create({{
             "name": "Runtime gear", "is_storable": True,

@@ -196,6 +196,51 @@ def test_bad_signatures_are_throttled_across_workers(odoo_env, gateway):
         set_failure_limit(odoo_env, 0)
 
 
+def set_secret(odoo_env, secret):
+    """Replace the gateway's secret and confirm the rotation, in ``odoo shell``:
+    a process that does not signal Odoo's caches to the server's workers."""
+    odoo_shell(
+        odoo_env,
+        f"""
+        endpoint = env["integration.endpoint"].search([("code", "=", "{ENDPOINT}")])
+        endpoint.inbound_credential_id.secret = "{secret}"
+        endpoint.inbound_credential_id.action_confirm_rotation()
+        """,
+    )
+
+
+def signed_post(server, secret, ref):
+    body = json.dumps({"ref": ref, "name": "Cached"}).encode()
+    headers = {
+        k.decode(): v.decode() for k, v in gateway_fuzz.sign(secret, body).items()
+    }
+    headers["Content-Type"] = "application/json"
+    return requests.post(url(server), data=body, headers=headers, timeout=30)
+
+
+def test_a_secret_changed_elsewhere_applies_at_once_on_every_worker(odoo_env, gateway):
+    # Every worker keeps the endpoint and its credential in a cache: warm them
+    # all, change the secret from another process, and the old one must be
+    # refused on the very next requests, whichever worker answers.
+    tag = time.time_ns()
+    batch = [(SECRET, f"warm-{tag}-{index}") for index in range(8)]
+    assert {signed_post(gateway, *item).status_code for item in batch} == {202}
+    try:
+        set_secret(odoo_env, "rotated-runtime-secret")
+        old = [signed_post(gateway, SECRET, f"old-{tag}-{i}") for i in range(8)]
+        assert {r.status_code for r in old} == {401}, [r.text[:200] for r in old]
+        new = [
+            signed_post(gateway, "rotated-runtime-secret", f"new-{tag}-{i}")
+            for i in range(8)
+        ]
+        assert {r.status_code for r in new} == {202}, [r.text[:200] for r in new]
+    finally:
+        set_secret(odoo_env, SECRET)
+        odoo_shell(
+            odoo_env, 'env.cr.execute("DELETE FROM integration_gateway_failure")'
+        )
+
+
 def test_fuzz_run_never_answers_5xx(gateway):
     fuzzer = gateway_fuzz.GatewayFuzzer(
         ENDPOINT, FLOW, SECRET, seed=2026, other_codes=["acme-edi", "nobody"]

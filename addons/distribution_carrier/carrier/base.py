@@ -8,12 +8,42 @@ Errors are :class:`CarrierError`: ``transient`` says whether retrying may help,
 ``category`` groups it for the exception queue (the kernel's codes:
 validation, authentication, transport, timeout, business_rule, duplicate,
 mapping) and ``retry_after`` carries a server's announced delay. The kernel's
-``classify_exception`` reads those attributes; this package never imports it.
+``classify_exception`` reads those attributes. Which HTTP statuses mean "try
+again later" is the kernel's one rule (:func:`is_transient_status`), imported
+from its plain-Python errors module.
 """
 
 import abc
+import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+
+
+def _kernel_errors():
+    """The kernel's error module (plain Python, standard library only)."""
+    try:  # in Odoo
+        from odoo.addons.distribution_integration_base.kernel import errors
+
+        return errors
+    except ImportError:
+        pass
+    # Outside Odoo (pytest, the sandbox command): the kernel addon beside this one.
+    path = (
+        Path(__file__).resolve().parents[2]
+        / "distribution_integration_base"
+        / "kernel"
+        / "errors.py"
+    )
+    spec = importlib.util.spec_from_file_location("_dis_kernel_errors", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_kernel = _kernel_errors()
+TIMEOUT_STATUSES = _kernel.TIMEOUT_STATUSES
+is_transient_status = _kernel.is_transient_status
 
 LABEL_FORMATS = ("PDF", "ZPL")
 LABEL_MIMETYPES = {"PDF": "application/pdf", "ZPL": "application/zpl"}

@@ -30,6 +30,7 @@ from .base import (
     OUT_FOR_DELIVERY,
     PENDING,
     RETURNED,
+    TIMEOUT_STATUSES,
     CarrierAdapter,
     CarrierError,
     PackageLabel,
@@ -39,6 +40,7 @@ from .base import (
     ShipmentResult,
     TrackingEvent,
     TrackingInfo,
+    is_transient_status,
 )
 from .tracking_links import public_tracking_url
 
@@ -262,9 +264,9 @@ class KarrioAdapter(CarrierAdapter):
                 code=code,
                 details=details,
             )
-        if status in (408, 429) or status >= 500:
+        if is_transient_status(status):
             # Karrio could not serve us right now: nothing was refused.
-            if status in (408, 504):
+            if status in TIMEOUT_STATUSES:
                 message = f"Karrio did not answer in time ({action}, HTTP {status})"
             elif status == 429:
                 message = f"Karrio asked us to slow down ({action}, HTTP 429)"
@@ -273,7 +275,7 @@ class KarrioAdapter(CarrierAdapter):
             return CarrierError(
                 f"{message}: {text}",
                 transient=True,
-                category="timeout" if status in (408, 504) else "transport",
+                category="timeout" if status in TIMEOUT_STATUSES else "transport",
                 retry_after=_retry_after(response.headers.get("Retry-After")),
                 code=code,
                 details=details,
@@ -485,7 +487,9 @@ class KarrioAdapter(CarrierAdapter):
         if not info.pod_url:
             return None
         response = self._send("GET", info.pod_url, action="proof of delivery")
-        if response.status_code in (401, 403) or response.status_code >= 500:
+        if response.status_code in (401, 403) or is_transient_status(
+            response.status_code
+        ):
             raise self._error_for(response, None, "proof of delivery")
         if response.status_code >= 400:
             return None

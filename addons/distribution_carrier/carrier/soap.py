@@ -23,7 +23,12 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from .base import CarrierAdapter, CarrierError
+from .base import (
+    TIMEOUT_STATUSES,
+    CarrierAdapter,
+    CarrierError,
+    is_transient_status,
+)
 
 REDACTED = "***"
 # Element local names whose text is a secret (matched case-insensitively).
@@ -220,7 +225,7 @@ class SoapAdapterBase(CarrierAdapter):
             status = exc.response.status_code
             return CarrierError(
                 f"{self.name} answered HTTP {status} ({action})",
-                transient=status >= 500 or status in (408, 429),
+                transient=is_transient_status(status),
                 category="authentication" if status in (401, 403) else None,
             )
         return CarrierError(f"{self.name} ({action}): {exc}", category="transport")
@@ -242,11 +247,11 @@ class SoapAdapterBase(CarrierAdapter):
             message += f": {' '.join(body.split())}"
         if status in (401, 403):
             return CarrierError(message, category="authentication")
-        if status >= 500 or status in (408, 429):
+        if is_transient_status(status):
             return CarrierError(
                 message,
                 transient=True,
-                category="timeout" if status in (408, 504) else "transport",
+                category="timeout" if status in TIMEOUT_STATUSES else "transport",
                 retry_after=retry_after,
             )
         return CarrierError(message, category="validation")

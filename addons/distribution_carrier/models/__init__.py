@@ -6,3 +6,4 @@ from . import carrier_tracking_event
 from . import stock_picking
 from . import handlers
 from . import stock_return_picking
+from . import integration_expectation

@@ -1,58 +1,55 @@
-"""A carrier account: which adapter talks to which kernel endpoint, and how."""
+"""A carrier account: the carrier channel's account on the kernel's channel layer."""
 
 import logging
 
 from odoo import _, api, fields, models
-from odoo.addons.distribution_integration_base.models.handlers import (
-    endpoint_session,
-)
 from odoo.exceptions import UserError, ValidationError
 
 from ..carrier import LABEL_FORMATS
 
 _logger = logging.getLogger(__name__)
 
-ADAPTERS = [("karrio", "Karrio gateway (REST)"), ("ltl_soap", "LTL freight (SOAP)")]
+# What each adapter can do (capability codes of the channel account).
+KARRIO_CAPABILITIES = (
+    "rate",
+    "ship",
+    "cancel",
+    "return_label",
+    "tracking_poll",
+    "tracking_webhook",
+    "proof_of_delivery",
+)
+LTL_CAPABILITIES = ("rate", "ship", "cancel", "return_label", "tracking_poll")
 
 
 class CarrierAccount(models.Model):
     """Our account with one carrier (or one Karrio gateway).
 
     The kernel endpoint holds the URL, timeouts, test/production switch,
-    circuit breaker and credentials; the account adds what is carrier-specific.
-    Delivery methods (``delivery.carrier``) point at an account and name the
-    carrier service they book.
+    circuit breaker and credentials; its protocol picks the adapter (REST:
+    Karrio, SOAP: the LTL freight service). The account adds what is
+    carrier-specific. Delivery methods (``delivery.carrier``) point at an
+    account and name the carrier service they book.
     """
 
     _name = "carrier.account"
     _description = "Carrier Account"
-    _inherit = ["mail.thread"]
+    _inherit = ["integration.channel.account"]
     _order = "sequence, name"
 
-    name = fields.Char(required=True, tracking=True)
-    sequence = fields.Integer(default=10)
-    active = fields.Boolean(default=True, tracking=True)
-    adapter = fields.Selection(ADAPTERS, required=True, default="karrio", tracking=True)
+    _channel_endpoint_kind = "carrier"
+    _channel_clients = {"rest": "_client_karrio", "soap": "_client_ltl_soap"}
+    _channel_capabilities = KARRIO_CAPABILITIES
+
+    name = fields.Char(required=True)
     endpoint_id = fields.Many2one(
-        "integration.endpoint",
-        required=True,
-        tracking=True,
-        ondelete="restrict",
-        domain="[('company_id', '=', company_id)]",
         help="Kernel endpoint: base URL (Karrio API or the SOAP service), "
-        "timeouts, test or production, retries and the credential.",
+        "timeouts, test or production, retries and the credential. Its protocol "
+        "picks the adapter: REST is a Karrio gateway, SOAP the LTL freight service."
     )
-    company_id = fields.Many2one(
-        related="endpoint_id.company_id", store=True, index=True, readonly=True
-    )
-    environment = fields.Selection(related="endpoint_id.environment")
     credential_id = fields.Many2one(
-        "integration.credential",
-        string="Credential",
-        tracking=True,
-        domain="[('endpoint_id', '=', endpoint_id)]",
         help="Karrio: an API key (the token). LTL: basic authentication "
-        "(user name and password). Empty: the endpoint's first active credential.",
+        "(user name and password). Empty: the endpoint's first active credential."
     )
     label_format = fields.Selection(
         [(f, f) for f in LABEL_FORMATS], default="PDF", required=True, tracking=True
@@ -120,41 +117,46 @@ class CarrierAccount(models.Model):
                 else False
             )
 
-    @api.constrains("credential_id", "endpoint_id")
-    def _check_credential_endpoint(self):
+    # -- channel declarations ----------------------------------------------------------
+
+    @api.model
+    def _channel_capabilities_for(self, protocol):
+        return LTL_CAPABILITIES if protocol == "soap" else KARRIO_CAPABILITIES
+
+    def _channel_batch_flows(self):
+        """Accounts tracked by polling need their endpoint on the polling flow."""
+        flows = super()._channel_batch_flows()
+        if not self.tracking_by_webhook:
+            flows |= (
+                self.env.ref(
+                    "distribution_carrier.flow_carrier_tracking_poll",
+                    raise_if_not_found=False,
+                )
+                or self.env["integration.flow"]
+            )
+        return flows
+
+    @api.constrains("tracking_by_webhook", "endpoint_id")
+    def _check_tracking_by_webhook(self):
         for account in self:
-            if (
-                account.credential_id
-                and account.credential_id.endpoint_id != account.endpoint_id
+            if account.tracking_by_webhook and not account._has_capability(
+                "tracking_webhook"
             ):
                 raise ValidationError(
                     _(
-                        "Carrier account %(account)s: credential %(credential)s "
-                        "belongs to another endpoint; choose a credential of "
-                        "endpoint %(endpoint)s.",
-                        account=account.name,
-                        credential=account.credential_id.display_name,
-                        endpoint=account.endpoint_id.display_name,
+                        "Carrier account %s: this carrier cannot push tracking by "
+                        "webhook; untick 'Tracking by webhook' so that it is "
+                        "polled.",
+                        account.name,
                     )
                 )
 
-    # -- adapters ------------------------------------------------------------------
+    @api.onchange("endpoint_id")
+    def _onchange_endpoint_tracking(self):
+        if self.endpoint_id and not self._has_capability("tracking_webhook"):
+            self.tracking_by_webhook = False
 
-    def _credential(self):
-        self.ensure_one()
-        credential = (
-            self.sudo().credential_id or self.endpoint_id.sudo()._active_credential()
-        )
-        if not credential:
-            raise UserError(
-                _(
-                    "Carrier account %(account)s has no credential: add one to "
-                    "endpoint %(endpoint)s.",
-                    account=self.name,
-                    endpoint=self.endpoint_id.display_name,
-                )
-            )
-        return credential
+    # -- adapters ------------------------------------------------------------------
 
     def _adapter(self, timeout=None):
         """A ready adapter (:mod:`..carrier`) for this account.
@@ -177,26 +179,30 @@ class CarrierAccount(models.Model):
         if timeout:
             read = min(read, timeout)
             connect = min(connect, timeout)
-        credential = self._credential()
-        session = endpoint_session(endpoint)
-        if self.adapter == "karrio":
-            from ..carrier.karrio import KarrioAdapter
+        return self._client(timeout=(connect, read))
 
-            carrier_ids = [
-                code.strip()
-                for code in (self.karrio_carrier_ids or "").split(",")
-                if code.strip()
-            ]
-            return KarrioAdapter(
-                endpoint.base_url,
-                credential._get_secret(),
-                carrier_ids=carrier_ids,
-                timeout=(connect, read),
-                session=session,
-            )
+    def _client_karrio(self, timeout):
+        from ..carrier.karrio import KarrioAdapter
+
+        carrier_ids = [
+            code.strip()
+            for code in (self.karrio_carrier_ids or "").split(",")
+            if code.strip()
+        ]
+        return KarrioAdapter(
+            self.endpoint_id.sudo().base_url,
+            self._credential()._get_secret(),
+            carrier_ids=carrier_ids,
+            timeout=timeout,
+            session=self._channel_http_session(),
+        )
+
+    def _client_ltl_soap(self, timeout):
         from ..carrier.ltl import LtlSoapAdapter
 
-        base = endpoint.base_url.rstrip("/")
+        connect, read = timeout
+        credential = self._credential()
+        base = self.endpoint_id.sudo().base_url.rstrip("/")
         return LtlSoapAdapter(
             self.wsdl_url or f"{base}?wsdl",
             credential.username or "",
@@ -205,7 +211,7 @@ class CarrierAccount(models.Model):
             service_url=base if self.wsdl_url else None,
             timeout=connect + read,
             operation_timeout=(connect, read),
-            session=session,
+            session=self._channel_http_session(),
         )
 
     def _tracking_url(self, tracking_number, fallback=""):

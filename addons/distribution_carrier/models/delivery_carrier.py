@@ -36,13 +36,20 @@ class DeliveryCarrier(models.Model):
         "carrier.account",
         string="Carrier account",
         ondelete="restrict",
-        help="Account (adapter, endpoint, credential) this method rates and "
+        help="Account (endpoint, its protocol and credential) this method rates and "
         "ships with.",
     )
+    # A kernel cross-reference (domain carrier_service) on the account's
+    # endpoint, shown here as a plain field.
     carrier_service_code = fields.Char(
         string="Carrier service",
+        compute="_compute_carrier_service_code",
+        inverse="_inverse_carrier_service_code",
+        copy=True,
         help="The carrier's code for this delivery method's service level, e.g. "
-        "'standard_service' (Karrio generic), 'ups_ground', 'STD' (LTL).",
+        "'standard_service' (Karrio generic), 'ups_ground', 'STD' (LTL). Kept as a "
+        "cross-reference of the account's endpoint (Integration > Configuration > "
+        "Cross-references), with its history.",
     )
 
     carrier_max_weight_kg = fields.Float(
@@ -66,7 +73,7 @@ class DeliveryCarrier(models.Model):
         "(20,000 kg for LTL, none through Karrio).",
     )
 
-    @api.depends("delivery_type", "carrier_account_id.adapter")
+    @api.depends("delivery_type")
     def _compute_can_generate_return(self):
         super()._compute_can_generate_return()
         for carrier in self:
@@ -75,6 +82,50 @@ class DeliveryCarrier(models.Model):
                 # per carrier; an unsupported return lands in the exception queue
                 # with the carrier's words.
                 carrier.can_generate_return = True
+
+    @api.depends("carrier_account_id.endpoint_id")
+    def _compute_carrier_service_code(self):
+        references = self.env["integration.cross.reference"]
+        for carrier in self:
+            endpoint = carrier.carrier_account_id.endpoint_id
+            record = carrier._origin
+            carrier.carrier_service_code = (
+                references._to_external(endpoint, "carrier_service", record)
+                if endpoint and record
+                else False
+            )
+
+    def _inverse_carrier_service_code(self):
+        # Whoever may write the delivery method may set its service code.
+        references = self.env["integration.cross.reference"].sudo()
+        for carrier in self:
+            endpoint = carrier.carrier_account_id.endpoint_id
+            if not endpoint:
+                if carrier.carrier_service_code:
+                    raise UserError(
+                        _(
+                            "%s: choose the carrier account before its service.",
+                            carrier.name,
+                        )
+                    )
+                continue
+            references._set_external(
+                endpoint, "carrier_service", carrier, carrier.carrier_service_code
+            )
+
+    def write(self, vals):
+        if "carrier_account_id" not in vals or "carrier_service_code" in vals:
+            return super().write(vals)
+        # Another account may mean another endpoint: the service code follows.
+        codes = {carrier: carrier.carrier_service_code for carrier in self}
+        endpoints = {
+            carrier: carrier.carrier_account_id.endpoint_id for carrier in self
+        }
+        result = super().write(vals)
+        for carrier, code in codes.items():
+            if code and carrier.carrier_account_id.endpoint_id != endpoints[carrier]:
+                carrier.carrier_service_code = code
+        return result
 
     def _carrier_account(self):
         self.ensure_one()
@@ -93,10 +144,13 @@ class DeliveryCarrier(models.Model):
         from ..carrier.karrio import KarrioAdapter
         from ..carrier.ltl import LtlSoapAdapter
 
-        adapter = self.carrier_account_id.adapter or self.delivery_type
-        defaults = (
-            LtlSoapAdapter if adapter == "ltl_soap" else KarrioAdapter
-        ).default_limits
+        account = self.carrier_account_id
+        soap = (
+            account.endpoint_id.protocol == "soap"
+            if account
+            else self.delivery_type == "ltl_soap"
+        )
+        defaults = (LtlSoapAdapter if soap else KarrioAdapter).default_limits
         return ParcelLimits(
             max_weight_kg=self.carrier_max_weight_kg or defaults.max_weight_kg,
             max_length_cm=self.carrier_max_length_cm or defaults.max_length_cm,

@@ -10,16 +10,19 @@ carrier-tracking-in      integration.handler.carrier_tracking         parse_webh
 carrier-tracking-poll    integration.handler.carrier_tracking_poll    track
 =======================  ===========================================  =========
 
-Carrier errors (:class:`~..carrier.CarrierError`) become kernel errors with the
-carrier's own message, its category and, for SOAP carriers, the redacted XML
-exchange in the details; the kernel retries the transient ones.
+Carrier errors (:class:`~..carrier.CarrierError`) declare their transience,
+category and the carrier's own words; the kernel maps them like any declared
+error. For SOAP carriers the redacted XML exchange is added to their details.
+Handlers return a kernel ``HandlerResult``.
 """
 
 import json
 import logging
+from contextlib import contextmanager
 
 from odoo import _, models
 from odoo.addons.distribution_integration_base.kernel import errors
+from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
 from ..carrier import CarrierError
 from ..carrier.codec import (
@@ -42,34 +45,25 @@ def _exchange_text(adapter):
     )
 
 
-def kernel_error(exc, adapter=None):
-    """The kernel error for a CarrierError: same words, category, transience."""
-    details = (
-        "\n\n".join(
-            part for part in (exc.details or "", _exchange_text(adapter)) if part
+@contextmanager
+def exchange_in_details(adapter):
+    """Add the adapter's last protocol exchange to a carrier error's details
+    (the person in the exception queue sees what was sent and answered)."""
+    try:
+        yield
+    except CarrierError as exc:
+        exc.details = (
+            "\n\n".join(
+                part for part in (exc.details or "", _exchange_text(adapter)) if part
+            )
+            or None
         )
-        or None
-    )
-    category = exc.category if exc.category in errors.CATEGORY_CODES else None
-    if exc.transient:
-        return errors.TransientError(
-            exc.message, category=category, details=details, retry_after=exc.retry_after
-        )
-    return errors.PermanentError(exc.message, category=category, details=details)
+        raise
 
 
 class CarrierHandlerMixin(models.AbstractModel):
     _name = "integration.handler.carrier_mixin"
     _description = "Carrier handler helpers"
-
-    def _picking_of(self, message):
-        picking = message._related_record()
-        if not picking or picking._name != "stock.picking":
-            raise errors.PermanentError(
-                _("%s concerns no existing transfer.", message.name),
-                category="mapping",
-            )
-        return picking
 
     def _account_of(self, picking):
         try:
@@ -77,46 +71,27 @@ class CarrierHandlerMixin(models.AbstractModel):
         except Exception as exc:
             raise errors.PermanentError(str(exc), category="mapping") from exc
 
-    def _payload_json(self, message):
-        try:
-            return json.loads(message._get_payload())
-        except ValueError as exc:
-            raise errors.PermanentError(
-                _(
-                    "Payload of %(ref)s is not JSON: %(error)s",
-                    ref=message.name,
-                    error=exc,
-                ),
-                category="validation",
-            ) from exc
-
-    def _call(self, adapter, method, *args):
-        try:
-            return getattr(adapter, method)(*args)
-        except CarrierError as exc:
-            raise kernel_error(exc, adapter) from exc
-
     def _result(self, external_ref, summary, adapter):
         exchange = _exchange_text(adapter)
         response = json.dumps(summary, indent=1, default=str)
         if exchange:
             response += "\n\n" + exchange
-        return {
-            "external_ref": external_ref,
-            "response": response.encode(),
-            "response_content_type": "text/plain; charset=utf-8"
+        return HandlerResult(
+            external_ref=external_ref,
+            response_payload=response.encode(),
+            response_content_type="text/plain; charset=utf-8"
             if exchange
             else "application/json",
-        }
+        )
 
 
 class CarrierBookHandler(models.AbstractModel):
     _name = "integration.handler.carrier_book"
-    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _inherit = ["integration.handler.outbound", "integration.handler.carrier_mixin"]
     _description = "Carrier: book a shipment (labels, tracking numbers)"
 
     def _send(self, message):
-        picking = self._picking_of(message)
+        picking = self._related_record(message, "stock.picking")
         account = self._account_of(picking)
         request = request_from_dict(self._payload_json(message))
         # Checked when queued; again here for messages queued before a limit
@@ -133,8 +108,8 @@ class CarrierBookHandler(models.AbstractModel):
                 ),
                 category="business_rule",
             )
-        with account._adapter() as adapter:
-            result = self._call(adapter, "ship", request)
+        with account._adapter() as adapter, exchange_in_details(adapter):
+            result = adapter.ship(request)
             picking._carrier_apply_booking(result, request, message)
             return self._result(
                 result.carrier_shipment_id,
@@ -153,30 +128,30 @@ class CarrierBookHandler(models.AbstractModel):
 
 class CarrierCancelHandler(models.AbstractModel):
     _name = "integration.handler.carrier_cancel"
-    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _inherit = ["integration.handler.outbound", "integration.handler.carrier_mixin"]
     _description = "Carrier: cancel (void) a shipment"
 
     def _send(self, message):
-        picking = self._picking_of(message)
+        picking = self._related_record(message, "stock.picking")
         account = self._account_of(picking)
         shipment_id = self._payload_json(message)["shipment_id"]
-        with account._adapter() as adapter:
-            self._call(adapter, "cancel", shipment_id)
+        with account._adapter() as adapter, exchange_in_details(adapter):
+            adapter.cancel(shipment_id)
             picking._carrier_apply_cancel(shipment_id)
             return self._result(shipment_id, {"cancelled": shipment_id}, adapter)
 
 
 class CarrierReturnHandler(models.AbstractModel):
     _name = "integration.handler.carrier_return"
-    _inherit = ["integration.handler", "integration.handler.carrier_mixin"]
+    _inherit = ["integration.handler.outbound", "integration.handler.carrier_mixin"]
     _description = "Carrier: buy a return label"
 
     def _send(self, message):
-        picking = self._picking_of(message)
+        picking = self._related_record(message, "stock.picking")
         account = self._account_of(picking)
         request = request_from_dict(self._payload_json(message))
-        with account._adapter() as adapter:
-            result = self._call(adapter, "return_label", request)
+        with account._adapter() as adapter, exchange_in_details(adapter):
+            result = adapter.return_label(request)
             picking._carrier_apply_return(result)
             return self._result(
                 result.carrier_shipment_id,
@@ -204,13 +179,14 @@ class CarrierTrackingMixin(models.AbstractModel):
             for picking in found:
                 new_events += picking._carrier_apply_tracking(info, message)
             pickings |= found
-        result = {}
-        if len(pickings) == 1:
-            result.update(res_model="stock.picking", res_id=pickings.id)
-        if infos:
-            result["external_ref"] = ",".join(
+        result = HandlerResult(
+            record=pickings if len(pickings) == 1 else None,
+            external_ref=",".join(
                 dict.fromkeys(info.tracking_number for info in infos)
             )[:250]
+            if infos
+            else None,
+        )
         _logger.info(
             "%s: %s tracking update(s), %s new event(s) on %s transfer(s)",
             message.name,
@@ -223,7 +199,10 @@ class CarrierTrackingMixin(models.AbstractModel):
 
 class CarrierTrackingHandler(models.AbstractModel):
     _name = "integration.handler.carrier_tracking"
-    _inherit = ["integration.handler", "integration.handler.carrier_tracking_mixin"]
+    _inherit = [
+        "integration.handler.inbound",
+        "integration.handler.carrier_tracking_mixin",
+    ]
     _description = "Carrier: tracking webhook (events, delivery, proof of delivery)"
 
     def _process(self, message):
@@ -241,17 +220,21 @@ class CarrierTrackingHandler(models.AbstractModel):
                 category="mapping",
             )
         account = accounts[0]
-        with account._adapter() as adapter:
-            infos = self._call(adapter, "parse_webhook", message._get_payload(), {})
+        with account._adapter() as adapter, exchange_in_details(adapter):
+            infos = adapter.parse_webhook(message._get_payload(), {})
             for info in infos:
                 if info.delivered and info.pod is None and info.pod_url:
-                    info.pod = self._call(adapter, "fetch_pod", info)
+                    info.pod = adapter.fetch_pod(info)
         return self._apply_infos(message, infos)
 
 
 class CarrierTrackingPollHandler(models.AbstractModel):
     _name = "integration.handler.carrier_tracking_poll"
-    _inherit = ["integration.handler", "integration.handler.carrier_tracking_mixin"]
+    _inherit = [
+        "integration.handler.collector",
+        "integration.handler.inbound",
+        "integration.handler.carrier_tracking_mixin",
+    ]
     _description = "Carrier: poll tracking of open shipments"
 
     def _collect(self, flow, endpoint):
@@ -294,9 +277,12 @@ class CarrierTrackingPollHandler(models.AbstractModel):
         dispatch = self.env["integration.dispatch"]
         with account._adapter() as adapter:
             try:
-                infos = adapter.track(numbers)
+                with exchange_in_details(adapter):
+                    infos = adapter.track(numbers)
             except CarrierError as exc:
-                raise kernel_error(exc, adapter) from exc
+                # Callers outside the dispatcher (the tracking button) expect
+                # a kernel error: the kernel's own mapping.
+                raise errors.classify_exception(exc) from exc
         for info in infos:
             picking = pickings.filtered(
                 lambda p, number=info.tracking_number: (

@@ -76,7 +76,8 @@ def event_key(tracking_number, event):
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "integration.consumer.mixin"]
 
     carrier_account_id = fields.Many2one(
         related="carrier_id.carrier_account_id", string="Carrier account"
@@ -156,21 +157,6 @@ class StockPicking(models.Model):
         copy=False,
         help="Notifications already sent for this shipment (one per state), "
         "comma-separated: a repeated or replayed scan does not notify again.",
-    )
-    carrier_scan_overdue = fields.Boolean(
-        string="Scan overdue",
-        readonly=True,
-        copy=False,
-        help="No carrier scan within the carrier account's scan SLA.",
-    )
-    carrier_scan_exception_id = fields.Many2one(
-        "integration.exception",
-        string="Scan SLA exception",
-        readonly=True,
-        copy=False,
-        ondelete="set null",
-        help="The exception opened when this shipment went without a scan past "
-        "its carrier account's SLA; the next scan closes it.",
     )
 
     # -- booking -------------------------------------------------------------------
@@ -520,9 +506,10 @@ class StockPicking(models.Model):
                 "carrier_notified": False,
                 "delivery_state": "shipping_recorded_in_carrier",
                 "date_shipped": fields.Date.today(),
-                "carrier_scan_overdue": False,
             }
         )
+        # A new shipment: the carrier's first scan is expected from now on.
+        self._carrier_expect_scan(fields.Datetime.now())
         self._add_delivery_cost_to_so()
         if carrier.return_label_on_delivery and carrier.can_generate_return:
             # Odoo's "Generate Return Label": the label comes with the delivery.
@@ -606,6 +593,11 @@ class StockPicking(models.Model):
                 "date_shipped": False,
                 "date_delivered": False,
             }
+        )
+        self.env["integration.expectation"]._withdraw(
+            self,
+            "carrier_scan",
+            note=_("Shipment %s cancelled with the carrier.", shipment_id),
         )
         self._integration_log_event(
             body=_("Shipment %s cancelled with the carrier.", shipment_id),
@@ -778,9 +770,6 @@ class StockPicking(models.Model):
         status = self._carrier_next_status(info, latest)
         changed = status != self.carrier_tracking_status
         vals = {}
-        if new_vals:
-            # A new scan ends an overdue spell; the same scans polled again do not.
-            vals["carrier_scan_overdue"] = False
         if latest and (
             not self.carrier_last_event_at or latest > self.carrier_last_event_at
         ):
@@ -810,9 +799,17 @@ class StockPicking(models.Model):
                 vals["pod_filename"] = f"POD-{info.tracking_number}.pdf"
         if vals:
             self.write(vals)
-        if new_vals and self.carrier_scan_exception_id:
-            self.carrier_scan_exception_id._resolve_automatically(
-                _("Carrier scan received for %s.", self.name)
+        if new_vals:
+            # A new scan answers the wait (and closes its exception if late);
+            # the same scans polled again do not. The next is due from this one.
+            self.env["integration.expectation"]._fulfil(
+                self,
+                "carrier_scan",
+                message=message,
+                note=_("Carrier scan received for %s.", self.name),
+            )
+            self._carrier_expect_scan(
+                self.carrier_last_event_at or fields.Datetime.now()
             )
         if delivered_now and self._carrier_first_notice("delivered"):
             self._carrier_notify_delivered(info)
@@ -985,54 +982,29 @@ class StockPicking(models.Model):
             account = picking.carrier_id._carrier_account()
             handler._poll(account.endpoint_id, picking)
 
-    @api.model
-    def _cron_carrier_scan_sla(self):
-        """Open an exception for booked shipments with no scan past the SLA."""
-        now = fields.Datetime.now()
-        candidates = self.search(
-            [
-                ("carrier_booking_state", "=", "booked"),
-                ("carrier_scan_overdue", "=", False),
-                ("delivery_state", "not in", FINAL_DELIVERY_STATES),
-                ("carrier_id.carrier_account_id.scan_sla_hours", ">", 0),
-            ]
-        )
-        overdue = self.browse()
-        for picking in candidates:
-            hours = picking.carrier_account_id.scan_sla_hours
-            last = (
-                picking.carrier_last_event_at
-                or picking.carrier_booking_message_id.processed_at
-            )
-            if not last or last > now - timedelta(hours=hours):
-                continue
-            overdue |= picking
-            message = picking.carrier_booking_message_id
-            if message:
-                exception = self.env["integration.dispatch"]._raise_exception(
-                    message,
-                    "sla",
-                    _(
-                        "%(picking)s: no carrier scan for %(hours)s hours "
-                        "(tracking %(ref)s). Ask the carrier whether it picked "
-                        "the shipment up; the next scan closes this exception.",
-                        picking=picking.name,
-                        hours=hours,
-                        ref=picking.carrier_tracking_ref,
-                    ),
-                    severity="high",
-                    problem_key="carrier-scan-sla",
-                )
-                picking.carrier_scan_exception_id = exception
-        overdue.write({"carrier_scan_overdue": True})
-        return len(overdue)
-
-    @entry_point("read")
-    def action_carrier_view_messages(self):
+    def _carrier_expect_scan(self, since):
+        """Expect the carrier's next scan within the account's scan SLA of
+        ``since`` (the booking, or the last scan) while the shipment travels."""
         self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "distribution_integration_base.integration_message_action"
+        hours = self.carrier_account_id.scan_sla_hours
+        if (
+            not hours
+            or self.carrier_booking_state != "booked"
+            or self.delivery_state in FINAL_DELIVERY_STATES
+        ):
+            return self.env["integration.expectation"]
+        return self.env["integration.expectation"]._expect(
+            self,
+            "carrier_scan",
+            since + timedelta(hours=hours),
+            message=self.carrier_booking_message_id or None,
+            endpoint=self.carrier_account_id.endpoint_id,
+            description=_(
+                "%(picking)s: no carrier scan for %(hours)s hours "
+                "(tracking %(ref)s). Ask the carrier whether it picked "
+                "the shipment up; the next scan closes this exception.",
+                picking=self.name,
+                hours=hours,
+                ref=self.carrier_tracking_ref,
+            ),
         )
-        action["domain"] = [("res_model", "=", self._name), ("res_id", "=", self.id)]
-        action["context"] = {}
-        return action

@@ -8,15 +8,14 @@ webhooks to this Odoo's HTTP server, through the kernel's gateway.
 
 import atexit
 import unittest
-from contextlib import contextmanager
-from unittest.mock import patch
 
 from odoo import Command
-from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.common import (
+    IntegrationTestMixin,
+)
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import HttpCase
 from odoo.tools import config
 
@@ -41,17 +40,15 @@ def karrio_peer():
     return _KARRIO["peer"]
 
 
-class CarrierCase(LoopbackPeersMixin, HttpCase):
+class CarrierCase(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     """A warehouse in Newark shipping to Chicago; subclasses add the carrier."""
+
+    job_rounds = 5
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.company = cls.env.company
         us = cls.env.ref("base.us")
@@ -171,27 +168,6 @@ class CarrierCase(LoopbackPeersMixin, HttpCase):
         self.assertEqual(picking.state, "done")
         return picking
 
-    @contextmanager
-    def jobs(self):
-        with trap_jobs() as trap:
-            yield trap
-
-    def run_jobs(self, trap, rounds=5):
-        for _round in range(rounds):
-            if not trap.enqueued_jobs:
-                return
-            for job in trap.enqueued_jobs:
-                # Jobs queued by a request to our HTTP server (a webhook) hold
-                # that request's cursor, closed since: run them in the test's.
-                if job.env.cr is not self.env.cr:
-                    env = self.env(user=job.env.uid, context=job.env.context)
-                    job.recordset = job.recordset.with_env(env)
-                    # queue_job 18.0.1 keeps an env beside the recordset; later
-                    # releases read it from the recordset (a property).
-                    if not isinstance(getattr(type(job), "env", None), property):
-                        job.env = env
-            trap.perform_enqueued_jobs()
-
     def labels(self, picking):
         return self.env["ir.attachment"].search(
             [
@@ -247,7 +223,6 @@ class KarrioCase(CarrierCase):
         cls.account = cls.env["carrier.account"].create(
             {
                 "name": "Karrio test",
-                "adapter": "karrio",
                 "endpoint_id": cls.endpoint.id,
                 "credential_id": cls.token.id,
                 "karrio_carrier_ids": cls.karrio.carrier_id,

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import requests
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -47,7 +47,6 @@ class TestLtlCycle(CarrierCase):
         cls.account = cls.env["carrier.account"].create(
             {
                 "name": "LTL sandbox",
-                "adapter": "ltl_soap",
                 "endpoint_id": cls.endpoint.id,
                 "credential_id": credential.id,
                 "tracking_by_webhook": False,
@@ -56,8 +55,8 @@ class TestLtlCycle(CarrierCase):
         cls.method = cls.make_delivery_method(
             "LTL standard", "ltl_soap", cls.account, "STD"
         )
+        # The account polls: saving it linked its endpoint to the polling flow.
         cls.poll_flow = cls.env.ref("distribution_carrier.flow_carrier_tracking_poll")
-        cls.poll_flow.endpoint_ids = [Command.link(cls.endpoint.id)]
 
     def setUp(self):
         super().setUp()
@@ -67,6 +66,54 @@ class TestLtlCycle(CarrierCase):
         with self.jobs() as trap:
             self.env["integration.dispatch"]._run_batch_flows(self.poll_flow)
             self.run_jobs(trap)
+
+    def test_service_code_is_a_dated_cross_reference_of_the_endpoint(self):
+        references = self.env["integration.cross.reference"]
+        mapping = references.search(
+            [("domain", "=", "carrier_service"), ("res_id", "=", self.method.id)]
+        )
+        self.assertEqual(mapping.endpoint_id, self.endpoint)
+        self.assertEqual(mapping.code, "STD")
+        self.method.carrier_service_code = "EXP"
+        self.assertEqual(mapping.code, "EXP")
+        # From today on the carrier calls the service ECO: the old code ends
+        # yesterday (relative to whatever day the test runs).
+        today = fields.Date.context_today(self.method)
+        mapping.date_to = today - timedelta(days=1)
+        references.create(
+            {
+                "endpoint_id": self.endpoint.id,
+                "domain": "carrier_service",
+                "res_id": self.method.id,
+                "code": "ECO",
+                "date_from": today,
+            }
+        )
+        self.method.invalidate_recordset(["carrier_service_code"])
+        self.assertEqual(self.method.carrier_service_code, "ECO")
+        self.assertEqual(
+            references._to_external(
+                self.endpoint, "carrier_service", self.method, on_date=mapping.date_to
+            ),
+            "EXP",
+        )
+        # Another account on another endpoint: the service code goes with it.
+        other_endpoint = self.make_endpoint(
+            "ltl-other", self.sandbox.service_url, protocol="soap"
+        )
+        other_account = self.account.copy(
+            {
+                "name": "LTL other",
+                "endpoint_id": other_endpoint.id,
+                "credential_id": False,
+            }
+        )
+        self.method.carrier_account_id = other_account
+        self.assertEqual(self.method.carrier_service_code, "ECO")
+        self.assertEqual(
+            references._to_internal(other_endpoint, "carrier_service", "ECO"),
+            self.method,
+        )
 
     def test_book_with_bol_then_poll_to_delivered_with_pod(self):
         order = self.sell(self.method)
@@ -221,30 +268,50 @@ class TestLtlCycle(CarrierCase):
         self.assertEqual(picking.carrier_booking_state, "booked")
         return picking
 
-    def age(self, picking, hours):
-        """Pretend the booking (and the last scan, if any) is ``hours`` old."""
-        then = fields.Datetime.now() - timedelta(hours=hours)
-        picking.carrier_booking_message_id.sudo().processed_at = then
-        if picking.carrier_last_event_at:
-            picking.carrier_last_event_at = then
+    def scan_window(self, picking, states=("open", "late")):
+        return self.env["integration.expectation"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("kind", "=", "carrier_scan"),
+                ("state", "in", states),
+            ]
+        )
+
+    def monitor(self, picking, hours):
+        """Run the kernel's monitor ``hours`` after ``picking``'s booking (or
+        last scan): the time is told, not waited for."""
+        window = self.scan_window(picking)
+        since = window.due_at - timedelta(hours=self.account.scan_sla_hours)
+        return self.env["integration.expectation"]._cron_raise_late(
+            now=since + timedelta(hours=hours)
+        )
 
     def scan_exceptions(self, picking):
         return picking.carrier_booking_message_id.exception_ids.filtered(
             lambda e: e.category == "sla"
         )
 
-    def test_scan_sla_cron_raises_one_exception_per_silent_shipment(self):
+    def test_scan_sla_raises_one_exception_per_silent_shipment(self):
         self.assertEqual(self.account.scan_sla_hours, 48)
-        cron = self.env.ref("distribution_carrier.ir_cron_carrier_scan_sla")
-        self.assertEqual(cron.code, "model._cron_carrier_scan_sla()")
         silent = self.book_picking()
         recent = self.book_picking()
         cancelled = self.book_picking()
         delivered = self.book_picking()
+        window = self.scan_window(silent)
+        self.assertEqual(window.state, "open")
+        self.assertEqual(window.message_id, silent.carrier_booking_message_id)
+        self.assertAlmostEqual(
+            window.due_at,
+            silent.carrier_booking_message_id.processed_at + timedelta(hours=48),
+            delta=timedelta(minutes=1),
+        )
         with self.jobs() as trap:
             cancelled.cancel_shipment()
             self.run_jobs(trap)
         self.assertEqual(cancelled.carrier_booking_state, "cancelled")
+        self.assertFalse(self.scan_window(cancelled))
+        self.assertTrue(self.scan_window(cancelled, ("cancelled",)))
         requests.post(
             f"{self.sandbox.url}/_sandbox/advance/{delivered.carrier_shipment_ref}",
             json={"to": "delivered"},
@@ -252,44 +319,53 @@ class TestLtlCycle(CarrierCase):
         ).raise_for_status()
         self.poll()
         self.assertEqual(delivered.delivery_state, "customer_delivered")
-        for picking in (silent, cancelled, delivered):
-            self.age(picking, 49)
-        self.age(recent, 47)
+        self.assertFalse(self.scan_window(delivered))
+        self.assertTrue(self.scan_window(delivered, ("met",)))
 
-        pickings = self.env["stock.picking"]
-        pickings._cron_carrier_scan_sla()
+        # Polling stored the carrier's first events of the other shipments: their
+        # windows run from those.
+        window = self.scan_window(silent)
+        # 47 hours on, nothing is late; at 49 the silent shipment is.
+        self.assertNotIn(self.scan_window(recent), self.monitor(recent, 47))
+        raised = self.monitor(silent, 49)
+        self.assertIn(window, raised)
         exception = self.scan_exceptions(silent)
         self.assertEqual(len(exception), 1)
+        self.assertEqual(window.exception_id, exception)
+        self.assertEqual(window.state, "late")
         self.assertEqual(exception.severity, "high")
         self.assertIn(silent.name, exception.name)
         self.assertIn("no carrier scan for 48 hours", exception.name)
         self.assertIn(silent.carrier_shipment_ref, exception.name)
-        self.assertTrue(silent.carrier_scan_overdue)
-        self.assertEqual(silent.carrier_scan_exception_id, exception)
-        for picking in (recent, cancelled, delivered):
+        self.assertEqual(silent.integration_expectation_count, 1)
+        self.assertEqual(silent.integration_exception_count, 1)
+        for picking in (cancelled, delivered):
             self.assertFalse(self.scan_exceptions(picking), picking.name)
-            self.assertFalse(picking.carrier_scan_overdue, picking.name)
 
         # The next run (an hour later) adds nothing.
-        pickings._cron_carrier_scan_sla()
+        self.assertFalse(self.monitor(silent, 50))
         self.assertEqual(self.scan_exceptions(silent), exception)
         self.assertEqual(exception.occurrence_count, 1)
         self.assertEqual(exception.state, "new")
         # Polling the same (old) scans again neither closes nor re-opens it.
         self.poll()
-        self.assertTrue(silent.carrier_scan_overdue)
+        self.assertEqual(window.state, "late")
         self.assertEqual(exception.state, "new")
 
-        # The carrier scans it at last: the exception closes itself.
+        # The carrier scans it at last: the exception closes itself, and the
+        # next scan is expected from this one.
         requests.post(
             f"{self.sandbox.url}/_sandbox/advance/{silent.carrier_shipment_ref}",
             timeout=5,
         ).raise_for_status()
         self.poll()
         self.assertEqual(silent.delivery_state, "in_transit")
-        self.assertFalse(silent.carrier_scan_overdue)
+        self.assertEqual(window.state, "met")
+        self.assertTrue(window.closed_by_message_id)
         self.assertEqual(exception.state, "resolved")
-        pickings._cron_carrier_scan_sla()
+        following = self.scan_window(silent)
+        self.assertEqual(following.state, "open")
+        self.assertNotEqual(following, window)
         self.assertEqual(self.scan_exceptions(silent), exception)
 
     def test_scan_sla_exception_stays_apart_from_the_message_sla(self):
@@ -298,9 +374,8 @@ class TestLtlCycle(CarrierCase):
         late = self.env["integration.dispatch"]._raise_exception(
             message, "sla", "The booking message missed its SLA"
         )
-        self.age(picking, 49)
-        self.env["stock.picking"]._cron_carrier_scan_sla()
-        scan = picking.carrier_scan_exception_id
+        self.monitor(picking, 49)
+        scan = self.scan_window(picking).exception_id
         self.assertTrue(scan)
         self.assertNotEqual(scan, late)
         self.assertIn("no carrier scan", scan.name)
@@ -309,10 +384,8 @@ class TestLtlCycle(CarrierCase):
     def test_scan_sla_zero_means_never(self):
         self.account.scan_sla_hours = 0
         picking = self.book_picking()
-        self.age(picking, 1000)
-        self.env["stock.picking"]._cron_carrier_scan_sla()
+        self.assertFalse(self.scan_window(picking))
         self.assertFalse(self.scan_exceptions(picking))
-        self.assertFalse(picking.carrier_scan_overdue)
 
     # -- return labels -----------------------------------------------------------
 

@@ -1,8 +1,10 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
+
+from .edi_effects import as_float, edi_raise
 
 # Match states that hold the bill in draft.
 BLOCKING_STATES = ("mismatch", "waiting_receipt")
@@ -362,3 +364,137 @@ class AccountMove(models.Model):
             sign = -1 if line.move_id.move_type == "in_refund" else 1
             invoiced += sign * quantity
         return invoiced
+
+    # -- a supplier's invoice applied as a bill ---------------------------------
+
+    @api.model
+    def _edi_apply_invoice(self, message, trading_partner, document, order):
+        """Create the draft bill of a supplier's 810 / INVOIC for ``order``
+        (found and locked by the handler); returns the bill."""
+        number = document["invoice_number"]
+        commercial = trading_partner.partner_id.commercial_partner_id
+        existing = self.env["account.move"].search(
+            [
+                ("move_type", "=", "in_invoice"),
+                ("commercial_partner_id", "=", commercial.id),
+                ("state", "!=", "cancel"),
+                "|",
+                ("edi_invoice_number", "=", number),
+                ("ref", "=", number),
+            ],
+            limit=1,
+        )
+        if existing:
+            edi_raise(
+                self.env,
+                message,
+                "duplicate",
+                _(
+                    "%(partner)s sent invoice %(number)s again; it is already %(bill)s",
+                    partner=trading_partner.name,
+                    number=number,
+                    bill=existing.display_name,
+                ),
+                _(
+                    "No second bill was created. If the supplier really bills "
+                    "twice, ask for a credit note or a new invoice number."
+                ),
+                assignee=order.user_id,
+            )
+            return existing
+        lines = []
+        unmatched = []
+        for line_data in document.get("lines", []):
+            purchase_line = order._edi_line_for(line_data)
+            quantity = as_float(line_data.get("quantity"), 0.0)
+            price = as_float(line_data.get("price"), 0.0)
+            if not purchase_line:
+                unmatched.append(line_data)
+                lines.append(
+                    Command.create(
+                        {
+                            "name": _(
+                                "%(code)s (not on %(order)s)",
+                                code=line_data.get("vendor_code")
+                                or line_data.get("gtin")
+                                or line_data.get("line_id"),
+                                order=order.name,
+                            ),
+                            "quantity": quantity,
+                            "price_unit": price,
+                        }
+                    )
+                )
+                continue
+            quantity, price = trading_partner._edi_to_line_unit(
+                purchase_line, line_data.get("uom"), quantity, price
+            )
+            values = purchase_line._prepare_account_move_line()
+            values.update(quantity=quantity, price_unit=price)
+            lines.append(Command.create(values))
+        invoice_date = document.get("date") or fields.Date.context_today(self)
+        bill = (
+            self.env["account.move"]
+            .with_company(order.company_id)
+            .with_context(default_move_type="in_invoice")
+            .create(
+                {
+                    "move_type": "in_invoice",
+                    "partner_id": order.partner_id.id,
+                    "ref": number,
+                    "edi_invoice_number": number,
+                    "invoice_date": invoice_date,
+                    "invoice_origin": order.name,
+                    "currency_id": self._edi_invoice_currency(document, order).id,
+                    "company_id": order.company_id.id,
+                    "invoice_line_ids": lines,
+                }
+            )
+        )
+        if document.get("total") is not None:
+            bill.edi_invoice_total = float(document["total"])
+        differences = bill._edi_three_way_match()
+        # Goods not received yet are no exception: the bill says it waits.
+        if bill.edi_match_state != "mismatch":
+            differences = []
+        bill._integration_log_event(
+            body=_(
+                "Created from %(partner)s's EDI invoice %(number)s (%(message)s).",
+                partner=trading_partner.name,
+                number=number,
+                message=message.name,
+            )
+        )
+        if differences:
+            edi_raise(
+                self.env,
+                message,
+                "business_rule",
+                _(
+                    "Invoice %(number)s from %(partner)s does not match %(order)s",
+                    number=number,
+                    partner=trading_partner.name,
+                    order=order.name,
+                ),
+                _(
+                    "Bill %(bill)s is a draft and cannot be posted until the "
+                    "difference is resolved:\n%(details)s",
+                    bill=bill.display_name,
+                    details="\n".join(differences),
+                ),
+                assignee=order.user_id,
+            )
+        return bill
+
+    @api.model
+    def _edi_invoice_currency(self, document, order):
+        code = document.get("currency")
+        if code and code != order.currency_id.name:
+            currency = (
+                self.env["res.currency"]
+                .with_context(active_test=False)
+                .search([("name", "=", code)], limit=1)
+            )
+            if currency:
+                return currency
+        return order.currency_id

@@ -1,4 +1,5 @@
-from odoo import _lt, api, fields, models
+from odoo import _, _lt, api, fields, models
+from odoo.addons.distribution_integration_base.kernel import errors
 
 ACK_STATES = [
     ("not_expected", "No acknowledgement expected"),
@@ -129,3 +130,114 @@ class EdiDocument(models.Model):
                 )
                 if part
             )
+
+    # -- a partner's acknowledgement of what we sent ---------------------------
+
+    @api.model
+    def _edi_apply_acknowledgement(self, message, trading_partner, document):
+        """Record a partner's 997 / CONTRL on the documents we sent it, and
+        acknowledge their messages; returns the first order concerned."""
+        sent = (
+            self.env["edi.document"]
+            .sudo()
+            .search(
+                [
+                    ("trading_partner_id", "=", trading_partner.id),
+                    ("direction", "=", "outbound"),
+                    ("kind", "!=", "acknowledgement"),
+                ]
+                + (
+                    [("group_control_number", "=", document["acknowledged_group"])]
+                    if document.get("acknowledged_group")
+                    else [
+                        (
+                            "interchange_control_number",
+                            "=",
+                            document["acknowledged_interchange"],
+                        )
+                    ]
+                )
+            )
+        )
+        if document.get("acknowledged_group") and document.get("functional_id"):
+            functional = {"PO": "850"}.get(document["functional_id"])
+            if functional:
+                sent = sent.filtered(lambda doc: doc.code == functional)
+        verdicts = {s["control_number"]: s for s in document.get("sets", [])}
+        group_status = document.get("group_status") or ""
+        group_errors = document.get("group_errors") or []
+        matched = self.env["edi.document"]
+        for sent_document in sent:
+            verdict = verdicts.get(sent_document.set_control_number)
+            if verdicts and verdict is None:
+                if len(verdicts) == 1 and not document.get("acknowledged_group"):
+                    # CONTRL names its message by UNH reference.
+                    verdict = next(iter(verdicts.values()))
+                else:
+                    continue
+            status = (verdict or {}).get("status") or group_status
+            details = "\n".join(group_errors + (verdict or {}).get("errors", []))
+            state = {
+                "A": "accepted",
+                "E": "accepted_with_errors",
+                "R": "rejected",
+                "M": "rejected",
+                "W": "rejected",
+                "X": "rejected",
+                "P": "accepted_with_errors",
+            }.get(status, "accepted")
+            sent_document.write(
+                {
+                    "ack_state": state,
+                    "ack_details": details or False,
+                    "acknowledged_at": fields.Datetime.now(),
+                }
+            )
+            matched |= sent_document
+        if matched:
+            matched.purchase_id._edi_lock_for_document()
+        if not matched:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s acknowledged %(what)s, which we never sent.",
+                    partner=trading_partner.name,
+                    what=_("group %s", document["acknowledged_group"])
+                    if document.get("acknowledged_group")
+                    else _("interchange %s", document["acknowledged_interchange"]),
+                ),
+                category="mapping",
+            )
+        dispatch = self.env["integration.dispatch"]
+        for sent_message in matched.message_id:
+            verdicts_for_message = matched.filtered(
+                lambda doc, m=sent_message: doc.message_id == m
+            )
+            rejected = verdicts_for_message.filtered(
+                lambda doc: doc.ack_state == "rejected"
+            )
+            if sent_message.state not in ("sent", "acknowledged", "dead"):
+                # An acknowledgement can overtake our own bookkeeping: the
+                # partner filed the interchange, so it was sent.
+                sent_message.sudo().write({"state": "sent"})
+            details = "\n".join(
+                f"{doc.code} {doc.set_control_number} ({doc.reference}): "
+                f"{doc.ack_details or doc.ack_state}"
+                for doc in rejected
+            )
+            dispatch._acknowledge(
+                sent_message,
+                accepted=not rejected,
+                details=details or None,
+                ack_message=message,
+            )
+            for order in verdicts_for_message.purchase_id:
+                order.with_context(edi_applying_partner_document=True).edi_state = (
+                    "rejected"
+                    if rejected
+                    else (
+                        "acknowledged"
+                        if order.edi_state in ("queued", "sent")
+                        else order.edi_state
+                    )
+                )
+        return matched.purchase_id[:1]

@@ -1,24 +1,12 @@
-import datetime
 import hashlib
 
 from odoo import _, api, fields, models
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 
-from ..edi import EDIFACT, X12
-from ..edi.syntax import EDIFACT_SEPARATORS, X12_SEPARATORS, Separators
-from ..edi.writer import EdifactEnvelope, X12Envelope
-from .edi_document import format_interchange_number
+from ..edi import X12
 
-DIALECTS = [("X12", "ASC X12"), ("EDIFACT", "UN/EDIFACT")]
-X12_VERSIONS = [("004010", "004010"), ("005010", "005010")]
-EDIFACT_VERSIONS = [("D96A", "D.96A")]
-TRANSPORTS = [
-    ("http", "HTTP POST to the endpoint"),
-    ("folder", "Folder exchange"),
-    ("sftp", "SFTP"),
-]
 # The document kinds a trading partner can enable, per direction.
 DOCUMENT_SWITCHES = {
     "order": "send_orders",
@@ -31,17 +19,31 @@ DOCUMENT_SWITCHES = {
 
 
 class EdiTradingPartner(models.Model):
-    """How Odoo trades EDI with one supplier: identities, syntax, transport,
-    mappings and the rules applied to what the supplier sends."""
+    """How Odoo trades EDI with one supplier: identities, syntax, mappings and
+    the rules applied to what the supplier sends. How files travel (HTTP,
+    folder, SFTP) is the endpoint's protocol and transport settings."""
 
     _name = "edi.trading.partner"
     _description = "EDI Trading Partner"
-    _inherit = ["mail.thread"]
+    _inherit = ["integration.channel.account"]
+    # The envelope settings live on an interchange profile, shared with any
+    # channel that speaks X12 or EDIFACT; its fields read and write from here.
+    _inherits = {"edi.interchange.profile": "profile_id"}
     _order = "partner_id"
     _rec_name = "name"
 
+    _channel_endpoint_kind = "supplier_edi"
+    # HTTP partners are reached through the kernel's session of the endpoint;
+    # folder and SFTP partners through their file transport.
+    _channel_clients = {
+        "edi_http": "_channel_http_session",
+        "rest": "_channel_http_session",
+        "folder": "_channel_transport",
+        "sftp": "_channel_transport",
+    }
+    _channel_capabilities = ("send_orders", "receive_documents", "acknowledge")
+
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
-    active = fields.Boolean(default=True, tracking=True)
     partner_id = fields.Many2one(
         "res.partner",
         string="Supplier",
@@ -50,99 +52,20 @@ class EdiTradingPartner(models.Model):
         tracking=True,
         domain="[('is_company', '=', True)]",
     )
-    company_id = fields.Many2one(
-        "res.company",
+    profile_id = fields.Many2one(
+        "edi.interchange.profile",
+        string="Interchange profile",
         required=True,
-        default=lambda self: self.env.company,
+        ondelete="restrict",
         index=True,
         tracking=True,
+        help="Envelope settings: dialect, versions, separators, identities, control "
+        "numbers, test indicator. Created with the trading partner.",
     )
-    endpoint_id = fields.Many2one(
-        "integration.endpoint",
-        required=True,
-        tracking=True,
-        domain="[('company_id', '=', company_id)]",
-        help="The kernel endpoint: environment (test or production), credentials, "
-        "retry channel, circuit breaker and, for HTTP, the partner's URL.",
-    )
-    environment = fields.Selection(related="endpoint_id.environment")
     test_indicator = fields.Boolean(
         compute="_compute_test_indicator",
-        help="ISA15 = T / UNB test indicator 1: follows the endpoint's environment.",
-    )
-
-    # Syntax
-    dialect = fields.Selection(DIALECTS, required=True, default="X12", tracking=True)
-    x12_version = fields.Selection(
-        X12_VERSIONS, string="X12 version", default="004010", tracking=True
-    )
-    edifact_version = fields.Selection(
-        EDIFACT_VERSIONS, string="EDIFACT directory", default="D96A"
-    )
-    edifact_syntax = fields.Selection(
-        [("UNOA", "UNOA"), ("UNOB", "UNOB"), ("UNOC", "UNOC (Latin-1)")],
-        string="EDIFACT syntax",
-        default="UNOC",
-    )
-    segment_terminator = fields.Char(size=1, default="~")
-    element_separator = fields.Char(size=1, default="*")
-    component_separator = fields.Char(size=1, default=">")
-    repetition_separator = fields.Char(
-        size=1, default="^", help="X12 005010 (ISA11) and EDIFACT syntax 4 only."
-    )
-    release_character = fields.Char(size=1, help="EDIFACT only (UNA).")
-    write_newlines = fields.Boolean(
-        string="Newline after each segment",
-        default=True,
-        help="Easier to read; every translator accepts it.",
-    )
-
-    # Identities
-    our_qualifier = fields.Char(string="Our qualifier", default="ZZ", size=4)
-    our_interchange_id = fields.Char(
-        string="Our interchange ID",
-        required=True,
-        size=35,
-        tracking=True,
-        help="ISA06 / UNB sender: how the supplier knows us.",
-    )
-    our_application_id = fields.Char(
-        string="Our application ID (GS02)", help="Defaults to our interchange ID."
-    )
-    partner_qualifier = fields.Char(string="Supplier qualifier", default="ZZ", size=4)
-    partner_interchange_id = fields.Char(
-        string="Supplier interchange ID",
-        required=True,
-        size=35,
-        tracking=True,
-        help="ISA08 / UNB recipient.",
-    )
-    partner_application_id = fields.Char(
-        string="Supplier application ID (GS03)",
-        help="Defaults to the supplier's interchange ID.",
-    )
-
-    # Control numbers: database sequences, so they never repeat, even when two
-    # transactions send at once.
-    interchange_sequence_id = fields.Many2one(
-        "ir.sequence", readonly=True, copy=False, ondelete="restrict"
-    )
-    group_sequence_id = fields.Many2one(
-        "ir.sequence", readonly=True, copy=False, ondelete="restrict"
-    )
-    set_sequence_id = fields.Many2one(
-        "ir.sequence", readonly=True, copy=False, ondelete="restrict"
-    )
-    next_interchange_number = fields.Integer(
-        string="Next interchange number (as a number)",
-        related="interchange_sequence_id.number_next_actual",
-        readonly=True,
-    )
-    next_interchange_control_number = fields.Char(
-        string="Next interchange control number",
-        compute="_compute_next_interchange_control_number",
-        help="The control number (ISA13 / UNB 0020) of the next interchange sent, "
-        "written as documents show it.",
+        help="ISA15 = T / UNB test indicator 1: by default follows the endpoint's "
+        "environment.",
     )
 
     # Documents
@@ -185,31 +108,6 @@ class EdiTradingPartner(models.Model):
         help="Reject a received set for any syntax finding, not only fatal ones."
     )
 
-    # Transport
-    transport = fields.Selection(TRANSPORTS, required=True, default="http")
-    outbox_path = fields.Char(
-        string="Send to folder",
-        help="Folder (or SFTP directory) the supplier collects our documents from.",
-    )
-    inbox_path = fields.Char(
-        string="Collect from folder",
-        help="Folder (or SFTP directory) the supplier drops its documents into. "
-        "Read files move to processed/ or failed/ beside them.",
-    )
-    file_settle_seconds = fields.Integer(
-        string="Leave new files for (s)",
-        default=5,
-        help="A file changed more recently than this may still be being written: "
-        "it is collected on the next run.",
-    )
-    sftp_host = fields.Char(string="SFTP host")
-    sftp_port = fields.Integer(string="SFTP port", default=22)
-    sftp_host_key_fingerprint = fields.Char(
-        string="SFTP host key",
-        help="SHA256 fingerprint of the server's host key, as `ssh-keygen -lf` "
-        "prints it (SHA256:...). Connections to any other key are refused.",
-    )
-
     # Mappings and rules
     product_identification = fields.Selection(
         [
@@ -221,12 +119,6 @@ class EdiTradingPartner(models.Model):
         required=True,
         help="What identifies a product in the documents. The supplier code is the "
         "vendor pricelist's product code, else the internal reference.",
-    )
-    uom_code_ids = fields.One2many(
-        "edi.uom.code",
-        "trading_partner_id",
-        string="Unit codes",
-        help="Overrides of the default unit-of-measure codes for this supplier.",
     )
     quantity_tolerance_percent = fields.Float(
         string="Accept quantity changes up to (%)",
@@ -268,12 +160,6 @@ class EdiTradingPartner(models.Model):
 
     _sql_constraints = [
         (
-            "identity_unique",
-            "unique(company_id, partner_qualifier, partner_interchange_id, "
-            "our_interchange_id)",
-            "Another trading partner already uses these interchange IDs.",
-        ),
-        (
             "tolerances_positive",
             "CHECK(quantity_tolerance_percent >= 0 AND price_tolerance_percent >= 0 "
             "AND invoice_price_tolerance_percent >= 0 "
@@ -300,22 +186,13 @@ class EdiTradingPartner(models.Model):
                 f"({trading_partner.dialect or ''})"
             ).strip()
 
-    @api.depends("next_interchange_number", "dialect")
-    def _compute_next_interchange_control_number(self):
-        for trading_partner in self:
-            trading_partner.next_interchange_control_number = (
-                format_interchange_number(
-                    trading_partner.next_interchange_number, trading_partner.dialect
-                )
-                if trading_partner.interchange_sequence_id
-                else False
-            )
-
-    @api.depends("endpoint_id.environment")
+    @api.depends("endpoint_id.environment", "test_indicator_policy")
     def _compute_test_indicator(self):
         for trading_partner in self:
-            trading_partner.test_indicator = (
-                trading_partner.endpoint_id.environment != "production"
+            trading_partner.test_indicator = bool(
+                trading_partner.profile_id
+            ) and trading_partner.profile_id._test_indicator(
+                trading_partner.endpoint_id
             )
 
     def _compute_document_count(self):
@@ -331,175 +208,83 @@ class EdiTradingPartner(models.Model):
 
     @api.onchange("dialect")
     def _onchange_dialect(self):
-        defaults = X12_SEPARATORS if self.dialect == X12 else EDIFACT_SEPARATORS
-        self.segment_terminator = defaults.segment
-        self.element_separator = defaults.element
-        self.component_separator = defaults.component
-        self.repetition_separator = "^" if self.dialect == X12 else ""
-        self.release_character = defaults.release if self.dialect == EDIFACT else ""
-        if self.dialect == EDIFACT:
-            self.our_qualifier = self.our_qualifier or "14"
-
-    @api.constrains(
-        "dialect",
-        "segment_terminator",
-        "element_separator",
-        "component_separator",
-        "repetition_separator",
-        "release_character",
-    )
-    def _check_separators(self):
-        for trading_partner in self:
-            try:
-                trading_partner._separators().check()
-            except Exception as exc:
-                raise ValidationError(
-                    _("%(partner)s: %(error)s", partner=trading_partner.name, error=exc)
-                ) from exc
-
-    @api.constrains("our_interchange_id", "partner_interchange_id", "dialect")
-    def _check_identities(self):
-        for trading_partner in self:
-            for value in (
-                trading_partner.our_interchange_id,
-                trading_partner.partner_interchange_id,
-            ):
-                if trading_partner.dialect == X12 and len(value or "") > 15:
-                    raise ValidationError(
-                        _(
-                            "X12 interchange IDs have at most 15 characters "
-                            "(ISA06/ISA08): %s",
-                            value,
-                        )
-                    )
-
-    @api.constrains("transport", "outbox_path", "inbox_path", "sftp_host")
-    def _check_transport(self):
-        for trading_partner in self:
-            if trading_partner.transport in ("folder", "sftp") and not (
-                trading_partner.outbox_path and trading_partner.inbox_path
-            ):
-                raise ValidationError(
-                    _(
-                        "%s: folder and SFTP exchange need both a folder to send "
-                        "to and a folder to collect from.",
-                        trading_partner.name,
-                    )
-                )
-            if trading_partner.transport == "sftp" and not (
-                trading_partner.sftp_host and trading_partner.sftp_host_key_fingerprint
-            ):
-                raise ValidationError(
-                    _(
-                        "%s: SFTP needs a host and the host key's SHA256 fingerprint.",
-                        trading_partner.name,
-                    )
-                )
+        self.update(
+            self.env["edi.interchange.profile"]._dialect_defaults(
+                self.dialect, self.our_qualifier
+            )
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("profile_id"):
+                vals["profile_id"] = self._create_profile(vals).id
         partners = super().create(vals_list)
-        partners._ensure_sequences()
-        partners._register_for_polling()
         return partners
+
+    @api.model
+    def _create_profile(self, vals):
+        """A profile of the trading partner's own, from the envelope values
+        given with it (they are taken out of ``vals``)."""
+        profile_fields = self.env["edi.interchange.profile"]._fields
+        own_fields = self._fields
+        profile_vals = {
+            name: vals.pop(name)
+            for name in list(vals)
+            if name in profile_fields and own_fields[name].inherited
+        }
+        company_id = vals.get("company_id") or self.env.company.id
+        return self.env["edi.interchange.profile"].create(
+            dict(profile_vals, company_id=company_id)
+        )
 
     def write(self, vals):
         result = super().write(vals)
-        if {"transport", "endpoint_id", "active"} & vals.keys():
-            self._register_for_polling()
+        if "company_id" in vals:
+            # A profile of its own moves with its trading partner.
+            for trading_partner in self:
+                profile = trading_partner.profile_id
+                if profile.trading_partner_ids == trading_partner:
+                    profile.company_id = trading_partner.company_id
         return result
 
-    def _register_for_polling(self):
-        """Folder and SFTP partners are collected by the batch flow edi-poll."""
-        poll_flow = self.env.ref(
-            "distribution_edi.flow_edi_poll", raise_if_not_found=False
-        )
-        if not poll_flow:
-            return
-        endpoints = self.filtered(
-            lambda p: p.active and p.transport in ("folder", "sftp")
-        ).endpoint_id
-        missing = endpoints - poll_flow.endpoint_ids
-        if missing:
-            poll_flow.sudo().endpoint_ids = [(4, endpoint.id) for endpoint in missing]
+    def unlink(self):
+        # A profile goes with the last trading partner using it (it was made
+        # with it); its identities are then free for another.
+        profiles = self.profile_id
+        result = super().unlink()
+        profiles.filtered(
+            lambda p: not p.with_context(active_test=False).trading_partner_ids
+        ).unlink()
+        return result
 
-    def _ensure_sequences(self):
-        sequences = self.env["ir.sequence"].sudo()
-        for trading_partner in self:
-            values = {}
-            for field_name, label in (
-                ("interchange_sequence_id", "interchange"),
-                ("group_sequence_id", "group"),
-                ("set_sequence_id", "set"),
-            ):
-                if not trading_partner[field_name]:
-                    values[field_name] = sequences.create(
-                        {
-                            "name": f"EDI {label} numbers: {trading_partner.name}",
-                            "code": f"edi.{label}.{trading_partner.id}",
-                            "implementation": "standard",
-                            "company_id": trading_partner.company_id.id,
-                            "padding": 1,
-                        }
-                    ).id
-            if values:
-                trading_partner.sudo().write(values)
+    def _channel_batch_flows(self):
+        """Folder and SFTP partners are collected by the batch flow edi-poll."""
+        flows = super()._channel_batch_flows()
+        if self.endpoint_id._has_file_transport():
+            flows |= (
+                self.env.ref("distribution_edi.flow_edi_poll", raise_if_not_found=False)
+                or self.env["integration.flow"]
+            )
+        return flows
 
     # -- envelopes ---------------------------------------------------------------
 
     def _separators(self):
         self.ensure_one()
-        defaults = X12_SEPARATORS if self.dialect == X12 else EDIFACT_SEPARATORS
-        return Separators(
-            self.segment_terminator or defaults.segment,
-            self.element_separator or defaults.element,
-            self.component_separator or defaults.component,
-            self.repetition_separator or "",
-            (self.release_character or "") if self.dialect == EDIFACT else "",
-            defaults.decimal,
-        )
-
-    def _next_control_number(self, field_name):
-        return int(self[field_name].sudo().next_by_id())
+        return self.profile_id._separators()
 
     def _envelope(self, *, acknowledgement_requested=False):
         """Our envelope for one outgoing interchange (takes its control numbers)."""
         self.ensure_one()
-        moment = fields.Datetime.context_timestamp(self, datetime.datetime.now())
-        interchange_number = self._next_control_number("interchange_sequence_id")
-        if self.dialect == X12:
-            return X12Envelope(
-                sender_id=self.our_interchange_id,
-                receiver_id=self.partner_interchange_id,
-                control_number=interchange_number,
-                group_control_number=self._next_control_number("group_sequence_id"),
-                sender_qualifier=self.our_qualifier or "ZZ",
-                receiver_qualifier=self.partner_qualifier or "ZZ",
-                application_sender_id=self.our_application_id or "",
-                application_receiver_id=self.partner_application_id or "",
-                version=self.x12_version,
-                test=self.test_indicator,
-                acknowledgement_requested=acknowledgement_requested,
-                timestamp=moment.replace(tzinfo=None),
-                separators=self._separators(),
-            )
-        return EdifactEnvelope(
-            sender_id=self.our_interchange_id,
-            receiver_id=self.partner_interchange_id,
-            control_number=str(interchange_number),
-            sender_qualifier=self.our_qualifier or "",
-            receiver_qualifier=self.partner_qualifier or "",
-            syntax_identifier=self.edifact_syntax or "UNOC",
+        return self.profile_id._envelope(
             test=self.test_indicator,
             acknowledgement_requested=acknowledgement_requested,
-            timestamp=moment.replace(tzinfo=None),
-            separators=self._separators(),
         )
 
     def _next_set_control_number(self):
-        number = self._next_control_number("set_sequence_id")
-        # ST02 is 4 to 9 characters; UNH 0062 up to 14.
-        return str(number).zfill(4) if self.dialect == X12 else str(number)
+        self.ensure_one()
+        return self.profile_id._next_set_control_number()
 
     def _content_type(self):
         return "application/edi-x12" if self.dialect == X12 else "application/edifact"
@@ -509,40 +294,47 @@ class EdiTradingPartner(models.Model):
         return f"{self.our_interchange_id}-{code}-{control_number}.{suffix}"
 
     def _uom_code(self, uom):
-        """The unit code this supplier uses for ``uom``."""
+        """The unit code this supplier uses for ``uom``: its own cross-reference
+        on the endpoint, else the dialect's standard code."""
         self.ensure_one()
-        codes = self.env["edi.uom.code"].sudo()
-        for domain in (
-            [("trading_partner_id", "=", self.id)],
-            [("trading_partner_id", "=", False)],
-        ):
-            code = codes.search(
-                domain + [("uom_id", "=", uom.id), ("dialect", "=", self.dialect)],
-                limit=1,
-            )
-            if code:
-                return code.code
+        code = self.env["integration.cross.reference"]._to_external(
+            self.endpoint_id, "uom", uom, code_list=self.dialect
+        )
+        if code:
+            return code
         raise UserError(
             _(
-                "No %(dialect)s unit code for '%(uom)s': add one under EDI > Unit "
-                "codes (or on the trading partner).",
+                "No %(dialect)s unit code for '%(uom)s': add one under EDI Unit "
+                "Codes (a cross-reference, for this supplier's endpoint or for all).",
                 dialect=self.dialect,
                 uom=uom.name,
             )
         )
 
     def _uom_from_code(self, code):
-        codes = self.env["edi.uom.code"].sudo()
-        for domain in (
-            [("trading_partner_id", "=", self.id)],
-            [("trading_partner_id", "=", False)],
-        ):
-            found = codes.search(
-                domain + [("code", "=", code), ("dialect", "=", self.dialect)], limit=1
-            )
-            if found:
-                return found.uom_id
-        return self.env["uom.uom"]
+        self.ensure_one()
+        return self.env["integration.cross.reference"]._to_internal(
+            self.endpoint_id, "uom", code, code_list=self.dialect
+        )
+
+    @entry_point("read")
+    def action_view_unit_codes(self):
+        """The unit codes this supplier's documents use (standard and own)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_edi.edi_uom_code_action"
+        )
+        action["domain"] = [
+            ("domain", "=", "uom"),
+            ("endpoint_id", "in", [self.endpoint_id.id, False]),
+            ("code_list", "in", [self.dialect, False]),
+        ]
+        action["context"] = {
+            "default_domain": "uom",
+            "default_endpoint_id": self.endpoint_id.id,
+            "default_code_list": self.dialect,
+        }
+        return action
 
     def _edi_to_line_unit(self, purchase_line, code, quantity=None, price=None):
         """``quantity`` and unit ``price`` the supplier gave in its unit
@@ -562,8 +354,8 @@ class EdiTradingPartner(models.Model):
             raise errors.PermanentError(
                 _(
                     "%(partner)s gives %(product)s in unit %(code)r, which has no "
-                    "%(dialect)s unit mapping: add it under EDI > Unit codes or on "
-                    "the trading partner, then retry. Nothing of the document was "
+                    "%(dialect)s unit mapping: add it under EDI Unit Codes (a "
+                    "cross-reference), then retry. Nothing of the document was "
                     "applied.",
                     partner=self.name,
                     product=purchase_line.product_id.display_name,
@@ -599,68 +391,11 @@ class EdiTradingPartner(models.Model):
         switch = DOCUMENT_SWITCHES.get(kind)
         return bool(switch and self[switch])
 
-    # -- transport ---------------------------------------------------------------
-
-    def _transport(self):
-        """The folder or SFTP transport of this partner (caller closes it)."""
-        self.ensure_one()
-        from ..edi import transport
-
-        if self.transport == "folder":
-            return transport.FolderTransport(
-                self.outbox_path,
-                self.inbox_path,
-                settle_seconds=self.file_settle_seconds,
-            )
-        if self.transport == "sftp":
-            credential = self.endpoint_id.sudo()._active_credential()
-            if not credential or credential.kind not in ("ssh_key", "basic_auth"):
-                raise UserError(
-                    _(
-                        "Endpoint %s needs an SSH key or a user name and password "
-                        "credential for SFTP.",
-                        self.endpoint_id.code,
-                    )
-                )
-            return transport.SftpTransport(
-                self.sftp_host,
-                self.sftp_port or 22,
-                credential.username,
-                password=credential._get_secret()
-                if credential.kind == "basic_auth"
-                else None,
-                private_key_pem=credential._get_private_key()
-                if credential.kind == "ssh_key"
-                else None,
-                host_key_fingerprint=self.sftp_host_key_fingerprint,
-                outbox=self.outbox_path,
-                inbox=self.inbox_path,
-                timeout=sum(self.endpoint_id._timeout()),
-                settle_seconds=self.file_settle_seconds,
-            )
-        raise UserError(_("%s trades over HTTP, not over files.", self.name))
-
     @entry_point("write")
     def action_test_transport(self):
-        """Check that both folders (local or SFTP) can be reached and written."""
+        """Check the endpoint's transport: its URL, or both folders (local or SFTP)."""
         self.ensure_one()
-        if self.transport == "http":
-            return self.endpoint_id.action_test_connection()
-        try:
-            with self._transport() as exchange:
-                exchange.check()
-        except Exception as exc:
-            raise UserError(
-                _("%(name)s: %(error)s", name=self.name, error=exc)
-            ) from exc
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": _("Both folders can be reached and written."),
-            },
-        }
+        return self.endpoint_id.action_test_connection()
 
     @entry_point("read")
     def action_view_documents(self):

@@ -1,11 +1,12 @@
 """What the channel watches after a document was applied: a backorder that
 arrived, an invoice that did not."""
 
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "integration.consumer.mixin"]
 
     def _action_done(self):
         result = super()._action_done()
@@ -23,7 +24,8 @@ class StockPicking(models.Model):
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "integration.consumer.mixin"]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -36,12 +38,10 @@ class AccountMove(models.Model):
         return moves
 
 
-class IntegrationMessage(models.Model):
-    _inherit = "integration.message"
+class IntegrationExpectation(models.Model):
+    _inherit = "integration.expectation"
 
-    @api.model
-    def _cron_monitor_sla(self):
-        result = super()._cron_monitor_sla()
-        # The invoice window is watched with the kernel's other windows.
-        self.env["purchase.order"]._edi_monitor_invoices()
-        return result
+    kind = fields.Selection(
+        selection_add=[("edi_invoice", "Supplier invoice")],
+        ondelete={"edi_invoice": "cascade"},
+    )

@@ -4,12 +4,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 from odoo import _, api, fields, models
+from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import float_compare
 
 from ..edi import documents
 from ..edi.writer import write_edifact, write_x12
+from .edi_effects import as_float, edi_raise
 
 ORDER_FLOW = "edi-order-out"
 EDI_STATES = [
@@ -42,7 +45,8 @@ LINE_STATUSES = [
 
 
 class PurchaseOrder(models.Model):
-    _inherit = "purchase.order"
+    _name = "purchase.order"
+    _inherit = ["purchase.order", "integration.consumer.mixin"]
 
     edi_trading_partner_id = fields.Many2one(
         "edi.trading.partner",
@@ -70,14 +74,6 @@ class PurchaseOrder(models.Model):
         readonly=True,
         help="When the supplier's last document was applied to this order.",
     )
-    edi_invoice_due_at = fields.Datetime(
-        string="EDI invoice expected by",
-        copy=False,
-        readonly=True,
-        help="Goods were received: the supplier's invoice is expected by then "
-        "(the trading partner's invoice window).",
-    )
-    edi_invoice_overdue = fields.Boolean(copy=False, readonly=True)
     edi_document_ids = fields.One2many(
         "edi.document", "purchase_id", string="EDI documents"
     )
@@ -372,10 +368,12 @@ class PurchaseOrder(models.Model):
         """Make changes to either side of these orders' three-way match (their
         receipts, their bills) run one after the other.
 
-        Each side first rewrites the orders' rows (as the document handler's
-        ``_one_at_a_time`` does): of two concurrent transactions, the later
-        fails with a serialization error and is retried on the committed state
-        (by the job runner, or by Odoo's RPC retry), where it sees the other.
+        Each side first rewrites the orders' rows (documents through
+        ``_edi_lock_for_document``): of two concurrent transactions, the later
+        fails (a serialization error, or a transient error for a document) and
+        is retried on the committed state (by the job runner, or by Odoo's RPC
+        retry), where it sees the other. Here a person waits: block for the
+        row rather than fail at once.
         """
         if self:
             self.env.cr.execute(
@@ -423,101 +421,77 @@ class PurchaseOrder(models.Model):
         """Goods were received: the supplier's invoice is now expected within
         its trading partner's window (an earlier window still running stays)."""
         now = fields.Datetime.now()
+        expectations = self.env["integration.expectation"]
         for order in self:
             trading_partner = order.edi_trading_partner_id
             if (
                 order.edi_state == "none"
                 or not trading_partner.receive_invoices
                 or not trading_partner.invoice_window_minutes
-                or order.edi_invoice_due_at
                 or not order._edi_received_not_invoiced()
             ):
                 continue
-            order.sudo().write(
-                {
-                    "edi_invoice_due_at": now
-                    + timedelta(minutes=trading_partner.invoice_window_minutes),
-                    "edi_invoice_overdue": False,
-                }
-            )
-
-    def _edi_invoice_registered(self):
-        """A bill was registered: once every received quantity is billed, the
-        window closes and its exception resolves itself."""
-        for order in self.filtered("edi_invoice_due_at"):
-            if order._edi_received_not_invoiced():
-                continue
-            order.sudo().write(
-                {"edi_invoice_due_at": False, "edi_invoice_overdue": False}
-            )
-            order._edi_invoice_exceptions()._resolve_automatically(
-                _("The invoice for %s arrived.", order.name)
-            )
-
-    def _edi_invoice_exceptions(self):
-        self.ensure_one()
-        return (
-            self.env["integration.exception"]
-            .sudo()
-            .search(
-                [
-                    ("problem_key", "=", f"edi-invoice-missing:{self.id}"),
-                    ("state", "in", ("new", "in_progress")),
-                ]
-            )
-        )
-
-    @api.model
-    def _edi_monitor_invoices(self, now=None):
-        """Raise 'invoice missing' for orders past their invoice window (run by
-        the kernel's SLA and acknowledgement monitor)."""
-        now = now or fields.Datetime.now()
-        orders = self.sudo().search(
-            [("edi_invoice_due_at", "<", now), ("edi_invoice_overdue", "=", False)],
-            limit=1000,
-        )
-        raised = 0
-        for order in orders:
-            missing = order._edi_received_not_invoiced()
-            if not missing:
-                order.edi_invoice_due_at = False
-                continue
-            order.edi_invoice_overdue = True
             documents_of_order = order.edi_document_ids.sorted("id", reverse=True)
             message = (
                 documents_of_order.filtered(lambda d: d.kind == "despatch")[:1]
                 or documents_of_order.filtered(lambda d: d.kind == "order")[:1]
             ).message_id
-            if not message:
-                continue
-            trading_partner = order.edi_trading_partner_id
-            details = []
-            for line in missing:
-                details.append(
-                    _(
-                        "%(product)s: %(received)s received, %(invoiced)s invoiced",
-                        product=line.product_id.display_name,
-                        received=line.qty_received,
-                        invoiced=line.qty_invoiced,
-                    )
-                )
-            exception = message._raise_exception(
-                "sla",
-                _(
+            expectations._expect(
+                order,
+                "edi_invoice",
+                now + timedelta(minutes=trading_partner.invoice_window_minutes),
+                message=message or None,
+                endpoint=trading_partner.endpoint_id,
+                description=_(
                     "No invoice from %(partner)s for the goods received on "
                     "%(order)s within %(minutes)s minutes",
                     partner=trading_partner.name or order.partner_id.name,
                     order=order.name,
                     minutes=trading_partner.invoice_window_minutes,
                 ),
-                details="\n".join(details),
-                severity="high",
-                problem_key=f"edi-invoice-missing:{order.id}",
             )
-            if order.user_id:
-                exception.user_id = order.user_id
-            raised += 1
-        return raised
+
+    def _edi_invoice_registered(self):
+        """A bill was registered: once every received quantity is billed, the
+        window closes and its exception resolves itself."""
+        for order in self:
+            if order._edi_received_not_invoiced():
+                continue
+            self.env["integration.expectation"]._fulfil(
+                order,
+                "edi_invoice",
+                note=_("The invoice for %s arrived.", order.name),
+            )
+
+    def _integration_expectation_late(self, expectation):
+        """The invoice window ran out: say which received lines no bill covers,
+        or that none is missing (a return, a bill entered another way)."""
+        self.ensure_one()
+        if expectation.kind != "edi_invoice":
+            return {}
+        missing = self._edi_received_not_invoiced()
+        if not missing:
+            return False
+        return {
+            "details": "\n".join(
+                _(
+                    "%(product)s: %(received)s received, %(invoiced)s invoiced",
+                    product=line.product_id.display_name,
+                    received=line.qty_received,
+                    invoiced=line.qty_invoiced,
+                )
+                for line in missing
+            )
+        }
+
+    def _integration_message_domain(self):
+        # The order's whole exchange (its answers too) shares its correlation.
+        domain = super()._integration_message_domain()
+        if self.edi_correlation_id:
+            domain = expression.OR(
+                [domain, [("correlation_id", "=", self.edi_correlation_id)]]
+            )
+        return domain
 
     @entry_point("read")
     def action_view_edi_documents(self):
@@ -529,15 +503,466 @@ class PurchaseOrder(models.Model):
         action["context"] = {}
         return action
 
-    @entry_point("read")
-    def action_view_edi_messages(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "distribution_integration_base.integration_message_action"
+    # -- supplier documents applied to the order ------------------------------
+
+    @api.model
+    def _edi_find_for_document(self, trading_partner, number):
+        """The order a supplier's document names, or a clear mapping error."""
+        order = self._edi_find(trading_partner, number)
+        if not order:
+            raise errors.PermanentError(
+                _(
+                    "%(partner)s sent a document for purchase order %(number)s, "
+                    "which does not exist for this supplier.",
+                    partner=trading_partner.name,
+                    number=number,
+                ),
+                category="mapping",
+            )
+        return order
+
+    def _edi_lock_for_document(self):
+        """Apply documents of one order one after the other.
+
+        The runner may apply an order's ship notice and invoice at once; each
+        would miss what the other does (the invoice its receipt). The kernel's
+        lock takes the orders' rows: the later of two concurrent jobs fails
+        transiently and is retried on the committed state.
+        """
+        self.env["integration.handler"]._lock_for_update(self)
+        self.with_context(edi_applying_partner_document=True).write(
+            {"edi_last_document_at": fields.Datetime.now()}
         )
-        action["domain"] = [("correlation_id", "=", self.edi_correlation_id)]
-        action["context"] = {}
-        return action
+
+    def _edi_line_for(self, line_data):
+        """The line of this order a supplier's line names (our line number,
+        else its product code or GTIN naming exactly one line)."""
+        lines = self.order_line.filtered(lambda line: not line.display_type)
+        line_id = line_data.get("line_id") or ""
+        if line_id.isdigit():
+            found = lines.filtered(lambda line: line.id == int(line_id))
+            if found:
+                return found
+        # Without our line number: the supplier's product code, then the GTIN,
+        # when it names exactly one line.
+        matchers = (
+            ("vendor_code", lambda line, code: code in line._edi_vendor_codes()),
+            ("gtin", lambda line, gtin: line.product_id.barcode == gtin),
+        )
+        for key, matches in matchers:
+            value = line_data.get(key)
+            found = value and lines.filtered(
+                lambda line, value=value, matches=matches: matches(line, value)
+            )
+            if found and len(found) == 1:
+                return found
+        return self.env["purchase.order.line"]
+
+    def _edi_apply_order_response(self, message, trading_partner, document):
+        """Apply the supplier's 855 / ORDRSP to this order; returns the order."""
+        self.ensure_one()
+        order = self.with_context(edi_applying_partner_document=True)
+        if order._edi_answers_change(document):
+            # EDIFACT has no change acknowledgement: an ORDRSP answers both.
+            return order._edi_apply_change_response(message, trading_partner, document)
+        if document.get("order_rejected"):
+            order.edi_state = "refused"
+            order.order_line.write({"edi_status": "rejected"})
+            edi_raise(
+                self.env,
+                message,
+                "business_rule",
+                _(
+                    "%(partner)s refused purchase order %(order)s",
+                    partner=trading_partner.name,
+                    order=order.name,
+                ),
+                _(
+                    "The supplier refused the whole order (%s). Cancel the order or "
+                    "agree a new one with the supplier.",
+                    document.get("response_type"),
+                ),
+                assignee=order.user_id,
+            )
+            return order
+        decisions = []
+        changed = False
+        answered = self.env["purchase.order.line"]
+        for line_data in document.get("lines", []):
+            line = order._edi_line_for(line_data)
+            if not line:
+                decisions.append(
+                    _(
+                        "Line %(line)s (%(code)s) of the response matches no line "
+                        "of %(order)s.",
+                        line=line_data.get("line_id"),
+                        code=line_data.get("vendor_code") or line_data.get("gtin"),
+                        order=order.name,
+                    )
+                )
+                continue
+            answered |= line
+            line_decisions, line_changed = order._edi_apply_response_line(
+                trading_partner, line, line_data
+            )
+            decisions += line_decisions
+            changed = changed or line_changed
+        if not document.get("order_held"):
+            # BAK02 AE / AK (and an ORDRSP without lines): what the supplier
+            # does not detail, it accepts as ordered.
+            for line in (
+                order.order_line.filtered(
+                    lambda line: not line.display_type and not line.edi_status
+                )
+                - answered
+            ):
+                line.write(
+                    {
+                        "edi_status": "accepted",
+                        "edi_status_code": documents.LINE_ACCEPTED,
+                        "edi_confirmed_qty": line.product_qty,
+                        "edi_confirmed_price": line.price_unit,
+                    }
+                )
+        if document.get("order_held"):
+            order.edi_state = "on_hold"
+            decisions.insert(
+                0,
+                _(
+                    "The supplier holds the whole order (%s): nothing ships until "
+                    "it releases it. Follow it up with the supplier.",
+                    document.get("response_type"),
+                ),
+            )
+        else:
+            order.edi_state = "changed" if (changed or decisions) else "confirmed"
+        if decisions:
+            edi_raise(
+                self.env,
+                message,
+                "business_rule",
+                _(
+                    "%(order)s: %(count)s answer(s) from %(partner)s need the buyer",
+                    order=order.name,
+                    count=len(decisions),
+                    partner=trading_partner.name,
+                ),
+                "\n".join(decisions),
+                assignee=order.user_id,
+            )
+        order._integration_log_event(
+            body=_(
+                "Order response from %(partner)s applied (%(message)s).",
+                partner=trading_partner.name,
+                message=message.name,
+            )
+        )
+        return order
+
+    def _edi_answers_change(self, document):
+        """Whether an ORDRSP answers a revision or cancellation of the order."""
+        if document.get("code") != "ORDRSP":
+            return False
+        if any(line.get("change_action") for line in document.get("lines", [])):
+            return True
+        return self.edi_revision > 0 and self.edi_state in (
+            "queued",
+            "sent",
+            "acknowledged",
+        )
+
+    def _edi_apply_response_line(
+        self, trading_partner, line, line_data, *, change=False
+    ):
+        """Apply the supplier's verdict on one line; return (decisions for the
+        buyer, whether the line was changed as the supplier said).
+
+        Quantities and prices are converted from the supplier's unit to the
+        line's. ``change``: the verdict answers a revision of the line, so a
+        refusal leaves the line as the buyer asked and the buyer decides.
+        """
+        code = line_data.get("status") or documents.LINE_ACCEPTED
+        meaning = documents.line_meaning(code)
+        words = documents.LINE_STATUS_WORDS.get(code, code)
+        reason = line_data.get("reason") or ""
+        reason_text = f" ({reason})" if reason else ""
+        label = line.product_id.display_name
+        unit = line_data.get("uom")
+
+        def in_line_unit(key, default):
+            value = as_float(line_data.get(key), None)
+            if value is None:
+                return default
+            return trading_partner._edi_to_line_unit(line, unit, quantity=value)[0]
+
+        confirmed = in_line_unit("confirmed_quantity", line.product_qty)
+        backordered = in_line_unit("backordered_quantity", 0.0)
+        price = as_float(line_data.get("price"), None)
+        price = (
+            line.price_unit
+            if price is None
+            else trading_partner._edi_to_line_unit(line, unit, price=price)[1]
+        )
+        values = {
+            "edi_status_code": code,
+            "edi_confirmed_qty": confirmed,
+            "edi_confirmed_price": price,
+            "edi_backordered_qty": backordered,
+            "edi_backorder_date": line_data.get("backorder_date") or False,
+            "edi_note": reason[:250] or False,
+            "edi_status": "accepted",
+        }
+        decisions = []
+        changed = False
+        if meaning in (
+            documents.MEANING_REJECTED,
+            documents.MEANING_DELETED,
+        ):
+            values.update(edi_confirmed_qty=0.0, edi_backordered_qty=0.0)
+            if change:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier refused the change (%(words)s)"
+                        "%(reason)s. Put the line back as it was, or agree the "
+                        "change with the supplier.",
+                        product=label,
+                        words=words,
+                        reason=reason_text,
+                    )
+                )
+            else:
+                values["edi_status"] = "rejected"
+                decisions.append(
+                    _(
+                        "%(product)s: %(words)s by the supplier%(reason)s. Cancel "
+                        "the line or source it elsewhere.",
+                        product=label,
+                        words=words,
+                        reason=reason_text,
+                    )
+                )
+            line.write(values)
+            return decisions, changed
+        if meaning is None:
+            values["edi_status"] = "waiting"
+            decisions.append(
+                _(
+                    "%(product)s: the supplier answered with status %(code)r, "
+                    "which no code list has%(reason)s. Ask the supplier what it "
+                    "means.",
+                    product=label,
+                    code=code,
+                    reason=reason_text,
+                )
+            )
+            line.write(values)
+            return decisions, changed
+        if meaning == documents.MEANING_ON_HOLD:
+            values["edi_status"] = "on_hold"
+            decisions.append(
+                _(
+                    "%(product)s: %(words)s%(reason)s. Nothing ships until the "
+                    "supplier releases it: follow it up with the supplier.",
+                    product=label,
+                    words=words,
+                    reason=reason_text,
+                )
+            )
+            line.write(values)
+            return decisions, changed
+        if line_data.get("date"):
+            values["date_planned"] = fields.Datetime.to_datetime(line_data["date"])
+        elif backordered and not confirmed and line_data.get("backorder_date"):
+            values["date_planned"] = fields.Datetime.to_datetime(
+                line_data["backorder_date"]
+            )
+        if meaning == documents.MEANING_CHANGED:
+            values["edi_status"] = "changed"
+            changed = True
+        if meaning == documents.MEANING_PRICE_PENDING:
+            values["edi_status"] = "price_pending"
+            values["edi_note"] = values["edi_note"] or _("Price to follow")
+        if backordered:
+            values["edi_status"] = "backordered"
+        if code == "IS":
+            decisions.append(
+                _(
+                    "%(product)s: the supplier substitutes another item%(reason)s. "
+                    "Check the substitute before receiving it.",
+                    product=label,
+                    reason=reason_text,
+                )
+            )
+        quantity_tolerance = trading_partner.quantity_tolerance_percent / 100
+        price_tolerance = trading_partner.price_tolerance_percent / 100
+        # A backorder is still coming: the line is answered by what arrives
+        # now and what follows.
+        arriving = confirmed + backordered
+        if abs(arriving - line.product_qty) > 1e-6:
+            allowed = quantity_tolerance * line.product_qty
+            if abs(arriving - line.product_qty) <= allowed + 1e-6:
+                values["product_qty"] = arriving
+                values["edi_status"] = "changed"
+                changed = True
+            else:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier confirms %(confirmed)s of "
+                        "%(ordered)s%(reason)s. Reduce the line, keep waiting "
+                        "or order the rest elsewhere.",
+                        product=label,
+                        confirmed=arriving,
+                        ordered=line.product_qty,
+                        reason=reason_text,
+                    )
+                )
+        if (
+            meaning != documents.MEANING_PRICE_PENDING
+            and abs(price - line.price_unit) > 1e-6
+        ):
+            if (
+                abs(price - line.price_unit)
+                <= price_tolerance * abs(line.price_unit) + 1e-6
+            ):
+                values["price_unit"] = price
+                if values["edi_status"] != "waiting":
+                    values["edi_status"] = "changed"
+                changed = True
+            else:
+                values["edi_status"] = "waiting"
+                decisions.append(
+                    _(
+                        "%(product)s: the supplier prices it at %(price)s, the "
+                        "order says %(ordered)s. Accept the price on the order "
+                        "or dispute it.",
+                        product=label,
+                        price=price,
+                        ordered=line.price_unit,
+                    )
+                )
+        line.write(values)
+        return decisions, changed
+
+    def _edi_apply_change_response(self, message, trading_partner, document):
+        """Apply the supplier's answer to the order's last revision or
+        cancellation (865, or an ORDRSP answering a change)."""
+        self.ensure_one()
+        order = self.with_context(edi_applying_partner_document=True)
+        cancelling = order.state == "cancel"
+        lines = document.get("lines", [])
+        decisions = []
+        if cancelling:
+            # Cancelled lines come back deleted or refused with nothing
+            # confirmed; one still confirmed will ship.
+            still_coming = [
+                line_data
+                for line_data in lines
+                if documents.line_meaning(line_data.get("status"))
+                not in (documents.MEANING_REJECTED, documents.MEANING_DELETED)
+                and as_float(line_data.get("confirmed_quantity"), 1.0) > 0
+            ]
+            refused = (
+                bool(still_coming)
+                if lines
+                else document.get("order_rejected") or document.get("order_held")
+            )
+            if refused:
+                order.edi_state = "cancel_rejected"
+                edi_raise(
+                    self.env,
+                    message,
+                    "business_rule",
+                    _(
+                        "%(partner)s refused to cancel purchase order %(order)s",
+                        partner=trading_partner.name,
+                        order=order.name,
+                    ),
+                    _(
+                        "The supplier still delivers what it confirmed: "
+                        "%(lines)s. Receive the goods and set the order back to "
+                        "a purchase, or agree a return with the supplier.",
+                        lines="; ".join(
+                            f"{line_data.get('vendor_code') or line_data.get('gtin')}"
+                            f" {line_data.get('confirmed_quantity')}"
+                            + (
+                                f" ({line_data['reason']})"
+                                if line_data.get("reason")
+                                else ""
+                            )
+                            for line_data in still_coming
+                        )
+                        or document.get("response_type"),
+                    ),
+                    assignee=order.user_id,
+                )
+            else:
+                order.edi_state = "cancel_confirmed"
+            order._integration_log_event(
+                body=_(
+                    "Cancellation answered by %(partner)s (%(message)s).",
+                    partner=trading_partner.name,
+                    message=message.name,
+                )
+            )
+            return order
+        if document.get("order_rejected") and not lines:
+            decisions.append(
+                _(
+                    "The supplier refused revision %(revision)s of the order "
+                    "(%(type)s).",
+                    revision=order.edi_revision,
+                    type=document.get("response_type"),
+                )
+            )
+        for line_data in lines:
+            line = order._edi_line_for(line_data)
+            meaning = documents.line_meaning(line_data.get("status"))
+            if not line:
+                if meaning in (
+                    documents.MEANING_REJECTED,
+                    documents.MEANING_DELETED,
+                ) or line_data.get("change_action") in ("DI", "deleted"):
+                    continue  # a line the revision deleted: deleted there too
+                decisions.append(
+                    _(
+                        "Line %(line)s (%(code)s) of the answer matches no line "
+                        "of %(order)s.",
+                        line=line_data.get("line_id"),
+                        code=line_data.get("vendor_code") or line_data.get("gtin"),
+                        order=order.name,
+                    )
+                )
+                continue
+            line_decisions, _changed = order._edi_apply_response_line(
+                trading_partner, line, line_data, change=True
+            )
+            decisions += line_decisions
+        order.edi_state = "change_rejected" if decisions else "change_accepted"
+        if decisions:
+            edi_raise(
+                self.env,
+                message,
+                "business_rule",
+                _(
+                    "%(partner)s did not accept revision %(revision)s of %(order)s "
+                    "as sent",
+                    partner=trading_partner.name,
+                    revision=order.edi_revision,
+                    order=order.name,
+                ),
+                "\n".join(decisions),
+                assignee=order.user_id,
+            )
+        order._integration_log_event(
+            body=_(
+                "Change acknowledgement from %(partner)s applied (%(message)s).",
+                partner=trading_partner.name,
+                message=message.name,
+            )
+        )
+        return order
 
 
 class PurchaseOrderLine(models.Model):

@@ -5,3 +5,6 @@ from . import test_edi_gateway
 from . import test_edi_receipts
 from . import test_edi_answers
 from . import test_edi_screens
+from . import test_edi_handlers
+from . import test_edi_transport_migration
+from . import test_edi_profile

@@ -5,17 +5,14 @@ one on a free loopback port; orders go to it over HTTP (or a folder, or SFTP),
 and what it answers comes back into Odoo as the kernel would receive it.
 """
 
-from contextlib import contextmanager
-from unittest.mock import patch
-
 from odoo import Command
-from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.common import (
+    IntegrationTestMixin,
+)
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import TransactionCase
-from odoo.tools import config
 
 try:
     from mockedi.testing import Mock
@@ -31,20 +28,20 @@ CATALOGUE = {
 }
 
 
-class EdiCase(LoopbackPeersMixin, TransactionCase):
+class EdiCase(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
     """A supplier traded with over EDI, played by a real mock-edi."""
 
     mock_options = {}
+    # A received interchange queues its documents, which may queue answers.
+    job_rounds = 10
+    jobs_must_settle = True
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         if Mock is None:
             cls.skipTest(cls, "mock-edi is not installed")
-        cls.master_key = crypto.generate_master_key()
-        cls.startClassPatcher(
-            patch.dict(config.options, {crypto.MASTER_KEY_OPTION: cls.master_key})
-        )
+        cls.patch_master_key()
         cls.mock = Mock.start(**cls.mock_options)
         cls.addClassCleanup(cls.mock.close)
         # The demo supplier uses the same interchange IDs: these tests own them.
@@ -107,7 +104,6 @@ class EdiCase(LoopbackPeersMixin, TransactionCase):
             "our_qualifier": "ZZ",
             "partner_interchange_id": "MOCKEDI",
             "partner_qualifier": "ZZ",
-            "transport": "http",
             "receipt_policy": "validate",
         }
         if dialect == "EDIFACT":
@@ -141,19 +137,6 @@ class EdiCase(LoopbackPeersMixin, TransactionCase):
         """mock-edi's validator finds nothing to say about ``payload``."""
         answer = self.mock.expect("POST", "/_mock/validate", payload)
         self.assertTrue(answer["clean"], "\n".join(answer.get("explain", [])))
-
-    @contextmanager
-    def jobs(self):
-        with trap_jobs() as trap:
-            yield trap
-
-    def run_jobs(self, trap, rounds=10):
-        """Run queued jobs, and the jobs they queue, until none is left."""
-        for _round in range(rounds):
-            if not trap.enqueued_jobs:
-                return
-            trap.perform_enqueued_jobs()
-        self.fail("jobs kept queuing more jobs")
 
     def create_order(self, lines, confirm=True):
         order = self.env["purchase.order"].create(

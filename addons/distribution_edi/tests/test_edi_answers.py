@@ -9,8 +9,8 @@ and received as the mock's own documents are.
 from datetime import timedelta
 from decimal import Decimal
 
-from odoo import Command, fields
-from odoo.tests import tagged
+from odoo import fields
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..edi.writer import (
@@ -297,9 +297,15 @@ class TestEdiOrderResponses(SupplierDocumentsCase):
             }
         )
         trading_partner = self.trading_partner
-        trading_partner.uom_code_ids = [
-            Command.create({"uom_id": case.id, "dialect": "X12", "code": "CA"})
-        ]
+        self.env["integration.cross.reference"].create(
+            {
+                "endpoint_id": trading_partner.endpoint_id.id,
+                "domain": "uom",
+                "code_list": "X12",
+                "res_id": case.id,
+                "code": "CA",
+            }
+        )
         order = self.place(trading_partner, [("BRKT-050", 24)])
         rows = self.mailbox(trading_partner)
         self.receive_rows([r for r in rows if r["code"] == "997"])
@@ -476,6 +482,15 @@ class TestEdiRefusedChanges(SupplierDocumentsCase):
 
 @tagged("post_install", "-at_install")
 class TestEdiInvoiceWindow(SupplierDocumentsCase):
+    def invoice_window(self, order):
+        return self.env["integration.expectation"].search(
+            [
+                ("res_model", "=", "purchase.order"),
+                ("res_id", "=", order.id),
+                ("kind", "=", "edi_invoice"),
+            ]
+        )
+
     def test_goods_received_and_no_invoice(self):
         trading_partner = self.trading_partner
         trading_partner.invoice_window_minutes = 90
@@ -484,23 +499,44 @@ class TestEdiInvoiceWindow(SupplierDocumentsCase):
         self.assertEqual(order.order_line.qty_received, 6)
         self.assertFalse(order.invoice_ids)
         receipt = order.picking_ids.filtered(lambda p: p.state == "done")
+        window = self.invoice_window(order)
+        self.assertEqual(window.state, "open")
         self.assertAlmostEqual(
-            order.edi_invoice_due_at,
+            window.due_at,
             receipt.date_done + timedelta(minutes=90),
             delta=timedelta(minutes=1),
         )
-        monitor = self.env["integration.message"]
-        monitor._cron_monitor_sla()
+        self.assertEqual(window.endpoint_id, trading_partner.endpoint_id)
+        # Its buyer works the exception.
+        order.user_id = new_test_user(
+            self.env, "invoice_window_buyer", groups="purchase.group_purchase_user"
+        )
+        monitor = self.env["integration.expectation"]
+        monitor._cron_raise_late(now=window.due_at - timedelta(seconds=1))
         self.assertFalse(self.open_exceptions("sla"), "the window is still open")
-        # The window runs out (moved, not waited for).
-        order.edi_invoice_due_at = fields.Datetime.now() - timedelta(minutes=1)
-        monitor._cron_monitor_sla()
-        monitor._cron_monitor_sla()
+        # The window runs out (the monitor is told the time, not waited for).
+        later = window.due_at + timedelta(minutes=1)
+        monitor._cron_raise_late(now=later)
+        monitor._cron_raise_late(now=later + timedelta(hours=1))
         missing = self.open_exceptions("sla")
         self.assertEqual(len(missing), 1, "one exception, however often it runs")
+        self.assertEqual(window.exception_id, missing)
         self.assertIn("No invoice", missing.name)
         self.assertIn("90 minutes", missing.name)
         self.assertIn(order.name, missing.name)
+        self.assertIn("6.0 received, 0.0 invoiced", missing.details)
+        self.assertEqual(missing.user_id, order.user_id)
+        # The order counts it, and its buttons open exactly what they count.
+        self.assertEqual(order.integration_exception_count, 1)
+        self.assertEqual(order.integration_expectation_count, 1)
+        opened = self.env["integration.exception"].search(
+            order.action_open_integration_exceptions()["domain"]
+        )
+        self.assertEqual(opened, missing)
+        opened = self.env["integration.expectation"].search(
+            order.action_open_integration_expectations()["domain"]
+        )
+        self.assertEqual(opened, window)
         # The invoice arrives at last: the exception closes itself.
         self.mock.expect(
             "POST",
@@ -515,6 +551,23 @@ class TestEdiInvoiceWindow(SupplierDocumentsCase):
         self.receive_rows(self.mailbox(trading_partner))
         self.assertEqual(len(order.invoice_ids), 1)
         self.assertEqual(missing.state, "resolved")
-        self.assertFalse(order.edi_invoice_due_at)
-        monitor._cron_monitor_sla()
+        self.assertEqual(window.state, "met")
+        monitor._cron_raise_late(now=later + timedelta(days=1))
+        self.assertFalse(self.open_exceptions("sla"))
+
+    def test_nothing_missing_when_the_window_runs_out(self):
+        trading_partner = self.trading_partner
+        trading_partner.invoice_window_minutes = 90
+        order = self.place(trading_partner, [("BRKT-050", 6)], behaviour="no-invoice")
+        self.receive_rows(self.mailbox(trading_partner))
+        window = self.invoice_window(order)
+        self.assertEqual(window.state, "open")
+        # Every received line billed another way (no bill was created, which
+        # would have closed the window at once).
+        order.order_line.write({"qty_invoiced": 6})
+        self.env["integration.expectation"]._cron_raise_late(
+            now=window.due_at + timedelta(minutes=1)
+        )
+        self.assertEqual(window.state, "met")
+        self.assertFalse(window.exception_id)
         self.assertFalse(self.open_exceptions("sla"))

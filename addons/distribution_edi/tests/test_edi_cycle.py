@@ -6,7 +6,6 @@ mock answers is handed to the kernel as the inbound gateway would.
 
 from datetime import timedelta
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -266,17 +265,19 @@ class TestEdiCycle(EdiCase):
         sent = self.messages("edi-order-out", res_id=order.id)
         self.assertEqual(sent.state, "sent")
         self.assertEqual(order.edi_state, "sent")
-        self.assertEqual(
-            sent.ack_due_at.replace(second=0, microsecond=0),
-            (
-                sent.processed_at
-                + timedelta(minutes=trading_partner.ack_window_minutes)
-            ).replace(second=0, microsecond=0),
+        window = sent.expectation_ids
+        self.assertEqual(window.kind, "acknowledgement")
+        self.assertAlmostEqual(
+            window.due_at,
+            sent.processed_at + timedelta(minutes=trading_partner.ack_window_minutes),
+            delta=timedelta(minutes=1),
         )
-        self.env["integration.message"]._cron_monitor_sla()
+        # The order shows the acknowledgement it waits for.
+        self.assertEqual(order.integration_expectation_count, 1)
+        monitor = self.env["integration.expectation"]
+        monitor._cron_raise_late(now=window.due_at - timedelta(seconds=1))
         self.assertFalse(self.open_exceptions("acknowledgement"))
-        sent.sudo().ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
-        self.env["integration.message"]._cron_monitor_sla()
+        monitor._cron_raise_late(now=window.due_at + timedelta(seconds=1))
         missing = self.open_exceptions("acknowledgement")
         self.assertEqual(len(missing), 1)
         self.assertEqual(missing.message_id, sent)

@@ -1,8 +1,9 @@
 """Folder and SFTP exchange with mock-edi trading over a directory.
 
 The mock reads what Odoo writes into its drop directory and writes its answers
-into its pickup directory, which the batch flow edi-poll collects: over the
-local file system, and over SFTP through a real OpenSSH server.
+into its pickup directory, which the batch flow edi-poll (the kernel's collect
+handler) collects: over the local file system, and over SFTP through a real
+OpenSSH server. The folders and SFTP settings are the endpoint's.
 """
 
 import os
@@ -10,14 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from odoo.addons.distribution_integration_base.tests.sftp_peer import (
+    SftpPeerUnavailable,
+    SftpServer,
+)
 from odoo.tests import tagged
 
 from .common import EdiCase
-
-try:
-    from .sftp_peer import SftpPeerUnavailable, SftpServer
-except ImportError:  # pragma: no cover
-    SftpServer = None
 
 
 class FileTradingCase(EdiCase):
@@ -28,7 +28,8 @@ class FileTradingCase(EdiCase):
     def collect(self, trap):
         """One run of the batch flow, then what its commit would do."""
         flow = self.env.ref("distribution_edi.flow_edi_poll")
-        collected = self.dispatch._run_batch_flows(flow)
+        # This test's endpoint only: the demo supplier's folders need not exist.
+        collected = self.dispatch._run_batch_flows(flow, endpoints=self.endpoint)
         self.env.cr.postcommit.run()
         self.run_jobs(trap)
         self.assert_applied(self.messages("edi-interchange-in"))
@@ -64,9 +65,9 @@ class TestEdiFolder(FileTradingCase):
             "drop_settle_ms": 0,
         }
         super().setUpClass()
-        cls.trading_partner.write(
+        cls.endpoint.write(
             {
-                "transport": "folder",
+                "protocol": "folder",
                 "outbox_path": cls.drop_dir,
                 "inbox_path": cls.pickup_dir,
                 "file_settle_seconds": 0,
@@ -91,8 +92,8 @@ class TestEdiFolder(FileTradingCase):
 
     def test_claim_left_by_a_crashed_poller_is_collected(self):
         # A poller died between claiming a file and its commit: the file stays
-        # "<name>.processing", which no claim takes. The scheduled collection
-        # gives such claims back first.
+        # "<name>.processing", which no claim takes. The kernel's scheduled
+        # action gives such claims back; the next collection takes them.
         processed = Path(self.pickup_dir, "processed")
         before = set(processed.glob("*")) if processed.exists() else set()
         self.use_partner(self.trading_partner)
@@ -107,6 +108,7 @@ class TestEdiFolder(FileTradingCase):
             answers[0].rename(claimed)
             an_hour_ago = time.time() - 3600
             os.utime(claimed, (an_hour_ago, an_hour_ago))
+            self.env["integration.endpoint"]._cron_recover_stale_claims()
             self.collect(trap)
         self.assertFalse(claimed.exists())
         self.assertEqual(len(self.messages("edi-interchange-in")), 4)
@@ -120,7 +122,7 @@ class TestEdiFolder(FileTradingCase):
         os.utime(Path(self.pickup_dir, "late.edi"), (1, 1))
         flow = self.env.ref("distribution_edi.flow_edi_poll")
         with self.jobs():
-            self.dispatch._run_batch_flows(flow)
+            self.dispatch._run_batch_flows(flow, endpoints=self.endpoint)
         self.assertTrue(Path(self.pickup_dir, "late.edi.processing").exists())
         self.env.cr.postrollback.run()
         self.assertTrue(Path(self.pickup_dir, "late.edi").exists())
@@ -131,8 +133,6 @@ class TestEdiFolder(FileTradingCase):
 class TestEdiSftp(FileTradingCase):
     @classmethod
     def setUpClass(cls):
-        if SftpServer is None:
-            cls.skipTest(cls, "the SFTP test peer cannot be imported")
         try:
             cls.sftp = SftpServer().start()
         except SftpPeerUnavailable as exc:
@@ -160,9 +160,9 @@ class TestEdiSftp(FileTradingCase):
             }
         )
         assert credential.has_secret or credential.sudo().private_key_token
-        cls.trading_partner.write(
+        cls.endpoint.write(
             {
-                "transport": "sftp",
+                "protocol": "sftp",
                 "sftp_host": cls.sftp.host,
                 "sftp_port": cls.sftp.port,
                 "sftp_host_key_fingerprint": cls.sftp.host_key_fingerprint,
@@ -181,8 +181,9 @@ class TestEdiSftp(FileTradingCase):
         self.assertEqual(len(list(Path(self.pickup_dir, "processed").glob("*.edi"))), 4)
 
     def test_wrong_host_key_is_refused(self):
-        self.trading_partner.sftp_host_key_fingerprint = (
+        self.endpoint.sftp_host_key_fingerprint = (
             "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
         )
-        with self.assertRaisesRegex(Exception, "SHA256:"):
-            self.trading_partner.action_test_transport()
+        self.trading_partner.action_test_transport()
+        self.assertFalse(self.endpoint.last_check_ok)
+        self.assertIn(self.sftp.host_key_fingerprint, self.endpoint.last_check_message)

@@ -104,7 +104,9 @@ class TestEdiOutbound(EdiCase):
 
     def test_missing_unit_code_is_a_clear_error(self):
         uom_dozen = self.env.ref("uom.product_uom_dozen")
-        self.env["edi.uom.code"].search([("uom_id", "=", uom_dozen.id)]).unlink()
+        self.env["integration.cross.reference"].search(
+            [("domain", "=", "uom"), ("res_id", "=", uom_dozen.id)]
+        ).unlink()
         order = self.create_order([("BRKT-050", 1)], confirm=False)
         order.order_line.product_uom = uom_dozen
         order.button_confirm()
@@ -129,12 +131,13 @@ class TestEdiOutbound(EdiCase):
         with self.assertRaisesRegex(ValidationError, "at most 15 characters"):
             self.make_trading_partner("A-NAME-FAR-TOO-LONG-FOR-ISA06")
         with self.assertRaisesRegex(ValidationError, "host key"):
-            self.make_trading_partner(
-                "SFTPBUYER",
-                transport="sftp",
-                sftp_host="127.0.0.1",
-                outbox_path="/out",
-                inbox_path="/in",
+            self.endpoint.write(
+                {
+                    "protocol": "sftp",
+                    "sftp_host": "127.0.0.1",
+                    "outbox_path": "/out",
+                    "inbox_path": "/in",
+                }
             )
         with self.assertRaises(ValidationError):
             self.trading_partner.element_separator = "~"  # same as the terminator

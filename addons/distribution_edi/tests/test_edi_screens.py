@@ -5,7 +5,7 @@ tours open them in a real browser.
 """
 
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import EdiCase
 from .test_edi_answers import SupplierDocumentsCase
@@ -48,6 +48,48 @@ class ScreensCase(EdiCase):
 
 @tagged("post_install", "-at_install")
 class TestEdiScreens(ScreensCase):
+    # -- integration buttons on business records -------------------------------
+
+    def test_order_receipt_and_bill_open_exactly_what_they_count(self):
+        order = self.trade("ACME", [("BRKT-050", 2)])
+        receipt = order.picking_ids[:1]
+        bill = order.invoice_ids
+        self.assertTrue(receipt and bill)
+        sent = self.messages("edi-order-out", res_id=order.id)
+        messages = self.env["integration.message"]
+        for record in (order, receipt, bill):
+            with self.subTest(model=record._name):
+                opened = messages.search(
+                    record.action_open_integration_messages()["domain"]
+                )
+                self.assertEqual(record.integration_message_count, len(opened))
+                arch = record.get_views([(False, "form")])["views"]["form"]["arch"]
+                for method in (
+                    "action_open_integration_messages",
+                    "action_open_integration_exceptions",
+                    "action_open_integration_expectations",
+                ):
+                    self.assertEqual(arch.count(f'name="{method}"'), 1, method)
+        # The order's exchange: what it sent and what the supplier answered.
+        opened = messages.search(order.action_open_integration_messages()["domain"])
+        self.assertIn(sent, opened)
+        self.assertGreater(len(opened), 1)
+        for message in opened:
+            self.assertTrue(
+                message.correlation_id == sent.correlation_id
+                or (message.res_model, message.res_id) == (order._name, order.id),
+                message.name,
+            )
+        # A buyer without the integration screens sees neither counts nor buttons.
+        buyer = new_test_user(
+            self.env, "edi_buyer_only", groups="purchase.group_purchase_user"
+        )
+        self.assertEqual(order.with_user(buyer).integration_message_count, 0)
+        arch = order.with_user(buyer).get_views([(False, "form")])["views"]["form"][
+            "arch"
+        ]
+        self.assertNotIn("action_open_integration_messages", arch)
+
     # -- 8. the purchase order -------------------------------------------------
 
     def test_supplier_changes_are_shown_on_the_lines(self):

@@ -12,6 +12,7 @@ from odoo.http import request
 
 from ..kernel import errors, inbound, signatures
 from ..kernel.inbound import InboundRefusal, loggable
+from ..models.integration_endpoint import ip_allowed
 from ..models.integration_gateway_guard import endpoint_key
 
 _logger = logging.getLogger(__name__)
@@ -162,16 +163,21 @@ class IntegrationGateway(http.Controller):
         address = _client_address(httprequest.remote_addr)
         key = endpoint_key(endpoint_code)
         failures = env["integration.gateway.failure"]
-        endpoint = env["integration.endpoint"]
+        dispatch = env["integration.dispatch"]
+        # The endpoint, its credential and the flow as plain values from a
+        # per-worker cache keyed by their last write, read with the throttle's
+        # verdict in one statement: a change made anywhere, even by a process
+        # that does not signal Odoo's caches, is seen on the next request.
+        endpoint_id = flow_id = 0
         if inbound.is_code(endpoint_code):
-            endpoint = endpoint.browse(
-                env["integration.dispatch"]._id_for_code(
-                    "integration.endpoint", endpoint_code
-                )
-            )
+            endpoint_id = dispatch._id_for_code("integration.endpoint", endpoint_code)
+            # Flow codes of no existing endpoint are never looked up (nor cached).
+            if endpoint_id and inbound.is_code(flow_code):
+                flow_id = dispatch._id_for_code("integration.flow", flow_code)
+        versions, retry_after = failures._inbound_state(
+            address, key, endpoint_id or 0, flow_id or 0
+        )
         # Throttle first: nothing below runs for an address that keeps failing.
-        limit, window = failures._limits(endpoint if endpoint else None)
-        retry_after = failures._retry_after(address, key, limit, window)
         if retry_after:
             raise InboundRefusal(
                 429,
@@ -180,62 +186,75 @@ class IntegrationGateway(http.Controller):
                 f"{retry_after} s.",
                 headers={"Retry-After": str(retry_after)},
             )
+        endpoint = flow = None
+        if versions:
+            endpoint = env["integration.endpoint"]._dispatch_profile(
+                endpoint_id, versions[0]
+            )
+            if flow_id and versions[1]:
+                flow = env["integration.flow"]._dispatch_profile(flow_id, versions[1])
         try:
-            return self._accept_for(endpoint, endpoint_code, flow_code)
+            return self._accept_for(endpoint, flow, endpoint_code, flow_code)
         except InboundRefusal as refusal:
             if refusal.status in (401, 404) and refusal.code != "unknown_flow":
                 failures._record(address, key, refusal.code)
             raise
 
-    def _accept_for(self, endpoint, endpoint_code, flow_code):
-        # A fixed time zone: the message reference's year would otherwise read
-        # the public user's preferences (two queries on every request).
-        env = request.env(su=True, context=dict(request.env.context, tz="UTC"))
+    def _accept_for(self, endpoint, flow, endpoint_code, flow_code):
+        """Check and store one request; ``endpoint`` and ``flow`` are cached
+        profiles (``_dispatch_profile``), ``None`` when there is none."""
         httprequest = request.httprequest
         if not endpoint:
             raise _not_found(endpoint_code)
-        credential = endpoint.inbound_credential_id
-        if not credential or not credential.active:
-            _logger.info("Endpoint %s has no inbound credential", endpoint.code)
+        if not endpoint["credential_id"] or not endpoint["credential_active"]:
+            _logger.info("Endpoint %s has no inbound credential", endpoint["code"])
             raise _not_found(endpoint_code)
-        if not endpoint._ip_allowed(httprequest.remote_addr):
+        if not ip_allowed(endpoint["inbound_allowlist"], httprequest.remote_addr):
             _logger.info(
                 "Address %s not in the allowlist of %s",
                 loggable(httprequest.remote_addr, 60),
-                endpoint.code,
+                endpoint["code"],
             )
             raise _not_found(endpoint_code)
-        if not endpoint.active:
+        if not endpoint["active"]:
             # Archived: say so only to a caller holding the endpoint's secret.
             try:
                 self._authenticate(endpoint, self._read_body(endpoint))
             except InboundRefusal:
                 raise _not_found(endpoint_code) from None
             raise InboundRefusal(
-                403, "endpoint_disabled", f"Endpoint {endpoint.code!r} is disabled."
+                403,
+                "endpoint_disabled",
+                f"Endpoint {endpoint['code']!r} is disabled.",
             )
         raw = self._read_body(endpoint)
         signature = self._authenticate(endpoint, raw)
-        flow = env["integration.flow"]
-        if inbound.is_code(flow_code):
-            flow = flow.browse(
-                env["integration.dispatch"]._id_for_code("integration.flow", flow_code)
-            )
+        # A fixed time zone: the message reference's year would otherwise read
+        # the public user's preferences; the endpoint's company as the current
+        # one: the job's company would otherwise read the public user.
+        env = request.env(
+            su=True,
+            context=dict(
+                request.env.context,
+                tz="UTC",
+                allowed_company_ids=[endpoint["company_id"]],
+            ),
+        )
         if (
             not flow
-            or not flow.active
-            or flow.direction != "inbound"
-            or (flow.endpoint_ids and endpoint not in flow.endpoint_ids)
+            or not flow["active"]
+            or flow["direction"] != "inbound"
+            or (flow["endpoint_ids"] and endpoint["id"] not in flow["endpoint_ids"])
         ):
             raise InboundRefusal(
                 404,
                 "unknown_flow",
                 f"No active inbound flow {flow_code[:63]!r} for endpoint "
-                f"{endpoint.code!r}.",
+                f"{endpoint['code']!r}.",
             )
         headers = httprequest.headers
         content_type = inbound.header_value(headers, "Content-Type")
-        inbound.check_content_type(content_type, flow.inbound_content_types)
+        inbound.check_content_type(content_type, flow["inbound_content_types"])
         idempotency_key = None
         for name in IDEMPOTENCY_HEADERS:
             idempotency_key = inbound.header_value(headers, name, "the idempotency key")
@@ -249,12 +268,18 @@ class IntegrationGateway(http.Controller):
         if inbound.is_json_type(inbound.parse_media_type(content_type)[0]):
             inbound.check_json(raw)
         self._check_rate(endpoint)
-        if idempotency_key and not self._lock_key(endpoint, flow, idempotency_key):
-            # Another request with this key was being stored: now that it has
-            # finished, answer with its message if it made one.
-            committed = self._committed_duplicate(endpoint, flow, idempotency_key)
-            if committed:
-                return committed, 200
+        reference = None
+        if idempotency_key:
+            free, number, existing = self._lock_key(endpoint, flow, idempotency_key)
+            reference = env["integration.message"]._next_reference(number)
+            if not free:
+                # Another request with this key was being stored: now that it
+                # has finished, answer with its message if it made one.
+                committed = self._committed_duplicate(endpoint, flow, idempotency_key)
+                if committed:
+                    return committed, 200
+            elif existing:
+                return existing, 200
         if signature:
             duplicate = self._refuse_replay(endpoint, flow, signature, idempotency_key)
             if duplicate:
@@ -262,16 +287,24 @@ class IntegrationGateway(http.Controller):
         try:
             message, created = env["integration.dispatch"]._create_message(
                 "inbound",
-                flow,
-                endpoint,
+                env["integration.flow"].browse(flow["id"]),
+                env["integration.endpoint"].browse(endpoint["id"]),
                 raw,
                 idempotency_key=idempotency_key,
                 correlation_id=correlation_id,
                 content_type=content_type,
+                # The key's lock is held and no message has the key: no
+                # savepoint, no second look-up (see the except clause).
+                key_locked=bool(idempotency_key),
+                reference=reference,
+                profiles=(flow, endpoint),
             )
         except psycopg2.errors.UniqueViolation:
             # Another worker stored the same key after this transaction began:
-            # its row is committed but invisible to this snapshot.
+            # its row is committed but invisible to this snapshot. Without a
+            # savepoint this transaction is aborted: end it, and answer with
+            # the committed message (read on a cursor of its own).
+            env.cr.rollback()
             committed = self._committed_duplicate(endpoint, flow, idempotency_key)
             if not committed:
                 raise
@@ -290,7 +323,7 @@ class IntegrationGateway(http.Controller):
     def _read_body(self, endpoint):
         httprequest = request.httprequest
         limit = (
-            endpoint.inbound_max_payload_kb * 1024
+            endpoint["inbound_max_payload_kb"] * 1024
         ) or httprequest.max_content_length
         if "chunked" in (httprequest.headers.get("Transfer-Encoding") or "").lower():
             # The size must be known before reading: a chunked body has no end
@@ -318,19 +351,22 @@ class IntegrationGateway(http.Controller):
     def _authenticate(self, endpoint, raw):
         """Check the request's credential; return the normalised HMAC signature
         (``None`` for header secrets)."""
-        credential = endpoint.inbound_credential_id
         headers = request.httprequest.headers
         try:
-            secrets = credential._secrets_for_verification()
+            secrets = request.env["integration.credential"]._verification_secrets(
+                endpoint["credential_tokens"], endpoint["credential_name"]
+            )
         except errors.IntegrationError as exc:
             # Misconfigured server (e.g. master key): the caller cannot fix it.
-            _logger.error("Inbound credential of %s unusable: %s", endpoint.code, exc)
+            _logger.error(
+                "Inbound credential of %s unusable: %s", endpoint["code"], exc
+            )
             raise InboundRefusal(
                 503,
                 "credential_unavailable",
                 "The endpoint's credential cannot be used right now.",
             ) from exc
-        if endpoint.inbound_auth == "hmac":
+        if endpoint["inbound_auth"] == "hmac":
             signature = headers.get(signatures.SIGNATURE_HEADER)
             try:
                 signatures.verify(
@@ -342,7 +378,7 @@ class IntegrationGateway(http.Controller):
             except signatures.SignatureError as exc:
                 raise InboundRefusal(401, f"signature_{exc.reason}", str(exc)) from exc
             return signatures.normalized_signature(signature)
-        header = endpoint.inbound_secret_header or "X-Api-Key"
+        header = endpoint["inbound_secret_header"] or "X-Api-Key"
         presented = headers.get(header)
         if not presented:
             raise InboundRefusal(
@@ -365,7 +401,7 @@ class IntegrationGateway(http.Controller):
             tzinfo=None
         ) + timedelta(seconds=signatures.DEFAULT_TOLERANCE_SECONDS)
         replays = request.env["integration.gateway.replay"].sudo()
-        if replays._remember(endpoint, signature, expires_at):
+        if replays._remember(endpoint["id"], signature, expires_at):
             return None
         committed = self._committed_duplicate(endpoint, flow, idempotency_key)
         if committed:
@@ -379,15 +415,40 @@ class IntegrationGateway(http.Controller):
         )
 
     def _lock_key(self, endpoint, flow, idempotency_key):
-        """Serialise requests carrying the same key until this transaction ends;
-        return False when another one held it (and has now finished)."""
+        """Serialise requests carrying the same key until this transaction ends.
+
+        Return ``(free, number, existing)``: whether the lock was free (False:
+        another request held it, and has now finished), a number for the
+        reference of a new message, and the answer for the message already
+        stored with this key (``None`` if none is visible). One round trip on
+        the path of every keyed request.
+        """
         cr = request.env.cr
-        lock = f"integration.inbound:{endpoint.id}:{flow.id}:{idempotency_key}"
-        cr.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
-        if cr.fetchone()[0]:
-            return True
-        cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
-        return False
+        lock = f"integration.inbound:{endpoint['id']}:{flow['id']}:{idempotency_key}"
+        cr.execute(
+            """SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0)),
+                      nextval('integration_message_reference_seq'),
+                      m.name, m.state, m.correlation_id
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN LATERAL (
+                      SELECT name, state, correlation_id FROM integration_message
+                       WHERE endpoint_id = %s AND flow_id = %s
+                         AND direction = 'inbound' AND idempotency_key = %s
+                       LIMIT 1) AS m ON TRUE""",
+            [lock, endpoint["id"], flow["id"], idempotency_key],
+        )
+        free, number, name, state, correlation_id = cr.fetchone()
+        existing = None
+        if name:
+            existing = {
+                "message": name,
+                "state": state,
+                "correlation_id": correlation_id,
+                "duplicate": True,
+            }
+        if not free:
+            cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
+        return free, number, existing
 
     def _committed_duplicate(self, endpoint, flow, idempotency_key):
         """The answer for the message another transaction committed with this
@@ -400,7 +461,7 @@ class IntegrationGateway(http.Controller):
                     WHERE endpoint_id = %s AND flow_id = %s
                       AND direction = 'inbound' AND idempotency_key = %s
                     LIMIT 1""",
-                [endpoint.id, flow.id, idempotency_key],
+                [endpoint["id"], flow["id"], idempotency_key],
             )
             row = cr.fetchone()
         if not row:
@@ -413,7 +474,7 @@ class IntegrationGateway(http.Controller):
         }
 
     def _check_rate(self, endpoint):
-        limit = endpoint.inbound_rate_limit_per_minute
+        limit = endpoint["inbound_rate_limit_per_minute"]
         if not limit:
             return
         cr = request.env.cr
@@ -422,13 +483,13 @@ class IntegrationGateway(http.Controller):
                 WHERE endpoint_id = %s AND direction = 'inbound'
                   AND create_date > (now() at time zone 'UTC')
                                     - interval '60 seconds'""",
-            [endpoint.id],
+            [endpoint["id"]],
         )
         if cr.fetchone()[0] >= limit:
             raise InboundRefusal(
                 429,
                 "rate_limited",
-                f"More than {limit} requests per minute for {endpoint.code!r}; "
+                f"More than {limit} requests per minute for {endpoint['code']!r}; "
                 "retry later.",
                 headers={"Retry-After": "60"},
             )

@@ -212,6 +212,18 @@ _STATUS_ADVICE = {
 }
 
 
+def is_transient_status(status):
+    """Whether an HTTP status means "try again later": the one rule every channel
+    applies (408, 425, 429 and every 5xx).
+
+    >>> [status for status in (400, 408, 409, 425, 429, 500, 501, 599, 600)
+    ...  if is_transient_status(status)]
+    [408, 425, 429, 500, 501, 599]
+    """
+    status = int(status)
+    return status in TRANSIENT_STATUSES or 500 <= status < 600
+
+
 def error_for_http_status(status, *, retry_after=None, body_excerpt="", url=""):
     """Map an HTTP response status to the error to raise, or None for success.
 
@@ -242,7 +254,7 @@ def error_for_http_status(status, *, retry_after=None, body_excerpt="", url=""):
         message += f": {excerpt}"
     details = body[:DETAILS_MAX_CHARS] if len(body) > BODY_EXCERPT_CHARS else None
 
-    if status in TRANSIENT_STATUSES or 500 <= status < 600:
+    if is_transient_status(status):
         return TransientError(
             message,
             category="timeout" if status in TIMEOUT_STATUSES else "transport",
@@ -346,20 +358,38 @@ def classify_exception(exc):
 
 
 def _declared_error(exc):
-    """The IntegrationError an exception asks for through its attributes."""
+    """The IntegrationError an exception asks for through its attributes.
+
+    Besides ``transient``, ``category`` and ``retry_after``, an exception may
+    carry ``message`` (the partner's own words, shown as they are) and
+    ``details`` (longer diagnostics: a body, a protocol exchange).
+
+    >>> class Refused(Exception):
+    ...     transient, message, details = False, "Unknown service X", "<fault/>"
+    >>> error = classify_exception(Refused("raw"))
+    >>> str(error), error.details
+    ('Unknown service X', '<fault/>')
+    """
     transient = getattr(exc, "transient", None)
     if not isinstance(transient, bool):
         return None
     category = getattr(exc, "category", None)
     if category not in CATEGORY_CODES:
         category = "transport" if transient else "validation"
+    text = getattr(exc, "message", None)
+    if not isinstance(text, str) or not text:
+        text = _describe(exc)
+    details = getattr(exc, "details", None)
+    if not isinstance(details, str) or not details:
+        details = None
     if transient:
         return TransientError(
-            _describe(exc),
+            text,
             category=category,
+            details=details,
             retry_after=getattr(exc, "retry_after", None),
         )
-    return PermanentError(_describe(exc), category=category)
+    return PermanentError(text, category=category, details=details)
 
 
 # What a connection error's library text means, for a one-line cause; first

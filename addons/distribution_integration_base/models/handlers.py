@@ -5,14 +5,14 @@
 Channels add their own handlers the same way.
 """
 
-import json
 import threading
 
 import requests
 
 from odoo import _, models
 
-from ..kernel import errors
+from ..kernel import errors, transports
+from ..kernel.results import HandlerResult
 
 # One requests.Session per (database, endpoint): connection reuse without
 # sharing cookies or auth between partners.
@@ -32,7 +32,7 @@ def endpoint_session(endpoint):
 
 class HttpJsonHandler(models.AbstractModel):
     _name = "integration.handler.http_json"
-    _inherit = "integration.handler"
+    _inherit = "integration.handler.outbound"
     _description = "HTTP POST of the payload (REST/JSON)"
 
     def _send(self, message):
@@ -47,9 +47,6 @@ class HttpJsonHandler(models.AbstractModel):
                 ),
                 category="mapping",
             )
-        url = endpoint.base_url.rstrip("/")
-        if message.flow_id.http_path:
-            url += "/" + message.flow_id.http_path.lstrip("/")
         body = message._get_payload()
         headers = {
             "Content-Type": message.content_type or "application/octet-stream",
@@ -63,50 +60,38 @@ class HttpJsonHandler(models.AbstractModel):
         if credential and credential.kind != "client_certificate":
             extra_headers, auth = credential._http_auth(body)
             headers.update(extra_headers)
-        session = endpoint_session(endpoint)
-        try:
-            if credential.kind == "client_certificate":
-                with credential._client_certificate_files() as cert:
-                    response = session.post(
-                        url,
-                        data=body,
-                        headers=headers,
-                        cert=cert,
-                        timeout=endpoint._timeout(),
-                    )
-            else:
-                response = session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    auth=auth,
-                    timeout=endpoint._timeout(),
-                )
-        except requests.RequestException as exc:
-            raise errors.classify_exception(exc) from exc
-        error = errors.error_for_response(response, url)
-        if error is not None:
-            raise error
-        result = {
-            "response": response.content,
-            "response_content_type": response.headers.get(
-                "Content-Type", "application/octet-stream"
-            ),
-        }
+        # The kernel's HTTP transport: one session per endpoint, its timeouts,
+        # and the one rule that judges failures and statuses.
+        transport = transports.HttpTransport(
+            endpoint.base_url,
+            timeout=endpoint._timeout(),
+            session=endpoint_session(endpoint),
+        )
+        path = message.flow_id.http_path or ""
+        if credential.kind == "client_certificate":
+            with credential._client_certificate_files() as cert:
+                response = transport.put(path, body, headers=headers, cert=cert)
+        else:
+            response = transport.put(path, body, headers=headers, auth=auth)
         try:
             answer = response.json()
         except ValueError:
             answer = None
+        reference = None
         if isinstance(answer, dict):
             reference = answer.get("id") or answer.get("reference")
-            if reference:
-                result["external_ref"] = str(reference)
-        return result
+        return HandlerResult(
+            external_ref=str(reference) if reference else None,
+            response_payload=response.content,
+            response_content_type=response.headers.get(
+                "Content-Type", "application/octet-stream"
+            ),
+        )
 
 
 class PartnerUpsertHandler(models.AbstractModel):
     _name = "integration.handler.partner_upsert"
-    _inherit = "integration.handler"
+    _inherit = "integration.handler.inbound"
     _description = "Create or update a partner from JSON"
 
     _required_keys = ("ref", "name")
@@ -122,12 +107,7 @@ class PartnerUpsertHandler(models.AbstractModel):
     )
 
     def _process(self, message):
-        try:
-            data = json.loads(message._get_payload())
-        except ValueError as exc:
-            raise errors.PermanentError(
-                _("Payload is not valid JSON: %s", exc), category="validation"
-            ) from exc
+        data = self._payload_json(message)
         if not isinstance(data, dict):
             raise errors.PermanentError(
                 _(
@@ -167,8 +147,4 @@ class PartnerUpsertHandler(models.AbstractModel):
             partner = partners.create(
                 dict(vals, ref=data["ref"], company_id=message.company_id.id)
             )
-        return {
-            "res_model": "res.partner",
-            "res_id": partner.id,
-            "partner_id": partner.id,
-        }
+        return HandlerResult(record=partner, partner=partner)

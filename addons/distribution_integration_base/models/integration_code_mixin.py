@@ -11,6 +11,9 @@ class IntegrationCodeMixin(models.AbstractModel):
 
     _name = "integration.code.mixin"
     _description = "Integration Code Mixin"
+    # Fields copied into per-worker caches (``_dispatch_profile``): writing one
+    # clears the caches of every worker (Odoo signals it through the registry).
+    _dispatch_cached_fields = frozenset()
 
     @api.constrains("code")
     def _check_code(self):
@@ -43,12 +46,13 @@ class IntegrationCodeMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        self.env.registry.clear_cache()  # integration.dispatch._id_for_code
+        # integration.dispatch._id_for_code, _dispatch_profile
+        self.env.registry.clear_cache()
         return records
 
     def write(self, vals):
         result = super().write(vals)
-        if "code" in vals:
+        if "code" in vals or self._dispatch_cached_fields.intersection(vals):
             self.env.registry.clear_cache()
         return result
 

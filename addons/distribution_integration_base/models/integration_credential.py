@@ -232,6 +232,51 @@ class IntegrationCredential(models.Model):
         wanted = (operator == "=") == value
         return [("id", "in" if wanted else "not in", with_secret)]
 
+    # What the gateway's cached endpoint profile holds of a credential.
+    _DISPATCH_CACHED_FIELDS = frozenset(
+        {
+            "active",
+            "endpoint_id",
+            "secret",
+            "secret_token",
+            "previous_secret_token",
+            "rotation_state",
+        }
+    )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if self._DISPATCH_CACHED_FIELDS.intersection(vals):
+            self.env.registry.clear_cache()  # integration.endpoint._dispatch_profile
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()  # integration.endpoint._dispatch_profile
+        return result
+
+    @api.model
+    def _verification_secrets(self, tokens, name):
+        """Decrypt ``(column, ciphertext)`` pairs (a cached endpoint profile's)
+        into the secrets inbound checks accept."""
+        box = None
+        secrets = []
+        for column, token in tokens:
+            try:
+                box = box or master_secret_box()
+                secret = box.decrypt(token, _context_for(column))
+            except crypto.MasterKeyError as exc:
+                raise errors.AuthenticationError(
+                    _(
+                        "Credential %(name)s cannot be decrypted: %(error)s",
+                        name=name,
+                        error=exc,
+                    )
+                ) from exc
+            if secret:
+                secrets.append(secret)
+        return secrets
+
     def _encrypt(self, column, plaintext):
         try:
             return master_secret_box().encrypt(plaintext, _context_for(column))

@@ -215,24 +215,43 @@ class IntegrationDispatch(models.AbstractModel):
         external_ref=None,
         filename=None,
         enqueue=True,
+        key_locked=False,
+        reference=None,
+        profiles=None,
     ):
-        """Create a message, or find its duplicate; return ``(message, created)``."""
+        """Create a message, or find its duplicate; return ``(message, created)``.
+
+        ``key_locked``: the caller holds a lock on ``idempotency_key`` until its
+        transaction ends and found no message with it (the inbound gateway
+        does both in one statement), so there is no look-up and the insert
+        runs without a savepoint; a unique violation (a message committed by
+        another transaction after this one began) then aborts the transaction
+        and is the caller's to handle. ``reference``: the message's reference,
+        when the caller took it already (``_next_reference``). ``profiles``:
+        the flow's and endpoint's ``_dispatch_profile``, when the caller read
+        them already.
+        """
         flow = self._resolve("integration.flow", flow, _("flow"))
         endpoint = self._resolve("integration.endpoint", endpoint, _("endpoint"))
-        if flow.direction != direction:
+        # Cached plain values: no flow or endpoint read per message.
+        flow_profile, endpoint_profile = profiles or (
+            self.env["integration.flow"]._dispatch_profile(flow.id),
+            self.env["integration.endpoint"]._dispatch_profile(endpoint.id),
+        )
+        if flow_profile["direction"] != direction:
             raise UserError(
                 _(
                     "Flow %(flow)s is %(flow_direction)s; it cannot carry "
                     "%(direction)s messages.",
-                    flow=flow.code,
-                    flow_direction=flow.direction,
+                    flow=flow_profile["code"],
+                    flow_direction=flow_profile["direction"],
                     direction=direction,
                 )
             )
-        if not endpoint.active:
-            raise UserError(_("Endpoint %s is archived.", endpoint.code))
+        if not endpoint_profile["active"]:
+            raise UserError(_("Endpoint %s is archived.", endpoint_profile["code"]))
         messages = self.env["integration.message"].sudo()
-        if idempotency_key:
+        if idempotency_key and not key_locked:
             existing = messages._find_duplicate(
                 direction, flow, endpoint, idempotency_key
             )
@@ -243,11 +262,11 @@ class IntegrationDispatch(models.AbstractModel):
             record.ensure_one()
         now = fields.Datetime.now()
         vals = {
-            "name": messages._next_reference(),
+            "name": reference or messages._next_reference(),
             "direction": direction,
             "flow_id": flow.id,
             "endpoint_id": endpoint.id,
-            "company_id": endpoint.company_id.id,
+            "company_id": endpoint_profile["company_id"],
             "state": "queued" if direction == "outbound" else "received",
             "idempotency_key": idempotency_key or False,
             "correlation_id": correlation_id
@@ -258,14 +277,19 @@ class IntegrationDispatch(models.AbstractModel):
             "external_ref": external_ref or False,
             "res_model": record._name if record else False,
             "res_id": record.id if record else False,
-            "sla_deadline": now + timedelta(minutes=flow.sla_minutes)
-            if flow.sla_minutes
+            "sla_deadline": now + timedelta(minutes=flow_profile["sla_minutes"])
+            if flow_profile["sla_minutes"]
             else False,
         }
         try:
-            with self.env.cr.savepoint():
+            if key_locked:
                 message = messages.create(vals)
+            else:
+                with self.env.cr.savepoint():
+                    message = messages.create(vals)
         except psycopg2.errors.UniqueViolation:
+            if key_locked:
+                raise
             # A concurrent transaction stored the same key first.
             existing = messages._find_duplicate(
                 direction, flow, endpoint, idempotency_key
@@ -274,7 +298,7 @@ class IntegrationDispatch(models.AbstractModel):
                 return existing, False
             raise
         message._store_payload(raw, content_type, filename=filename)
-        if enqueue and (flow.mode == "realtime" or direction == "inbound"):
+        if enqueue and (flow_profile["mode"] == "realtime" or direction == "inbound"):
             message._enqueue()
         return message, True
 

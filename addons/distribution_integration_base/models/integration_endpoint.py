@@ -41,6 +41,22 @@ class IntegrationEndpoint(models.Model):
     _description = "Integration Endpoint"
     _inherit = ["mail.thread", "mail.activity.mixin", "integration.code.mixin"]
     _order = "sequence, name"
+    # Read by the inbound gateway and the dispatch API on every message: kept in
+    # a per-worker cache (_dispatch_profile) that writing them clears.
+    _dispatch_cached_fields = frozenset(
+        {
+            "active",
+            "company_id",
+            "inbound_auth",
+            "inbound_credential_id",
+            "inbound_secret_header",
+            "inbound_ip_allowlist",
+            "inbound_max_payload_kb",
+            "inbound_rate_limit_per_minute",
+            "inbound_failure_limit",
+            "inbound_failure_window",
+        }
+    )
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -405,7 +421,14 @@ class IntegrationEndpoint(models.Model):
             ),
             "ack_overdue_count": (
                 "integration.message",
-                [("ack_overdue", "=", True), ("state", "=", "sent")],
+                [
+                    ("state", "=", "sent"),
+                    (
+                        "expectation_ids",
+                        "any",
+                        [("kind", "=", "acknowledgement"), ("state", "=", "late")],
+                    ),
+                ],
             ),
             "open_exception_count": (
                 "integration.exception",
@@ -498,14 +521,53 @@ class IntegrationEndpoint(models.Model):
     def _ip_allowed(self, address):
         """Whether ``address`` may call the inbound gateway for this endpoint."""
         self.ensure_one()
-        networks = self._allowlist_lines()
-        if not networks:
-            return True
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+        return ip_allowed(self._allowlist_lines(), address)
+
+    @api.model
+    @tools.ormcache("endpoint_id", "version")
+    def _dispatch_profile(self, endpoint_id, version=None):
+        """What the gateway and the dispatch API need of an endpoint, as plain
+        values cached per worker (``None`` when no endpoint has this id).
+
+        Holds the inbound credential's ciphertexts, never clear secrets. Writing
+        a field of ``_dispatch_cached_fields`` (or the credential) clears it in
+        every worker through Odoo's registry signalling; ``version`` (the
+        endpoint's and credential's ``write_date``, as the gateway reads them)
+        also keys it, so that a change made by a process that does not signal
+        (``odoo shell``) is seen too.
+        """
+        endpoint = (
+            self.sudo().with_context(active_test=False).browse(endpoint_id).exists()
+        )
+        if not endpoint:
+            return None
+        credential = endpoint.inbound_credential_id.sudo()
+        tokens = ()
+        if credential:
+            tokens = tuple(
+                (column, credential[column])
+                for column in ("secret_token", "previous_secret_token")
+                if credential[column]
+                and (column == "secret_token" or credential.rotation_state == "pending")
+            )
+        return tools.frozendict(
+            id=endpoint.id,
+            code=endpoint.code,
+            active=endpoint.active,
+            company_id=endpoint.company_id.id,
+            job_channel=endpoint.job_channel,
+            inbound_auth=endpoint.inbound_auth,
+            inbound_secret_header=endpoint.inbound_secret_header,
+            inbound_allowlist=tuple(endpoint._allowlist_lines()),
+            inbound_max_payload_kb=endpoint.inbound_max_payload_kb,
+            inbound_rate_limit_per_minute=endpoint.inbound_rate_limit_per_minute,
+            inbound_failure_limit=endpoint.inbound_failure_limit,
+            inbound_failure_window=endpoint.inbound_failure_window,
+            credential_id=credential.id,
+            credential_active=bool(credential.active),
+            credential_name=credential.display_name if credential else "",
+            credential_tokens=tokens,
+        )
 
     def _timeout(self):
         """The (connect, read) timeout tuple every HTTP client of this endpoint uses."""
@@ -820,6 +882,18 @@ class IntegrationEndpoint(models.Model):
         if "code" in vals:
             self._ensure_job_channel()
         return result
+
+
+def ip_allowed(networks, address):
+    """Whether ``address`` is in one of ``networks`` (addresses or CIDR lines);
+    an empty list allows every address, an unparsable address none."""
+    if not networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
 
 
 def _as_utc(value):

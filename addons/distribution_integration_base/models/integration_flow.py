@@ -1,11 +1,12 @@
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
 from ..kernel import inbound
 from ..kernel.retry import RetryPolicy
 from .entry_point import entry_point
+from .integration_handler import HANDLER_BASES
 from .integration_ownership import DATA_DOMAINS
 
 # What the dispatcher reads on every attempt (loaded alone: see _retry_policy).
@@ -34,6 +35,19 @@ class IntegrationFlow(models.Model):
     _description = "Integration Flow"
     _inherit = ["mail.thread", "integration.code.mixin"]
     _order = "sequence, name"
+    # Read on every message: kept in a per-worker cache (_dispatch_profile)
+    # that writing them clears.
+    _dispatch_cached_fields = frozenset(
+        {
+            "active",
+            "direction",
+            "mode",
+            "endpoint_ids",
+            "handler",
+            "inbound_content_types",
+            "sla_minutes",
+        }
+    )
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -187,6 +201,26 @@ class IntegrationFlow(models.Model):
     ]
 
     @api.model
+    @tools.ormcache("flow_id", "version")
+    def _dispatch_profile(self, flow_id, version=None):
+        """What the gateway and the dispatch API need of a flow, as plain values
+        cached per worker (``None`` when no flow has this id); see
+        ``integration.endpoint._dispatch_profile`` for ``version``."""
+        flow = self.sudo().with_context(active_test=False).browse(flow_id).exists()
+        if not flow:
+            return None
+        return tools.frozendict(
+            id=flow.id,
+            code=flow.code,
+            active=flow.active,
+            direction=flow.direction,
+            mode=flow.mode,
+            endpoint_ids=frozenset(flow.endpoint_ids.ids),
+            inbound_content_types=flow.inbound_content_types,
+            sla_minutes=flow.sla_minutes,
+        )
+
+    @api.model
     def _default_setting(self, name, fallback):
         """Default from Settings › Integration (an ir.config_parameter)."""
         value = (
@@ -205,8 +239,30 @@ class IntegrationFlow(models.Model):
         return sorted(
             (name, self.env[name]._description)
             for name in names
-            if name != "integration.handler"
+            if name not in HANDLER_BASES
         )
+
+    @api.constrains("handler", "direction")
+    def _check_handler_direction(self):
+        for flow in self:
+            handler = self.env.get(flow.handler) if flow.handler else None
+            direction = handler._handler_direction if handler is not None else None
+            if direction and direction != flow.direction:
+                labels = dict(
+                    self._fields["direction"]._description_selection(self.env)
+                )
+                raise ValidationError(
+                    _(
+                        "Flow %(flow)s is %(direction)s, but its handler "
+                        "%(handler)s serves %(handler_direction)s flows. Choose "
+                        "a handler of the flow's direction, or change the "
+                        "direction.",
+                        flow=flow.display_name,
+                        direction=labels[flow.direction],
+                        handler=handler._description,
+                        handler_direction=labels[direction],
+                    )
+                )
 
     @api.constrains("mode", "batch_interval_number", "batch_interval_type")
     def _check_batch_interval(self):

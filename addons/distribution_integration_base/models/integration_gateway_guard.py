@@ -65,11 +65,12 @@ class IntegrationGatewayFailure(models.Model):
 
     @api.model
     def _limits(self, endpoint=None):
-        """``(limit, window seconds)`` for an active endpoint, else the defaults."""
-        if endpoint and endpoint.active:
+        """``(limit, window seconds)`` for an active endpoint (a record or its
+        cached ``_dispatch_profile``), else the defaults."""
+        if endpoint and endpoint["active"]:
             return (
-                endpoint.inbound_failure_limit,
-                endpoint.inbound_failure_window or DEFAULT_FAILURE_WINDOW,
+                endpoint["inbound_failure_limit"],
+                endpoint["inbound_failure_window"] or DEFAULT_FAILURE_WINDOW,
             )
         return self._default_limits()
 
@@ -104,6 +105,62 @@ class IntegrationGatewayFailure(models.Model):
             return 0
         # Free again when the limit-th most recent failure leaves the window.
         return max(1, int((row[0] + timedelta(seconds=window) - now).total_seconds()))
+
+    @api.model
+    def _inbound_state(self, remote_addr, key, endpoint_id, flow_id):
+        """The first round trip of every inbound request: ``(versions,
+        retry_after)``.
+
+        ``versions``: ``((endpoint, credential), flow)`` last writes, what the
+        gateway's cached profiles are keyed by (``None`` when no endpoint has
+        ``endpoint_id``); ``retry_after``: what :meth:`_retry_after` answers
+        with :meth:`_limits` of that endpoint, in the same statement.
+        """
+        default_limit, default_window = self._default_limits()
+        now = _utcnow()
+        self.env.cr.execute(
+            """SELECT e.id IS NOT NULL, e.write_date, c.write_date,
+                      (SELECT write_date FROM integration_flow WHERE id = %(flow)s),
+                      t.lim, t.win,
+                      (SELECT failed_at FROM integration_gateway_failure
+                        WHERE t.lim >= 1
+                          AND remote_addr = %(addr)s AND endpoint_key = %(key)s
+                          AND failed_at > %(now)s - make_interval(secs => t.win)
+                        ORDER BY failed_at DESC
+                        LIMIT 1 OFFSET GREATEST(t.lim - 1, 0))
+                 FROM (SELECT 1) AS one
+                 LEFT JOIN integration_endpoint e ON e.id = %(endpoint)s
+                 LEFT JOIN integration_credential c
+                        ON c.id = e.inbound_credential_id
+                CROSS JOIN LATERAL (
+                      SELECT CASE WHEN e.active THEN e.inbound_failure_limit
+                                  ELSE %(limit)s END AS lim,
+                             CASE WHEN e.active
+                                  THEN COALESCE(NULLIF(e.inbound_failure_window, 0),
+                                                %(active_window)s)
+                                  ELSE %(window)s END AS win) AS t""",
+            {
+                "flow": flow_id,
+                "addr": remote_addr,
+                "key": key,
+                "now": now,
+                "endpoint": endpoint_id,
+                "limit": default_limit,
+                "window": default_window,
+                "active_window": DEFAULT_FAILURE_WINDOW,
+            },
+        )
+        exists, endpoint_date, credential_date, flow_date, limit, window, failed_at = (
+            self.env.cr.fetchone()
+        )
+        retry_after = 0
+        if limit and limit >= 1 and failed_at:
+            # Free again when the limit-th most recent failure leaves the window.
+            retry_after = max(
+                1, int((failed_at + timedelta(seconds=window) - now).total_seconds())
+            )
+        versions = ((endpoint_date, credential_date), flow_date) if exists else None
+        return versions, retry_after
 
     @api.model
     def _record(self, remote_addr, key, reason):
@@ -148,9 +205,9 @@ class IntegrationGatewayReplay(models.Model):
     ]
 
     @api.model
-    def _remember(self, endpoint, signature, expires_at):
-        """Store ``signature``; return False when it was already stored
-        (a replay), True otherwise."""
+    def _remember(self, endpoint_id, signature, expires_at):
+        """Store ``signature`` for the endpoint of id ``endpoint_id``; return
+        False when it was already stored (a replay), True otherwise."""
         cr = self.env.cr
         try:
             # One round trip on every accepted request: the savepoint, the
@@ -162,7 +219,7 @@ class IntegrationGatewayReplay(models.Model):
                           (endpoint_id, signature, expires_at)
                    VALUES (%s, %s, %s);
                    RELEASE SAVEPOINT integration_gateway_replay""",
-                [endpoint.id, signature, expires_at],
+                [endpoint_id, signature, expires_at],
                 log_exceptions=False,
             )
         except psycopg2.errors.UniqueViolation:

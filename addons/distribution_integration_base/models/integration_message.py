@@ -11,9 +11,10 @@ from lxml import etree
 from psycopg2.errors import LockNotAvailable
 
 from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.exceptions import UserError
 
-from ..kernel import conflict_logging, errors, payload_view
+from ..kernel import conflict_logging, errors, payload_view, results
 from .entry_point import entry_point
 from .record_link import form_action, linked_record
 
@@ -182,14 +183,14 @@ class IntegrationMessage(models.Model):
         help="When the message was sent (outbound) or applied (inbound).",
     )
     acknowledged_at = fields.Datetime(string="Acknowledged", readonly=True)
-    ack_due_at = fields.Datetime(string="Acknowledgement due", readonly=True)
-    ack_window_minutes = fields.Integer(
-        string="Acknowledgement window (min)",
+    expectation_ids = fields.One2many(
+        "integration.expectation",
+        "message_id",
         readonly=True,
-        help="The window applied to this message: the flow's, or the one its "
-        "handler set (a trading partner's, say).",
+        string="Replies expected",
+        help="Replies this message waits for (its acknowledgement, say), with "
+        "their deadlines.",
     )
-    ack_overdue = fields.Boolean(string="Acknowledgement overdue", readonly=True)
     duration_ms = fields.Integer(string="Last attempt (ms)", readonly=True)
     lead_time_seconds = fields.Integer(
         string="Lead time (s)", readonly=True, aggregator="avg"
@@ -251,9 +252,12 @@ class IntegrationMessage(models.Model):
         )
 
     @api.model
-    def _next_reference(self):
-        self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
-        number = self.env.cr.fetchone()[0]
+    def _next_reference(self, number=None):
+        """A new message reference; ``number``: one the caller already took
+        from ``integration_message_reference_seq``."""
+        if number is None:
+            self.env.cr.execute("SELECT nextval('integration_message_reference_seq')")
+            number = self.env.cr.fetchone()[0]
         return f"IM{fields.Date.context_today(self):%y}-{number:07d}"
 
     @api.model
@@ -283,15 +287,17 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _find_duplicate(self, direction, flow, endpoint, idempotency_key):
-        return self.sudo().search(
-            [
-                ("endpoint_id", "=", endpoint.id),
-                ("flow_id", "=", flow.id),
-                ("direction", "=", direction),
-                ("idempotency_key", "=", idempotency_key),
-            ],
-            limit=1,
+        # On every keyed message: one indexed look-up (the unique constraint's
+        # index), without the ORM's query building.
+        self.flush_model(["endpoint_id", "flow_id", "direction", "idempotency_key"])
+        self.env.cr.execute(
+            """SELECT id FROM integration_message
+                WHERE endpoint_id = %s AND flow_id = %s AND direction = %s
+                  AND idempotency_key = %s
+                LIMIT 1""",
+            [endpoint.id, flow.id, direction, idempotency_key],
         )
+        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
 
     # -- payload ---------------------------------------------------------------
 
@@ -391,18 +397,31 @@ class IntegrationMessage(models.Model):
         when the message does (a rollback removes both) and the runner only sees
         it after commit.
         """
+        endpoints = self.env["integration.endpoint"]
+        flows = self.env["integration.flow"]
+        # queue_job looks for a stored job with a new job's uuid before storing
+        # it: a uuid4 drawn a moment before cannot be there (see queue.job's
+        # search). Not for jobs run inline: their handlers see this context.
+        fresh = not must_run_without_delay(self.env)
         for message in self:
             eta = delay_seconds or None
-            job = message.with_delay(
-                channel=message.endpoint_id.job_channel,
-                eta=eta,
-                description=_(
-                    "%(flow)s %(direction)s %(ref)s",
-                    flow=message.flow_id.code,
-                    direction=message.direction,
-                    ref=message.name,
-                ),
-            )._job_run()
+            # Cached plain values: no endpoint or flow read per message.
+            job = (
+                (message.with_context(integration_fresh_job=True) if fresh else message)
+                .with_delay(
+                    channel=endpoints._dispatch_profile(message.endpoint_id.id)[
+                        "job_channel"
+                    ],
+                    eta=eta,
+                    description=_(
+                        "%(flow)s %(direction)s %(ref)s",
+                        flow=flows._dispatch_profile(message.flow_id.id)["code"],
+                        direction=message.direction,
+                        ref=message.name,
+                    ),
+                )
+                ._job_run()
+            )
             if message.state not in PENDING_STATES:
                 continue  # the job already ran inline (queue_job__no_delay)
             message.write(
@@ -541,15 +560,38 @@ class IntegrationMessage(models.Model):
             duration = int((time.monotonic() - started) * 1000)
             return message._record_failure(error, duration_ms=duration)
         duration = int((time.monotonic() - started) * 1000)
-        return message._record_success(result or {}, duration_ms=duration)
+        return message._record_success(result, duration_ms=duration)
 
     def _call_handler(self):
+        """Run the flow's handler; return its ``HandlerResult``."""
         self.ensure_one()
         handler = self.flow_id._get_handler()
         if self.direction == "outbound":
-            return handler._send(self)
+            return self._handler_result(handler._send(self))
         self._check_ownership()
-        return handler._process(self)
+        return self._handler_result(handler._process(self))
+
+    def _handler_result(self, value):
+        """What a handler returned, as a ``HandlerResult``: a dict (handlers
+        written before it) gives only the keys a handler may set; any other key
+        (``state``, say) is refused with a permanent error."""
+        if isinstance(value, dict):
+            value = dict(value)
+            if "response" in value:
+                value["response_payload"] = value.pop("response")
+            res_model = value.pop("res_model", None)
+            res_id = value.pop("res_id", None)
+            if res_model and res_id and "record" not in value:
+                if res_model not in self.env:
+                    raise errors.PermanentError(
+                        _("A handler named the unknown model %r.", res_model),
+                        category="mapping",
+                    )
+                value["record"] = self.env[res_model].browse(res_id)
+            partner_id = value.pop("partner_id", None)
+            if partner_id and "partner" not in value:
+                value["partner"] = self.env["res.partner"].browse(partner_id)
+        return results.HandlerResult.from_value(value)
 
     def _check_ownership(self):
         """Refuse an inbound change to master data the sender does not own."""
@@ -648,12 +690,15 @@ class IntegrationMessage(models.Model):
         self.invalidate_recordset(["attempt_ids"])
 
     def _record_success(self, result, duration_ms=0):
+        """Record a successful attempt; ``result``: the handler's
+        ``HandlerResult``, of which only its own fields reach the message."""
         self.ensure_one()
+        result = result or results.HandlerResult()
         self._log_attempt("succeeded", duration_ms)
         had_failure = bool(self.error_category)
         now = fields.Datetime.now()
-        response = result.pop("response", None)
-        response_type = result.pop("response_content_type", "application/octet-stream")
+        response = result.response_payload
+        response_type = result.response_content_type
         vals = {
             "state": SUCCESS_STATE[self.direction],
             "processed_at": now,
@@ -665,15 +710,26 @@ class IntegrationMessage(models.Model):
             "lead_time_seconds": int((now - self.create_date).total_seconds()),
         }
         if self.direction == "outbound" and self.flow_id.ack_expected:
-            vals["ack_due_at"] = now + timedelta(
-                minutes=self.flow_id.ack_timeout_minutes
+            # A handler may give this partner its own window (a trading
+            # partner's, say) instead of the flow's.
+            window = (
+                result.ack_window_minutes
+                if result.ack_window_minutes is not None
+                else self.flow_id.ack_timeout_minutes
             )
-            vals["ack_window_minutes"] = self.flow_id.ack_timeout_minutes
+            self._expect_acknowledgement(now + timedelta(minutes=window), window)
         if not had_failure:
             # Most attempts never failed: nothing to clear.
             del vals["last_error"], vals["last_error_details"]
             del vals["error_category"]
-        vals.update(result)
+        if result.external_ref is not None:
+            vals["external_ref"] = result.external_ref or False
+        if result.record:
+            result.record.ensure_one()
+            vals["res_model"] = result.record._name
+            vals["res_id"] = result.record.id
+        if result.partner:
+            vals["partner_id"] = result.partner.id
         self.write(vals)
         if response is not None:
             if isinstance(response, str):
@@ -854,13 +910,38 @@ class IntegrationMessage(models.Model):
 
     # -- acknowledgement -----------------------------------------------------------
 
+    def _expect_acknowledgement(self, due_at, minutes):
+        """Expect the partner's acknowledgement of this sent message by
+        ``due_at`` (``minutes`` after sending, said in the late exception)."""
+        self.ensure_one()
+        return self.env["integration.expectation"]._expect(
+            self,
+            "acknowledgement",
+            due_at,
+            message=self,
+            category="acknowledgement",
+            description=_(
+                "No acknowledgement for %(ref)s within %(minutes)s minutes",
+                ref=self.name,
+                minutes=minutes,
+            ),
+        )
+
     def _acknowledge(self, accepted=True, details=None, ack_message=None):
+        expectations = self.env["integration.expectation"]
         for message in self:
             if message.direction != "outbound":
                 raise UserError(_("Only outbound messages are acknowledged."))
-            vals = {"acknowledged_at": fields.Datetime.now(), "ack_overdue": False}
+            vals = {"acknowledged_at": fields.Datetime.now()}
             if ack_message:
                 ack_message.parent_id = message
+            # An answer, accepting or refusing, is what the window waited for.
+            expectations._fulfil(
+                message,
+                "acknowledgement",
+                message=ack_message,
+                note=_("Acknowledgement received."),
+            )
             if accepted:
                 vals["state"] = "acknowledged"
                 message.write(vals)
@@ -1092,7 +1173,8 @@ class IntegrationMessage(models.Model):
 
     @api.model
     def _cron_monitor_sla(self):
-        """Open exceptions for messages past their SLA or acknowledgement window."""
+        """Open exceptions for messages past their SLA (a missing reply, such as
+        an acknowledgement, is ``integration.expectation``'s to watch)."""
         now = fields.Datetime.now()
         late = self.sudo().search(
             [
@@ -1114,28 +1196,7 @@ class IntegrationMessage(models.Model):
                 ),
                 severity="high",
             )
-        unacknowledged = self.sudo().search(
-            [
-                ("direction", "=", "outbound"),
-                ("state", "=", "sent"),
-                ("ack_due_at", "<", now),
-                ("ack_overdue", "=", False),
-            ],
-            limit=1000,
-        )
-        for message in unacknowledged:
-            message.ack_overdue = True
-            message._raise_exception(
-                "acknowledgement",
-                _(
-                    "No acknowledgement for %(ref)s within %(minutes)s minutes",
-                    ref=message.name,
-                    minutes=message.ack_window_minutes
-                    or message.flow_id.ack_timeout_minutes,
-                ),
-                severity="high",
-            )
-        return len(late), len(unacknowledged)
+        return len(late)
 
     @api.model
     def _cron_detect_stuck(self):

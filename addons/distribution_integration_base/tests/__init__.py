@@ -9,3 +9,7 @@ from . import test_rpc_entry_points
 from . import test_replay_safety
 from . import test_recovery
 from . import test_gateway_hardening
+from . import test_handlers
+from . import test_transports
+from . import test_cross_reference
+from . import test_expectations

@@ -381,6 +381,17 @@ class TestInbound(IntegrationCase):
         self.assertIn("not the system of record", message.exception_ids.name)
         self.assertFalse(self.env["res.partner"].search([("ref", "=", "CUST-2")]))
 
+    def test_received_message_stores_its_job_once_on_the_endpoint_channel(self):
+        message = self.receive_customer({"ref": "CUST-9", "name": "Stored"}, "evt-9")
+        jobs = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.channel, self.endpoint.job_channel)
+        self.assertEqual(jobs.records, message)
+        # queue_job's look-up skipped for a job just built is that one only.
+        fresh = self.env["queue.job"].with_context(integration_fresh_job=True)
+        self.assertFalse(fresh.search([("uuid", "in", (message.job_uuid,))]))
+        self.assertEqual(fresh.search([("uuid", "=", message.job_uuid)]), jobs)
+
     def test_odoo_owns_domains_without_a_rule(self):
         self.env["integration.ownership"].search([]).unlink()
         with self.jobs() as trap:
@@ -398,18 +409,24 @@ class TestMonitoring(IntegrationCase):
             acked = self.send_order()
             silent = self.send_order()
             self.run_jobs(trap)
-        self.assertTrue(silent.ack_due_at)
+        window = silent.expectation_ids
+        self.assertEqual(window.kind, "acknowledgement")
+        self.assertEqual(window.state, "open")
+        self.assertEqual(window.due_at, silent.processed_at + timedelta(minutes=10))
         self.dispatch._acknowledge(acked, accepted=True)
         self.assertEqual(acked.state, "acknowledged")
-        silent.ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
-        self.env["integration.message"]._cron_monitor_sla()
-        self.assertTrue(silent.ack_overdue)
+        self.assertEqual(acked.expectation_ids.state, "met")
+        expectations = self.env["integration.expectation"]
+        expectations._cron_raise_late(now=window.due_at - timedelta(seconds=1))
+        self.assertFalse(silent.exception_ids)
+        expectations._cron_raise_late(now=window.due_at + timedelta(seconds=1))
+        self.assertEqual(window.state, "late")
         self.assertEqual(silent.exception_ids.category, "acknowledgement")
-        self.assertEqual(silent.ack_window_minutes, 10)
         self.assertIn("within 10 minutes", silent.exception_ids.name)
         # Late acknowledgement closes the exception.
         self.dispatch._acknowledge(silent, accepted=True)
         self.assertEqual(silent.exception_ids.state, "resolved")
+        self.assertEqual(window.state, "met")
 
     def test_rejecting_acknowledgement_raises_with_partner_codes(self):
         with self.jobs() as trap:

@@ -7,22 +7,19 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config, mute_logger
 
 from ..kernel import crypto, signatures
+from .common import IntegrationTestMixin
 from .loopback import LoopbackPeersMixin
 
 SECRET = "inbound-hmac-secret"
 
 
-class GatewayCase(LoopbackPeersMixin, HttpCase):
+class GatewayCase(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     """An HMAC endpoint and an inbound JSON flow behind the real gateway."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.endpoint = cls.env["integration.endpoint"].create(
             {
                 "name": "Webhook partner",
@@ -159,6 +156,14 @@ class TestGateway(GatewayCase):
         )
         self.credential.action_confirm_rotation()
         self.assertEqual(self.post({"ref": "R-3", "name": "c"}).status_code, 401)
+
+    def test_flow_changes_apply_to_the_next_request(self):
+        # The gateway caches the flow per worker: a change applies at once.
+        self.assertEqual(self.post({"ref": "F-1", "name": "a"}).status_code, 202)
+        self.flow.active = False
+        self.assertEqual(self.post({"ref": "F-2", "name": "b"}).status_code, 404)
+        self.flow.write({"active": True, "inbound_content_types": "text/csv"})
+        self.assertEqual(self.post({"ref": "F-3", "name": "c"}).status_code, 415)
 
     def test_malformed_json_is_400(self):
         self.assertRefused(self.post(b"{not json"), 400, "malformed_json")

@@ -1,27 +1,19 @@
-from unittest.mock import patch
-
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config
 
-from ..kernel import crypto
+from .common import IntegrationTestMixin
 from .loopback import LoopbackPeersMixin
 from .partner_peer import PartnerServer
 
 
 @tagged("post_install", "-at_install")
-class TestTours(LoopbackPeersMixin, HttpCase):
+class TestTours(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     """What a user sees, in a real browser (Odoo's tours drive Chromium)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options,
-                {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()},
-            )
-        )
+        cls.patch_master_key()
         cls.peer = PartnerServer().start()
         cls.addClassCleanup(cls.peer.stop)
 

@@ -1,6 +1,11 @@
-"""File transports of the EDI channel: a local folder and an SFTP server.
+"""Transports of the integration kernel: a local folder, SFTP and HTTP.
 
-Both follow one protocol, the one directory trading partners expect:
+Plain Python (no ``odoo`` import), so any channel's flows use them and plain
+pytest tests them; ``integration.endpoint._transport()`` builds the one its
+``protocol`` names.
+
+The file transports (:class:`FolderTransport`, :class:`SftpTransport`) follow
+one protocol, the one directory trading partners expect:
 
 - :meth:`put` writes to a hidden temporary name and renames it into place, so
   a partner polling the outbox never reads half a file, and never replaces a
@@ -14,9 +19,13 @@ Both follow one protocol, the one directory trading partners expect:
   back with :meth:`release` when the transaction that logged it rolled back;
 - :meth:`recover_stale` gives back files a crashed poller left claimed.
 
+:class:`HttpTransport` posts a payload to a URL (``put``) and checks that the
+partner answers (``check``); failures and statuses are judged by :mod:`.errors`.
+
 Errors are :class:`TransportError`, which carries the ``transient`` and
-``category`` attributes the integration kernel's ``classify_exception``
-honours. paramiko is imported only when an :class:`SftpTransport` connects.
+``category`` attributes the kernel's ``classify_exception`` honours.
+paramiko is imported only when an :class:`SftpTransport` connects, requests
+only when an :class:`HttpTransport` is made.
 """
 
 import base64
@@ -36,7 +45,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from .errors import classify_exception, error_for_response, redact_url
+
 _logger = logging.getLogger(__name__)
+
+# Endpoint protocols served by the file transports, and by HttpTransport.
+FILE_PROTOCOLS = ("folder", "sftp")
+HTTP_PROTOCOLS = ("rest", "edi_http")
 
 CLAIMED_SUFFIX = ".processing"
 # Names a poller never takes: files still being written, or already claimed.
@@ -1039,3 +1054,95 @@ class SftpTransport(_FileTransport):
                 ) from None
             raise
         return True
+
+
+class HttpTransport:
+    """Payloads posted to a partner's URL over one ``requests.Session``.
+
+    ``timeout`` is the ``(connect, read)`` pair bounding every call; a given
+    ``session`` is reused (connection pooling), else one is made and closed by
+    :meth:`close`. Authentication depends on the body (signatures), so it is
+    passed per call.
+    """
+
+    def __init__(self, base_url, *, timeout=(5.0, 30.0), session=None):
+        import requests  # only where HTTP is used, like paramiko for SFTP
+
+        if not base_url or not str(base_url).startswith(("http://", "https://")):
+            raise TransportError(
+                f"{base_url!r} is no HTTP URL: set the endpoint's base URL "
+                "to http(s)://...",
+                transient=False,
+                category="mapping",
+            )
+        self._requests = requests
+        self.base_url = str(base_url).rstrip("/")
+        self.timeout = timeout
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+
+    def __repr__(self):
+        return f"<HttpTransport {redact_url(self.base_url)}>"
+
+    @property
+    def where(self):
+        return redact_url(self.base_url)
+
+    def url(self, path=""):
+        """The base URL with ``path`` appended."""
+        return self.base_url + ("/" + path.lstrip("/") if path else "")
+
+    def put(self, path, data, *, headers=None, auth=None, cert=None):
+        """POST ``data`` to ``path``; return the response of a 2xx/3xx answer.
+
+        Anything else raises the kernel error :mod:`.errors` makes of it, by
+        the one rule every channel shares: no answer, a refused connection or
+        a timeout is transient, and so are 5xx, 408, 425 and 429; 401/403 are
+        authentication errors; other statuses are permanent.
+        """
+        url = self.url(path)
+        try:
+            response = self._session.post(
+                url,
+                data=bytes(data),
+                headers=dict(headers or {}),
+                auth=auth,
+                cert=cert,
+                timeout=self.timeout,
+            )
+        except self._requests.RequestException as error:
+            raise classify_exception(error) from error
+        problem = error_for_response(response, url)
+        if problem is not None:
+            raise problem
+        return response
+
+    def check(self, path=""):
+        """GET ``path`` once; raise :class:`TransportError` unless it answers < 400."""
+        url = self.url(path)
+        try:
+            response = self._session.get(
+                url, timeout=self.timeout, allow_redirects=False
+            )
+        except self._requests.RequestException as error:
+            raise TransportError(
+                f"Cannot reach {self.where}: {type(error).__name__}",
+                transient=True,
+            ) from error
+        if response.status_code >= 400:
+            raise TransportError(
+                f"{self.where} answered HTTP {response.status_code}",
+                transient=response.status_code >= 500,
+            )
+        return f"{self.where} answered HTTP {response.status_code}"
+
+    def close(self):
+        """Close the session if this transport made it."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()

@@ -1,4 +1,4 @@
-"""File transports: a local folder, and SFTP against a real OpenSSH server.
+"""Kernel transports: a local folder, SFTP against a real OpenSSH server, HTTP.
 
 The SFTP tests share one ``sshd`` (the ``sftp_server`` fixture) and give every
 test its own outbox and inbox under the server's root. Times are set with
@@ -6,33 +6,25 @@ test its own outbox and inbox under the server's root. Times are set with
 sleeping.
 """
 
-import importlib.util
 import os
 import socket
 import threading
 import time
-from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from edi.transport import (
+from kernel import errors as kernel_errors
+from kernel.transports import (
     FolderTransport,
+    HttpTransport,
     InboundFile,
     SftpTransport,
     TransportError,
     fingerprint_of,
     normalize_fingerprint,
 )
-from edi.writer import OutboundSet
-from edi_builders import x12_document
 
-KERNEL_ERRORS = (
-    Path(__file__).resolve().parents[2]
-    / "addons"
-    / "distribution_integration_base"
-    / "kernel"
-    / "errors.py"
-)
 LONG_AGO = time.time() - 3600
 
 
@@ -318,10 +310,6 @@ def test_check_names_what_is_wrong(tmp_path):
 
 
 def test_kernel_reads_transport_errors_by_their_attributes():
-    spec = importlib.util.spec_from_file_location("kernel_errors", KERNEL_ERRORS)
-    kernel_errors = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(kernel_errors)
-
     refused = TransportError("refused", transient=True)
     classified = kernel_errors.classify_exception(refused)
     assert isinstance(classified, kernel_errors.TransientError)
@@ -551,51 +539,82 @@ def test_sftp_rejects_a_malformed_fingerprint_at_once(sftp_server, remote):
     assert caught.value.category == "authentication"
 
 
-# -- the real pairing: an order to mock-edi and its answers back, over SFTP
+# -- HttpTransport against a real HTTP server on the loopback
 
 
-def mock_order():
-    """An 850 to mock-edi for two items of its catalogue."""
-    body = [
-        ("BEG", "00", "SA", "4500000042", "", "20261126"),
-        ("N1", "ST", "Main warehouse", "92", "WH1"),
-    ]
-    for line, (code, quantity, price) in enumerate(
-        [("WIDGET-001", 100, "12.50"), ("BRKT-050", 40, "4.15")], start=1
-    ):
-        body.append(("PO1", str(line), quantity, "EA", Decimal(price), "", "VP", code))
-    body.append(("CTT", 2))
-    order = OutboundSet("850", "0001", body)
-    return x12_document(sets=[order], sender_id="ACME", receiver_id="MOCKEDI")
+class _Partner(BaseHTTPRequestHandler):
+    """Answers POST /ok with 201 and what it got, /busy with 503, /bad with 400."""
+
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).received.append((self.path, body, self.headers.get("X-Test")))
+        status = {"/ok": 201, "/busy": 503, "/bad": 400}.get(self.path, 404)
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        if status == 503:
+            self.send_header("Retry-After", "7")
+        self.end_headers()
+        self.wfile.write(b'{"id": "R-1"}')
+
+    def do_GET(self):
+        self.send_response(200 if self.path in ("/", "/health") else 404)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
 
 
-def test_order_over_sftp_to_mock_edi_and_its_answers_back(sftp_server):
-    testing = pytest.importorskip("mockedi.testing")
-    drop = sftp_server.path("mock", "drop")
-    pickup = sftp_server.path("mock", "pickup")
-    with (
-        testing.Mock.start(
-            drop_dir=drop,
-            pickup_dir=pickup,
-            drop_settle_ms=0,
-            drop_interval_ms=3_600_000,  # only our explicit scans
-        ) as mock,
-        connect(sftp_server, (drop, pickup), settle_seconds=0) as transport,
-    ):
-        assert transport.put("ACME-850-4500000042.edi", mock_order())
-        scan = mock.expect("POST", "/_mock/drop/scan")
-        mock.advance(everything=True)  # release what the mock has queued
-        answers = transport.claim()
+@pytest.fixture
+def http_partner():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Partner)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    _Partner.received = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
-        assert "ACME-850-4500000042.edi" in str(scan), scan
-        assert names(Path(drop, "processed")) == ["ACME-850-4500000042.edi"]
-        documents = {inbound.name: transport.read(inbound) for inbound in answers}
-        codes = sorted(name.split("-")[1] for name in documents)
-        assert codes == ["810", "855", "856", "997"], documents.keys()
-        for name, document in documents.items():
-            assert b"ST*" + name.split("-")[1].encode() in document
-            assert b"*MOCKEDI" in document[:120] and b"ACME" in document[:120]
-        assert b"AK5*A" in documents[next(n for n in documents if "-997-" in n)]
-        for inbound in answers:
-            transport.done(inbound)
-        assert sorted(names(Path(pickup, "processed"))) == sorted(documents)
+
+def test_http_put_posts_and_returns_the_answer(http_partner):
+    pytest.importorskip("requests")
+    with HttpTransport(http_partner + "/", timeout=(2.0, 5.0)) as transport:
+        response = transport.put("ok", b"payload", headers={"X-Test": "yes"})
+        assert "answered HTTP 200" in transport.check("/health")
+    assert response.status_code == 201
+    assert response.json() == {"id": "R-1"}
+    assert _Partner.received == [("/ok", b"payload", "yes")]
+
+
+def test_http_statuses_are_judged_by_the_kernel(http_partner):
+    pytest.importorskip("requests")
+    transport = HttpTransport(http_partner, timeout=(2.0, 5.0))
+    with pytest.raises(kernel_errors.TransientError) as busy:
+        transport.put("/busy", b"x")
+    assert busy.value.retry_after == 7.0
+    with pytest.raises(kernel_errors.PermanentError) as bad:
+        transport.put("/bad", b"x")
+    assert bad.value.category == "validation"
+    with pytest.raises(TransportError) as missing:
+        transport.check("/nowhere")
+    assert missing.value.transient is False
+
+
+def test_http_unreachable_partner_is_transient(sftp_peer):
+    pytest.importorskip("requests")
+    port = sftp_peer._free_port("127.0.0.1")  # nobody listens there
+    transport = HttpTransport(f"http://127.0.0.1:{port}", timeout=(1.0, 1.0))
+    with pytest.raises(kernel_errors.TransientError) as caught:
+        transport.put("/ok", b"x")
+    assert caught.value.category == "transport"
+    assert "connection refused" in str(caught.value).lower()
+
+
+def test_http_transport_needs_an_http_url():
+    pytest.importorskip("requests")
+    with pytest.raises(TransportError, match="no HTTP URL") as caught:
+        HttpTransport("sftp://partner.example")
+    assert caught.value.transient is False

@@ -1,0 +1,3 @@
+from . import tpl_warehouse_account
+from . import tpl_handlers
+from . import stock_picking

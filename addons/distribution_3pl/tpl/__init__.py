@@ -1,0 +1,1 @@
+"""Plain Python of the 3PL channel (no Odoo import)."""

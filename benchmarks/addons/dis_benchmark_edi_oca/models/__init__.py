@@ -1,0 +1,2 @@
+from . import edi_backend
+from . import x12_850_handlers

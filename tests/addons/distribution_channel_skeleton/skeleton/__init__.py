@@ -1,0 +1,1 @@
+"""Plain-Python side of the skeleton channel (no Odoo import): its client."""
