@@ -142,21 +142,6 @@ class TplWarehouseAccount(models.Model):
     # -- lookups -----------------------------------------------------------------
 
     @api.model
-    def _for_endpoint(self, endpoint):
-        """The active account of ``endpoint``, or a configuration error."""
-        account = self.sudo().search([("endpoint_id", "=", endpoint.id)], limit=1)
-        if not account:
-            raise errors.PermanentError(
-                _(
-                    "No active 3PL warehouse account uses endpoint %s: create one "
-                    "or unarchive it.",
-                    endpoint.display_name,
-                ),
-                category="mapping",
-            )
-        return account
-
-    @api.model
     def _for_picking(self, picking):
         """The active account releasing ``picking``'s warehouse, if any."""
         warehouse = picking.picking_type_id.warehouse_id

@@ -212,6 +212,23 @@ class IntegrationChannelAccount(models.AbstractModel):
             )
         return credential
 
+    @api.model
+    def _for_endpoint(self, endpoint):
+        """This channel's active account on ``endpoint`` (how a handler finds
+        the account of a message), or a configuration error."""
+        account = self.sudo().search([("endpoint_id", "=", endpoint.id)], limit=1)
+        if not account:
+            raise errors.PermanentError(
+                _(
+                    "No active %(account)s uses endpoint %(endpoint)s: create one "
+                    "or unarchive it.",
+                    account=self._description,
+                    endpoint=endpoint.display_name,
+                ),
+                category="mapping",
+            )
+        return account
+
     def _client(self, **options):
         """The client for this account's endpoint protocol (``_channel_clients``).
 
@@ -285,23 +302,7 @@ class IntegrationChannelAccount(models.AbstractModel):
             ok, message = self._channel_test_connection()
         except (errors.IntegrationError, UserError) as exc:
             ok, message = False, str(exc)
-        self.endpoint_id.sudo().write(
-            {
-                "last_check_at": fields.Datetime.now(),
-                "last_check_ok": ok,
-                "last_check_message": message[:250],
-            }
-        )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Connection OK") if ok else _("Connection failed"),
-                "message": message,
-                "type": "success" if ok else "danger",
-                "sticky": not ok,
-            },
-        }
+        return self.endpoint_id.sudo()._connection_checked(ok, message)
 
     @entry_point("read", groups=USER)
     def action_open_messages(self):

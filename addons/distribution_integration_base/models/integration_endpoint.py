@@ -678,6 +678,12 @@ class IntegrationEndpoint(models.Model):
         """Reach the endpoint once and report the result on screen and on the record."""
         self.ensure_one()
         ok, message = self._test_connection()
+        return self._connection_checked(ok, message, close=True)
+
+    def _connection_checked(self, ok, message, close=False):
+        """Record a connection test's result on the endpoint; the notification
+        that shows it."""
+        self.ensure_one()
         self.write(
             {
                 "last_check_at": fields.Datetime.now(),
@@ -685,16 +691,18 @@ class IntegrationEndpoint(models.Model):
                 "last_check_message": message[:250],
             }
         )
+        params = {
+            "title": _("Connection OK") if ok else _("Connection failed"),
+            "message": message,
+            "type": "success" if ok else "danger",
+            "sticky": not ok,
+        }
+        if close:
+            params["next"] = {"type": "ir.actions.act_window_close"}
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {
-                "title": _("Connection OK") if ok else _("Connection failed"),
-                "message": message,
-                "type": "success" if ok else "danger",
-                "sticky": not ok,
-                "next": {"type": "ir.actions.act_window_close"},
-            },
+            "params": params,
         }
 
     def _test_connection(self):

@@ -1,8 +1,7 @@
 """The skeleton channel's account: everything shared comes from the kernel's
 ``integration.channel.account``; the channel only declares what differs."""
 
-from odoo import _, api, fields, models
-from odoo.addons.distribution_integration_base.kernel import errors
+from odoo import fields, models
 
 from ..skeleton.client import DirectoryClient
 
@@ -41,18 +40,3 @@ class SkeletonAccount(models.Model):
                 "distribution_channel_skeleton.flow_skeleton_changes_poll"
             )
         return flows
-
-    @api.model
-    def _for_endpoint(self, endpoint):
-        """The active account of ``endpoint``, or a configuration error."""
-        account = self.sudo().search([("endpoint_id", "=", endpoint.id)], limit=1)
-        if not account:
-            raise errors.PermanentError(
-                _(
-                    "No active skeleton account uses endpoint %s: create one or "
-                    "unarchive it.",
-                    endpoint.display_name,
-                ),
-                category="mapping",
-            )
-        return account
