@@ -1,15 +1,14 @@
 """Flow handlers of the 3PL channel: flow code → handler → client call.
 
 flow         handler                              client call / effect
-tpl-940-out  integration.handler.tpl_release      deliver() a 940
+tpl-940-out  integration.handler.tpl_release      account._tpl_send(shipping_order)
 tpl-997-out  integration.handler.tpl_ack_out      deliver() a 997
-tpl-x12-in   integration.handler.tpl_x12_in       picking._tpl_apply_shipping_advice
+tpl-x12-in   integration.handler.tpl_x12_in       account._tpl_apply(kind of each set)
 tpl-collect  integration.handler.collect (kernel) the endpoint's inbox → tpl-x12-in
 tpl-outbox-poll integration.handler.tpl_outbox    outbox()/fetch() → tpl-x12-in
 """
 
 import hashlib
-import re
 
 import requests
 
@@ -17,7 +16,6 @@ from odoo import _, models
 from odoo.addons.distribution_edi.edi import ack, reader, warehouse
 from odoo.addons.distribution_edi.edi.documents import DocumentError
 from odoo.addons.distribution_edi.edi.errors import EdiError
-from odoo.addons.distribution_edi.edi.writer import write_x12
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
@@ -25,43 +23,6 @@ from ..tpl.client import X12_CONTENT_TYPE
 
 ACK_FLOW = "distribution_3pl.flow_tpl_997_out"
 X12_IN_FLOW = "distribution_3pl.flow_tpl_x12_in"
-
-
-def x12_interchange(account, outbound_set):
-    """``outbound_set`` in our envelope of ``account``'s interchange profile."""
-    profile = account.interchange_profile_id.sudo()
-    envelope = profile._envelope(test=profile._test_indicator(account.endpoint_id))
-    return write_x12(envelope, [outbound_set], newline=profile.write_newlines)
-
-
-def deliver(account, name, data):
-    """Hand ``data`` to the account's client; ``(reference, answer)``."""
-    client = account._client()
-    try:
-        return client.deliver(name, data)
-    finally:
-        client.close()
-
-
-def rejected_sets(answer):
-    """What a 997 answered over HTTP rejects (``AK5``/``AK9`` ``R``), read with
-    the codec; an answer that is no X12 rejects nothing."""
-    if not answer or not answer.lstrip().startswith(b"ISA"):
-        return []
-    try:
-        interchanges = reader.read(answer)
-    except EdiError:
-        return []
-    refused = []
-    for interchange in interchanges:
-        for transaction_set in interchange.transaction_sets:
-            if transaction_set.code != "997":
-                continue
-            for segment in transaction_set.body:
-                tag = segment.values[0]
-                if tag in ("AK5", "AK9") and segment.get(1) == "R":
-                    refused.append("*".join(str(v) for v in segment.values if v))
-    return refused
 
 
 class TplReleaseHandler(models.AbstractModel):
@@ -73,32 +34,14 @@ class TplReleaseHandler(models.AbstractModel):
         account = self.env["tpl.warehouse.account"]._for_endpoint(message.endpoint_id)
         picking = self._related_record(message, "stock.picking")
         order = self._payload_json(message)
-        profile = account.interchange_profile_id.sudo()
-        try:
-            data = x12_interchange(
-                account,
-                warehouse.shipping_order_set(order, profile._next_set_control_number()),
-            )
-        except (DocumentError, EdiError) as exc:
-            raise errors.PermanentError(
-                _("Shipping order %(order)s cannot be written: %(error)s",
-                  order=order.get("number"), error=exc),
-                category="validation",
-            ) from exc  # fmt: skip
-        name = re.sub(r"[^A-Za-z0-9_-]", "_", order["number"])
-        reference, answer = deliver(account, f"940_{name}_{message.id}.x12", data)
-        refused = rejected_sets(answer)
-        if refused:
-            raise errors.PermanentError(
-                _("The warehouse's 997 rejects shipping order %(order)s: %(why)s",
-                  order=order["number"], why="; ".join(refused)),
-                category="validation",
-            )  # fmt: skip
+        reference, answer, content_type = account._tpl_send(
+            warehouse.SHIPPING_ORDER, order, message
+        )
         picking._tpl_released(message, order["purpose"])
         return HandlerResult(
-            external_ref=str(reference),
-            response_payload=answer or data,
-            response_content_type=X12_CONTENT_TYPE,
+            external_ref=reference,
+            response_payload=answer,
+            response_content_type=content_type,
             record=picking,
         )
 
@@ -110,11 +53,14 @@ class TplAckOutHandler(models.AbstractModel):
 
     def _send(self, message):
         account = self.env["tpl.warehouse.account"]._for_endpoint(message.endpoint_id)
-        reference, _answer = deliver(
-            account,
-            message.payload_attachment_id.name or f"997_{message.id}.x12",
-            message._get_payload(),
-        )
+        client = account._client()
+        try:
+            reference, _answer = client.deliver(
+                message.payload_attachment_id.name or f"997_{message.id}.x12",
+                message._get_payload(),
+            )
+        finally:
+            client.close()
         return HandlerResult(external_ref=str(reference))
 
 
@@ -136,7 +82,7 @@ class TplX12InHandler(models.AbstractModel):
             raise errors.PermanentError(
                 _("The warehouse's file holds no interchange."), category="validation"
             )
-        pickings = self.env["stock.picking"]
+        touched = []
         references = []
         for interchange in interchanges:
             answered = False
@@ -146,34 +92,34 @@ class TplX12InHandler(models.AbstractModel):
                 answered = True
                 if not transaction_set.result.accepted:
                     continue  # the 997 tells the warehouse what was wrong
-                if transaction_set.code != "945" or not account.confirm_shipments:
-                    self._raise_exception(
-                        message,
-                        "mapping",
-                        _("A %s from the 3PL is not handled by this warehouse "
-                          "account.", transaction_set.code),
-                        assignee=account.reviewer_id,
-                    )  # fmt: skip
+                kind = warehouse.KIND_BY_CODE.get(
+                    transaction_set.code, transaction_set.code
+                )
+                if not account._tpl_handles(kind):
+                    account._tpl_apply(kind, None, message, self)  # refused, queued
                     continue
                 try:
-                    advice = warehouse.read_warehouse_document(transaction_set)
+                    document = warehouse.read_warehouse_document(transaction_set)
                 except DocumentError as exc:
                     self._raise_exception(
                         message,
                         "validation",
-                        _("A shipping advice cannot be read: %s", exc),
+                        _("A %(set)s from the 3PL cannot be read: %(error)s",
+                          set=transaction_set.code, error=exc),
                         assignee=account.reviewer_id,
-                    )
+                    )  # fmt: skip
                     continue
-                references.append(advice.get("shipment_id") or "")
-                pickings |= self.env["stock.picking"]._tpl_apply_shipping_advice(
-                    account, advice, message, self
+                references.append(
+                    document.get("shipment_id") or document.get("report_id") or ""
                 )
+                records = account._tpl_apply(kind, document, message, self)
+                if records:
+                    touched.append(records)
             if answered:
                 self._acknowledge(account, interchange, message)
         return HandlerResult(
             external_ref=",".join(filter(None, references)) or None,
-            record=pickings[:1] or None,
+            record=touched[0][:1] if touched else None,
         )
 
     def _acknowledge(self, account, interchange, message):

@@ -1,13 +1,47 @@
 """A 3PL warehouse account: everything shared comes from the kernel's
 ``integration.channel.account``; the channel declares what differs."""
 
+import re
+
 from odoo import _, api, fields, models
+from odoo.addons.distribution_edi.edi import reader, warehouse
+from odoo.addons.distribution_edi.edi.documents import DocumentError
+from odoo.addons.distribution_edi.edi.errors import EdiError
+from odoo.addons.distribution_edi.edi.writer import write_x12
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.exceptions import ValidationError
 
-from ..tpl.client import FolderX12Client, HttpX12Client
+from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
 
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
+# Outbound documents in X12: kind → (set, writer of the codec).
+X12_WRITERS = {
+    warehouse.SHIPPING_ORDER: ("940", warehouse.shipping_order_set),
+    warehouse.STOCK_TRANSFER: ("943", warehouse.stock_transfer_set),
+}
+
+
+def rejected_sets(answer):
+    """What a 997 answered over HTTP rejects (``AK5``/``AK9`` ``R``), read with
+    the codec; an answer that is no X12 rejects nothing."""
+    if not answer or not answer.lstrip().startswith(b"ISA"):
+        return []
+    try:
+        interchanges = reader.read(answer)
+    except EdiError:
+        return []
+    refused = []
+    for interchange in interchanges:
+        for transaction_set in interchange.transaction_sets:
+            if transaction_set.code != "997":
+                continue
+            for segment in transaction_set.body:
+                tag = segment.values[0]
+                if tag in ("AK5", "AK9") and segment.get(1) == "R":
+                    refused.append("*".join(str(v) for v in segment.values if v))
+    return refused
+
+
 OUTBOX_FLOW = "distribution_3pl.flow_tpl_outbox_poll"
 
 
@@ -138,6 +172,88 @@ class TplWarehouseAccount(models.Model):
         elif self.pull_outbox:
             flows |= self.env.ref(OUTBOX_FLOW)
         return flows
+
+    # -- documents: one seam per direction, whatever the profile -------------------
+
+    def _tpl_send(self, kind, document, message):
+        """Send one document of ``kind`` (the codec's warehouse kinds, e.g.
+        ``shipping_order``) in this account's profile.
+
+        Returns ``(reference, response payload, its content type)``; raises the
+        kernel's errors (a refusal by the warehouse is permanent)."""
+        self.ensure_one()
+        sender = getattr(self, f"_tpl_send_{self.profile}", None)
+        if sender is None:
+            raise errors.PermanentError(
+                _("%(account)s: profile %(profile)s cannot send documents.",
+                  account=self.display_name, profile=self.profile),
+                category="configuration",
+            )  # fmt: skip
+        return sender(kind, document, message)
+
+    def _tpl_send_x12(self, kind, document, message):
+        code, writer = X12_WRITERS[kind]
+        profile = self.interchange_profile_id.sudo()
+        number = document.get("number") or str(message.id)
+        try:
+            envelope = profile._envelope(test=profile._test_indicator(self.endpoint_id))
+            data = write_x12(
+                envelope,
+                [writer(document, profile._next_set_control_number())],
+                newline=profile.write_newlines,
+            )
+        except (DocumentError, EdiError) as exc:
+            raise errors.PermanentError(
+                _("%(set)s %(number)s cannot be written: %(error)s",
+                  set=code, number=number, error=exc),
+                category="validation",
+            ) from exc  # fmt: skip
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", number)
+        client = self._client()
+        try:
+            reference, answer = client.deliver(f"{code}_{name}_{message.id}.x12", data)
+        finally:
+            client.close()
+        refused = rejected_sets(answer)
+        if refused:
+            raise errors.PermanentError(
+                _("The warehouse's 997 rejects %(set)s %(number)s: %(why)s",
+                  set=code, number=number, why="; ".join(refused)),
+                category="validation",
+            )  # fmt: skip
+        return str(reference), answer or data, X12_CONTENT_TYPE
+
+    def _tpl_appliers(self):
+        """Inbound document kind → the business method applying it, called as
+        ``method(account, document, message, handler)`` and returning the
+        records it touched. Each feature of the channel adds its kinds."""
+        pickings = self.env["stock.picking"]
+        return {warehouse.SHIPPING_ADVICE: pickings._tpl_apply_shipping_advice}
+
+    def _tpl_accepts(self, kind):
+        """Whether this account takes documents of ``kind`` (its flow switches)."""
+        self.ensure_one()
+        if kind == warehouse.SHIPPING_ADVICE:
+            return self.confirm_shipments
+        return True
+
+    def _tpl_handles(self, kind):
+        return kind in self._tpl_appliers() and self._tpl_accepts(kind)
+
+    def _tpl_apply(self, kind, document, message, handler):
+        """Apply one inbound document, whatever its profile; the records it
+        touched (empty when it went to the exception queue)."""
+        self.ensure_one()
+        if not self._tpl_handles(kind):
+            handler._raise_exception(
+                message,
+                "mapping",
+                _("A %(kind)s from the 3PL is not handled by warehouse account "
+                  "%(account)s.", kind=kind, account=self.display_name),
+                assignee=self.reviewer_id,
+            )  # fmt: skip
+            return None
+        return self._tpl_appliers()[kind](self, document, message, handler)
 
     # -- lookups -----------------------------------------------------------------
 

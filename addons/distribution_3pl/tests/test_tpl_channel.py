@@ -17,6 +17,7 @@ from unittest.mock import patch
 import requests
 
 from odoo.addons.distribution_edi.edi import warehouse as warehouse_sets
+from odoo.addons.distribution_edi.edi.writer import write_x12
 from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
@@ -26,7 +27,7 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
-from ..models import tpl_handlers
+from ..models import tpl_warehouse_account
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 if str(REPOSITORY) not in sys.path:
@@ -486,8 +487,10 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
     def test_the_warehouse_997_rejecting_a_940_is_read(self):
         picking = self.delivery(self.panel, 1, self.http_warehouse)
         order = picking._tpl_order(self.http_account, "original")
-        data = tpl_handlers.x12_interchange(
-            self.http_account, warehouse_sets.shipping_order_set(order, "0042")
+        profile = self.http_account.interchange_profile_id
+        data = write_x12(
+            profile._envelope(test=True),
+            [warehouse_sets.shipping_order_set(order, "0042")],
         )
         # A set whose SE count is wrong: the warehouse answers AK5*R.
         broken = re.sub(rb"SE\*(\d+)\*", b"SE*99*", data)
@@ -498,8 +501,8 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             timeout=5,
         )
         self.assertEqual(answer.status_code, 200)
-        self.assertTrue(tpl_handlers.rejected_sets(answer.content))
-        self.assertFalse(tpl_handlers.rejected_sets(b"not x12"))
+        self.assertTrue(tpl_warehouse_account.rejected_sets(answer.content))
+        self.assertFalse(tpl_warehouse_account.rejected_sets(b"not x12"))
         self.assertNotIn(picking.name, self.sandbox.warehouse.orders)
 
     def test_a_late_warehouse_raises_an_exception(self):
