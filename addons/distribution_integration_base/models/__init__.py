@@ -7,6 +7,7 @@ from . import integration_ownership
 from . import integration_handler
 from . import integration_message
 from . import integration_message_attempt
+from . import integration_document_link
 from . import integration_exception
 from . import integration_expectation
 from . import integration_consumer_mixin

@@ -5,7 +5,6 @@ from odoo.exceptions import AccessError, UserError
 
 from ..kernel import errors
 from .entry_point import entry_point
-from .record_link import form_action, linked_record
 
 OPEN_STATES = ("new", "in_progress")
 # A message in these states needs no retry: its exception is about the business.
@@ -63,7 +62,11 @@ class IntegrationException(models.Model):
 
     _name = "integration.exception"
     _description = "Integration Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "integration.document.link.mixin",
+    ]
     _order = "state_sequence, deadline, id desc"
 
     name = fields.Char(string="Problem", required=True, tracking=True)
@@ -154,12 +157,7 @@ class IntegrationException(models.Model):
         help="Raised by a failed attempt: closes by itself when a later attempt of "
         "the message succeeds. Business exceptions stay open for a person.",
     )
-    res_model = fields.Char(string="Document model", readonly=True, index=True)
-    res_id = fields.Many2oneReference(
-        string="Document id", model_field="res_model", readonly=True
-    )
-    document_name = fields.Char(string="Business document", compute="_compute_document")
-    can_open_document = fields.Boolean(compute="_compute_document")
+    document_name = fields.Char(string="Business document")
     resolution_note = fields.Text(string="Resolution", tracking=True)
     resolved_by_id = fields.Many2one("res.users", readonly=True, string="Resolved by")
     resolved_at = fields.Datetime(string="Resolved on", readonly=True)
@@ -212,29 +210,6 @@ class IntegrationException(models.Model):
             exception.deadline = (exception.create_date or fields.Datetime.now()) + (
                 timedelta(minutes=minutes)
             )
-
-    @api.depends("res_model", "res_id")
-    @api.depends_context("uid")
-    def _compute_document(self):
-        for exception in self:
-            record = exception._document()
-            # Offered only to those who may open it (record rules included).
-            readable = bool(record) and record.has_access("read")
-            exception.can_open_document = readable
-            exception.document_name = record.display_name if readable else False
-
-    def _document(self):
-        """The business document the problem is about, if it still exists."""
-        self.ensure_one()
-        return linked_record(self.env, self.res_model, self.res_id)
-
-    @entry_point("read")
-    def action_open_document(self):
-        self.ensure_one()
-        record = self._document()
-        if not record:
-            raise UserError(_("%s concerns no existing document.", self.display_name))
-        return form_action(record)
 
     def _compute_can_rerun(self):
         for exception in self:

@@ -16,7 +16,6 @@ from odoo.exceptions import UserError
 
 from ..kernel import errors
 from .entry_point import entry_point
-from .record_link import form_action, linked_record
 
 _logger = logging.getLogger(__name__)
 WAITING_STATES = ("open", "late")
@@ -24,6 +23,7 @@ WAITING_STATES = ("open", "late")
 
 class IntegrationExpectation(models.Model):
     _name = "integration.expectation"
+    _inherit = ["integration.document.link.mixin"]
     _description = "Integration Expectation (a reply expected by)"
     _order = "state_sequence, due_at, id desc"
     _rec_name = "description"
@@ -74,12 +74,6 @@ class IntegrationExpectation(models.Model):
         "expected.",
     )
     state_sequence = fields.Integer(compute="_compute_state_sequence", store=True)
-    res_model = fields.Char(string="Document model", readonly=True, index=True)
-    res_id = fields.Many2oneReference(
-        string="Document id", model_field="res_model", readonly=True, index=True
-    )
-    document_name = fields.Char(string="Document", compute="_compute_document")
-    can_open_document = fields.Boolean(compute="_compute_document")
     message_id = fields.Many2one(
         "integration.message",
         string="Waiting message",
@@ -124,19 +118,6 @@ class IntegrationExpectation(models.Model):
         order = {"late": 0, "open": 1, "met": 2, "cancelled": 3}
         for expectation in self:
             expectation.state_sequence = order.get(expectation.state, 9)
-
-    @api.depends("res_model", "res_id")
-    @api.depends_context("uid")
-    def _compute_document(self):
-        for expectation in self:
-            record = expectation._document()
-            readable = bool(record) and record.has_access("read")
-            expectation.can_open_document = readable
-            expectation.document_name = record.display_name if readable else False
-
-    def _document(self):
-        self.ensure_one()
-        return linked_record(self.env, self.res_model, self.res_id)
 
     # -- the API channels call ---------------------------------------------------
 
@@ -321,14 +302,6 @@ class IntegrationExpectation(models.Model):
         )
 
     # -- user actions ---------------------------------------------------------------
-
-    @entry_point("read")
-    def action_open_document(self):
-        self.ensure_one()
-        record = self._document()
-        if not record:
-            raise UserError(_("%s concerns no existing document.", self.display_name))
-        return form_action(record)
 
     @entry_point("write")
     def action_cancel(self):
