@@ -1,3 +1,4 @@
+import hashlib
 import json
 import logging
 import uuid
@@ -280,6 +281,10 @@ class IntegrationDispatch(models.AbstractModel):
             "sla_deadline": now + timedelta(minutes=flow_profile["sla_minutes"])
             if flow_profile["sla_minutes"]
             else False,
+            # With the row: storing the payload then only links its attachment.
+            "payload_size": len(raw),
+            "payload_sha256": hashlib.sha256(raw).hexdigest(),
+            "content_type": content_type,
         }
         try:
             if key_locked:
