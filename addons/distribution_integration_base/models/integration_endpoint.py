@@ -55,6 +55,8 @@ class IntegrationEndpoint(models.Model):
             "inbound_rate_limit_per_minute",
             "inbound_failure_limit",
             "inbound_failure_window",
+            "circuit_failure_threshold",
+            "rate_limit_per_minute",
         }
     )
 
@@ -567,6 +569,8 @@ class IntegrationEndpoint(models.Model):
             credential_active=bool(credential.active),
             credential_name=credential.display_name if credential else "",
             credential_tokens=tokens,
+            circuit_failure_threshold=endpoint.circuit_failure_threshold,
+            rate_limit_per_minute=endpoint.rate_limit_per_minute,
         )
 
     def _timeout(self):
@@ -654,8 +658,19 @@ class IntegrationEndpoint(models.Model):
             self._circuit_store(breaker.start_probe(self._circuit_snapshot(), now))
         return decision
 
+    def _circuit_guarded(self):
+        """Whether outbound calls are paced by a circuit breaker or a rate
+        limit (from the per-worker cache: when neither is set, an attempt reads
+        nothing of the endpoint)."""
+        profile = self._dispatch_profile(self.id)
+        return bool(
+            profile["circuit_failure_threshold"] or profile["rate_limit_per_minute"]
+        )
+
     def _circuit_record(self, success):
         self.ensure_one()
+        if not self._dispatch_profile(self.id)["circuit_failure_threshold"]:
+            return  # no breaker: nothing counts failures (its state is hidden)
         breaker = self._circuit_breaker()
         snapshot = self._circuit_snapshot()
         now = time.time()
@@ -886,6 +901,15 @@ class IntegrationEndpoint(models.Model):
         return endpoints
 
     def write(self, vals):
+        if vals.get("circuit_failure_threshold") == 0:
+            # No breaker from now on: none is left open or counting.
+            vals = dict(
+                vals,
+                circuit_state="closed",
+                circuit_failure_count=0,
+                circuit_opened_at=False,
+                circuit_probe_started_at=False,
+            )
         result = super().write(vals)
         if "code" in vals:
             self._ensure_job_channel()

@@ -10,17 +10,6 @@ from .integration_handler import HANDLER_BASES
 from .integration_ownership import DATA_DOMAINS
 
 # What the dispatcher reads on every attempt (loaded alone: see _retry_policy).
-RUNTIME_FIELDS = (
-    "code",
-    "handler",
-    "retry_max_attempts",
-    "retry_initial_delay",
-    "retry_max_delay",
-    "retry_multiplier",
-    "ack_expected",
-    "ack_timeout_minutes",
-)
-
 BATCH_INTERVALS = {
     "minutes": lambda n: relativedelta(minutes=n),
     "hours": lambda n: relativedelta(hours=n),
@@ -46,6 +35,12 @@ class IntegrationFlow(models.Model):
             "handler",
             "inbound_content_types",
             "sla_minutes",
+            "retry_max_attempts",
+            "retry_initial_delay",
+            "retry_max_delay",
+            "retry_multiplier",
+            "ack_expected",
+            "ack_timeout_minutes",
         }
     )
 
@@ -218,6 +213,13 @@ class IntegrationFlow(models.Model):
             endpoint_ids=frozenset(flow.endpoint_ids.ids),
             inbound_content_types=flow.inbound_content_types,
             sla_minutes=flow.sla_minutes,
+            handler=flow.handler,
+            retry_max_attempts=flow.retry_max_attempts,
+            retry_initial_delay=flow.retry_initial_delay,
+            retry_max_delay=flow.retry_max_delay,
+            retry_multiplier=flow.retry_multiplier,
+            ack_expected=flow.ack_expected,
+            ack_timeout_minutes=flow.ack_timeout_minutes,
         )
 
     @api.model
@@ -303,28 +305,30 @@ class IntegrationFlow(models.Model):
 
     def _retry_policy(self):
         self.ensure_one()
-        self.fetch(RUNTIME_FIELDS)
+        # Every attempt reads it: from the per-worker cache, not the database.
+        profile = self._dispatch_profile(self.id)
         return RetryPolicy(
-            max_attempts=self.retry_max_attempts,
-            initial_delay=float(self.retry_initial_delay),
-            max_delay=float(self.retry_max_delay),
-            multiplier=self.retry_multiplier,
+            max_attempts=profile["retry_max_attempts"],
+            initial_delay=float(profile["retry_initial_delay"]),
+            max_delay=float(profile["retry_max_delay"]),
+            multiplier=profile["retry_multiplier"],
         )
 
     def _get_handler(self):
         """The handler model of this flow; a clear error when none is installed."""
         self.ensure_one()
-        if not self.handler or self.handler not in self.env:
+        handler = self._dispatch_profile(self.id)["handler"]
+        if not handler or handler not in self.env:
             raise UserError(
                 _(
                     "Flow %(flow)s has no usable handler (%(handler)s). Choose one in "
                     "Integration › Configuration › Flows, or install the channel "
                     "module that provides it.",
                     flow=self.code,
-                    handler=self.handler or _("none"),
+                    handler=handler or _("none"),
                 )
             )
-        return self.env[self.handler]
+        return self.env[handler]
 
     def _next_batch_run(self, after):
         self.ensure_one()

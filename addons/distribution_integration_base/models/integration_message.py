@@ -654,6 +654,8 @@ class IntegrationMessage(models.Model):
         """Seconds to wait before the endpoint may be called (circuit, rate limit)."""
         self.ensure_one()
         endpoint = self.endpoint_id
+        if not endpoint._circuit_guarded():
+            return 0.0
         decision = endpoint._circuit_decide()
         if decision.action == "wait":
             return max(1.0, decision.wait_seconds)
@@ -743,13 +745,14 @@ class IntegrationMessage(models.Model):
             "duration_ms": duration_ms,
             "lead_time_seconds": int((now - self.create_date).total_seconds()),
         }
-        if self.direction == "outbound" and self.flow_id.ack_expected:
+        flow_profile = self.flow_id._dispatch_profile(self.flow_id.id)
+        if self.direction == "outbound" and flow_profile["ack_expected"]:
             # A handler may give this partner its own window (a trading
             # partner's, say) instead of the flow's.
             window = (
                 result.ack_window_minutes
                 if result.ack_window_minutes is not None
-                else self.flow_id.ack_timeout_minutes
+                else flow_profile["ack_timeout_minutes"]
             )
             self._expect_acknowledgement(now + timedelta(minutes=window), window)
         if not had_failure:
