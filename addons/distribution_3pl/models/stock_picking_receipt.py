@@ -131,16 +131,20 @@ class StockPickingReceipt(models.Model):
         messages = self.env["integration.message"].sudo()
         for picking in ready:
             account = picking.tpl_receipt_account_id
+            moves = picking._tpl_announced_moves()
+            document = picking._tpl_transfer(account)
             message = dispatch._send(
                 flow,
                 account.endpoint_id,
-                picking._tpl_transfer(account),
+                document,
                 record=picking,
                 # One announcement per receipt and revision: announcing the
                 # same revision again is the same message.
                 idempotency_key=f"943-{picking.id}-r{picking.tpl_revision}",
             )
             messages |= message
+            for move, line in zip(moves, document["lines"], strict=True):
+                move.tpl_announced_qty = float(line["quantity"])
             picking.tpl_receipt_state = (
                 "announced" if message.state == "sent" else "queued"
             )
@@ -148,16 +152,41 @@ class StockPickingReceipt(models.Model):
 
     def _tpl_announced_quantity(self, move):
         """What the 943 announces of ``move``: what the supplier's ship notice
-        put on it when there is one, else the demand."""
-        if self.edi_shipment_id and move.quantity:
-            return move.quantity
+        announced of it when there is one, else the demand."""
+        if self.edi_shipment_id and move.edi_announced_qty:
+            return move.edi_announced_qty
         return move.product_uom_qty
+
+    def _tpl_awaits_ship_notice(self):
+        """A receipt of a supplier who sends ship notices (856) and has not
+        sent this one's yet: announcing it now would announce the order, not
+        what ships."""
+        self.ensure_one()
+        trading_partner = self.purchase_id.edi_trading_partner_id
+        return (
+            not self.edi_shipment_id
+            and bool(trading_partner)
+            and trading_partner.receive_despatch_advices
+        )
+
+    def _edi_apply_despatch(self, message, trading_partner, document, orders):
+        # The supplier's ship notice is what the 3PL should expect: announce
+        # the receipts it fills (shipment id, lots and quantities).
+        result = super()._edi_apply_despatch(message, trading_partner, document, orders)
+        shipment = document.get("shipment_id")
+        orders.picking_ids.filtered(
+            lambda p: shipment and p.edi_shipment_id == shipment
+        )._tpl_announce()
+        return result
+
+    def _tpl_announced_moves(self):
+        return self.move_ids.filtered(lambda m: m.state != "cancel")
 
     def _tpl_transfer(self, account):
         """The stock transfer dict (the codec's 943 shape) of this receipt."""
         self.ensure_one()
         lines = []
-        for move in self.move_ids.filtered(lambda m: m.state != "cancel"):
+        for move in self._tpl_announced_moves():
             lots = [
                 name
                 for name in (
@@ -366,7 +395,7 @@ class StockPickingReceipt(models.Model):
         for move in moves:
             entry = plan.get(move, {"good": [], "damaged": [], "refused": 0.0})
             received = sum(q for _lot, q in entry["good"] + entry["damaged"])
-            announced = self._tpl_announced_quantity(move)
+            announced = move.tpl_announced_qty or self._tpl_announced_quantity(move)
             difference = received + entry["refused"] - announced
             rounding = move.product_uom.rounding
             if float_is_zero(difference, precision_rounding=rounding):
@@ -489,6 +518,19 @@ class StockPickingReceipt(models.Model):
         )
         scrap.do_scrap()
         return scrap
+
+
+class StockMoveReceipt(models.Model):
+    _inherit = "stock.move"
+
+    tpl_announced_qty = fields.Float(
+        string="Announced to 3PL",
+        digits="Product Unit of Measure",
+        copy=False,
+        readonly=True,
+        help="What the 943 announced of this move: the warehouse's receipt is "
+        "compared with it.",
+    )
 
 
 class IntegrationExpectationReceipt(models.Model):

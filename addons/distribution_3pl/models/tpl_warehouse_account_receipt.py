@@ -139,8 +139,10 @@ class TplWarehouseAccountReceipt(models.Model):
                     ("tpl_receipt_state", "=", "none"),
                     ("company_id", "=", self.company_id.id),
                 ],
-                limit=self.wave_size or None,
                 order="scheduled_date, id",
             )
         )
-        return pickings._tpl_announce()
+        # Receipts waiting for their supplier's ship notice are announced when
+        # it is applied, not here (they would hold the wave otherwise).
+        ready = pickings.filtered(lambda p: not p._tpl_awaits_ship_notice())
+        return ready[: self.wave_size or None]._tpl_announce()

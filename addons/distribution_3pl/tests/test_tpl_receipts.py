@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from unittest.mock import patch
 
+from odoo.addons.distribution_edi.tests.common import EdiCase
 from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
@@ -560,3 +561,94 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
         with self.assertRaisesRegex(UserError, "Only ready receipts"):
             picking.with_user(clerk).action_tpl_announce()
         self.assertEqual(picking.tpl_receipt_state, "none")
+
+
+@tagged("post_install", "-at_install")
+class TestTplReceiptsFedByShipNotice(EdiCase):
+    """The supplier's ship notice (856, from a real mock-edi) feeds the 943."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
+        cls.sandbox.start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        env = cls.env
+        profile = env["edi.interchange.profile"].create(
+            {
+                "dialect": "X12",
+                "x12_version": "004010",
+                "our_qualifier": "ZZ",
+                "our_interchange_id": "DEPOSITORTST",
+                "partner_qualifier": "ZZ",
+                "partner_interchange_id": "SANDBOX3PL",
+            }
+        )
+        endpoint = env["integration.endpoint"].create(
+            {
+                "name": "3PL HTTP (ship notices)",
+                "code": "tpl-receipts-asn",
+                "kind": "warehouse_3pl",
+                "protocol": "edi_http",
+                "base_url": cls.sandbox.url,
+                "connect_timeout": 2.0,
+                "read_timeout": 5.0,
+            }
+        )
+        credential = env["integration.credential"].create(
+            {
+                "name": "Sandbox key (ship notices)",
+                "endpoint_id": endpoint.id,
+                "kind": "api_key",
+                "header_name": "Authorization",
+                "secret": f"Bearer {SANDBOX_API_KEY}",
+            }
+        )
+        cls.warehouse = env["stock.warehouse"].create(
+            {"name": "3PL fed by ship notices", "code": "3PSN"}
+        )
+        cls.account = env["tpl.warehouse.account"].create(
+            {
+                "name": "Sandbox 3PL (ship notices)",
+                "endpoint_id": endpoint.id,
+                "credential_id": credential.id,
+                "warehouse_id": cls.warehouse.id,
+                "interchange_profile_id": profile.id,
+                "announce_receipts": True,
+                "pull_outbox": True,
+            }
+        )
+        # The 3PL counts the goods: the ship notice only prefills the receipt.
+        cls.trading_partner.receipt_policy = "prepare"
+
+    def test_the_ship_notice_feeds_the_announcement(self):
+        self.use_partner(self.trading_partner)
+        with trap_jobs() as trap:
+            order = self.create_order([("PANEL-A3", 7)], confirm=False)
+            order.picking_type_id = self.warehouse.in_type_id
+            order.button_confirm()
+            self.env.cr.precommit.run()  # what the commit would do: queue the 850
+            self.run_jobs(trap)
+            receipt = order.picking_ids
+            self.assertEqual(receipt.tpl_receipt_account_id, self.account)
+            # The supplier sends ship notices: the schedule waits for this one.
+            self.env["tpl.warehouse.account"]._cron_announce_receipts()
+            self.assertEqual(receipt.tpl_receipt_state, "none")
+            self.deliver_answers(trap, "ACME")
+            self.assertTrue(receipt.edi_shipment_id)
+            self.assertEqual(receipt.state, "assigned")  # prefilled, not validated
+            self.run_jobs(trap)
+            self.assertEqual(receipt.tpl_receipt_state, "announced")
+            announced = self.sandbox.warehouse.receipts[receipt.name]
+            self.assertEqual(announced["shipment_id"], receipt.edi_shipment_id)
+            self.assertEqual(float(announced["lines"][0]["quantity"]), 7)
+            self.assertEqual(receipt.move_ids.tpl_announced_qty, 7)
+            self.sandbox.warehouse.receive(receipt.name)
+            self.env["integration.dispatch"]._run_batch_flows(
+                self.env.ref("distribution_3pl.flow_tpl_outbox_poll").sudo(),
+                endpoints=self.account.endpoint_id,
+            )
+            self.run_jobs(trap)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(receipt.tpl_receipt_state, "received")
+        self.assertEqual(order.order_line.qty_received, 7)
