@@ -551,6 +551,30 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
             self.env["tpl.warehouse.account"]._cron_announce_receipts()
         self.assertEqual((first | second).mapped("tpl_receipt_state"), ["queued"] * 2)
 
+    def test_the_overview_counts_receipts_announced(self):
+        overview = self.env.ref(
+            "distribution_3pl.tpl_warehouse_account_overview_receipts",
+            raise_if_not_found=False,
+        )
+        if not overview:
+            self.skipTest("the 3PL overview (branch release) is not installed")
+        kanban = self.env.ref("distribution_3pl.tpl_warehouse_account_overview")
+        views = self.env["tpl.warehouse.account"].get_views([(kanban.id, "kanban")])
+        arch = views["views"]["kanban"]["arch"]
+        self.assertIn('name="action_open_receipts_announced"', arch)
+        picking = self.receipt([(self.panel, 1)])
+        with trap_jobs():
+            picking.action_tpl_announce()
+        self.assertEqual(picking.tpl_receipt_state, "queued")
+        clerk = new_test_user(
+            self.env, "tpl_overview_clerk", groups="stock.group_stock_user"
+        )
+        account = self.account.with_user(clerk)
+        action = account.action_open_receipts_announced()
+        opened = self.env["stock.picking"].with_user(clerk).search(action["domain"])
+        self.assertEqual(opened, picking)
+        self.assertEqual(account.receipt_announced_count, len(opened))
+
     def test_announcing_is_for_stock_users_of_ready_receipts(self):
         picking = self.receipt([(self.panel, 1)])
         outsider = new_test_user(self.env, "tpl_outsider", groups="base.group_user")
