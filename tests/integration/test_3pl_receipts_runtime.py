@@ -5,7 +5,10 @@ over RPC; the runner writes the 943 into the sandbox warehouse's pickup folder;
 the sandbox (started here, on 127.0.0.1) receives it with a damaged unit and
 delivers its 944 twice; the collect flow reads the drop folder and the runner
 applies the advice once: the receipt is validated, the damaged unit booked in
-the damaged location, the 944 acknowledged with a 997.
+the damaged location, the 944 acknowledged with a 997. A customer return goes
+the same way (943 ``W0601`` ``C``, 944 ``W1701`` ``C`` with its condition), and
+a receipt the warehouse finds short beyond tolerance lands in the exception
+queue with nothing validated.
 """
 
 import sys
@@ -90,6 +93,33 @@ def configured(odoo_env, sandbox):
     return odoo_env, int(picking_id)
 
 
+def shell_picking(odoo_env, code):
+    """Run ``code`` (which leaves the picking to use in ``picking``) in an
+    Odoo shell on the runtime warehouse; the picking's id."""
+    (picking_id,) = odoo_shell(
+        odoo_env,
+        """
+        from odoo import Command
+        warehouse = env["stock.warehouse"].search([("code", "=", "R3PR")])
+        product = env["product.product"].search(
+            [("default_code", "=", "RT-PALLET-1")]
+        )
+        """
+        + code
+        + """
+        print("RESULT:", picking.id)
+        """,
+    )
+    return int(picking_id)
+
+
+def collect(odoo_env):
+    odoo_shell(
+        odoo_env,
+        'env.ref("distribution_3pl.flow_tpl_collect").action_run_batch_now()',
+    )
+
+
 def wait_for(check, what, timeout=120):
     deadline = time.monotonic() + timeout
     value = None
@@ -122,6 +152,9 @@ def messages(server):
 def test_announce_and_receive_through_the_runner(configured, sandbox, odoo_server):
     odoo_env, picking_id = configured
     warehouse_server, pickup, drop = sandbox
+    warehouse_server.warehouse.behaviours.update(
+        damaged_on_receipt=1, duplicate_confirmations=True, short_receipt=0
+    )
     name = picking(odoo_server, picking_id)["name"]
     odoo_server.execute_kw("stock.picking", "action_tpl_announce", [[picking_id]])
     # The runner writes the 943; the sandbox takes it from its pickup folder.
@@ -137,10 +170,7 @@ def test_announce_and_receive_through_the_runner(configured, sandbox, odoo_serve
     # The 944 twice (duplicate confirmations) and the 997 of our 943.
     wait_for(lambda: len(list(drop.glob("944_*.x12"))) == 2 or None, "two 944 files")
 
-    odoo_shell(
-        odoo_env,
-        'env.ref("distribution_3pl.flow_tpl_collect").action_run_batch_now()',
-    )
+    collect(odoo_env)
 
     def received():
         row = picking(odoo_server, picking_id)
@@ -194,3 +224,116 @@ def test_announce_and_receive_through_the_runner(configured, sandbox, odoo_serve
         {"fields": ["kind", "state"]},
     )
     assert [(e["kind"], e["state"]) for e in expectations] == [("tpl_944", "met")]
+
+
+def announce(server, warehouse_server, picking_id):
+    name = picking(server, picking_id)["name"]
+    server.execute_kw("stock.picking", "action_tpl_announce", [[picking_id]])
+    wait_for(lambda: warehouse_server.warehouse.receipts.get(name), "the receipt")
+    wait_for(
+        lambda: picking(server, picking_id)["tpl_receipt_state"] == "announced",
+        "the receipt announced",
+    )
+    return name
+
+
+def test_a_customer_return_through_the_runner(configured, sandbox, odoo_server):
+    odoo_env, _receipt_id = configured
+    warehouse_server, _pickup, drop = sandbox
+    warehouse_server.warehouse.behaviours.update(
+        damaged_on_receipt=1, duplicate_confirmations=False, short_receipt=0
+    )
+    return_id = shell_picking(
+        odoo_env,
+        """
+        env["stock.quant"]._update_available_quantity(
+            product, warehouse.lot_stock_id, 3
+        )
+        customer = env["res.partner"].create({"name": "Runtime 3PL customer"})
+        delivery = env["stock.picking"].create({
+            "picking_type_id": warehouse.out_type_id.id,
+            "partner_id": customer.id,
+            "move_ids": [Command.create({
+                "name": product.name, "product_id": product.id,
+                "product_uom_qty": 3, "product_uom": product.uom_id.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "location_dest_id": env.ref("stock.stock_location_customers").id,
+            })],
+        })
+        delivery.action_confirm()
+        delivery.action_assign()
+        delivery.move_ids.picked = True
+        delivery.button_validate()
+        wizard = env["stock.return.picking"].with_context(
+            active_id=delivery.id, active_model="stock.picking"
+        ).create({"picking_id": delivery.id})
+        wizard.product_return_moves.quantity = 2
+        picking = env["stock.picking"].browse(
+            wizard.action_create_returns()["res_id"]
+        )
+        """,
+    )
+    before = len(list(drop.glob("944_*.x12")))
+    name = announce(odoo_server, warehouse_server, return_id)
+    assert warehouse_server.warehouse.receipts[name]["return"] is True  # W0601 C
+    confirmation = warehouse_server.warehouse.receive(name)
+    assert confirmation["return"] is True
+    wait_for(
+        lambda: len(list(drop.glob("944_*.x12"))) > before or None, "the return's 944"
+    )
+    collect(odoo_env)
+
+    def received():
+        (row,) = odoo_server.execute_kw(
+            "stock.picking",
+            "read",
+            [[return_id], ["state", "tpl_receipt_state", "tpl_receipt_condition"]],
+        )
+        return row if row["state"] == "done" else None
+
+    row = wait_for(received, "the return validated by the runner", timeout=180)
+    assert row["tpl_receipt_state"] == "received"
+    assert row["tpl_receipt_condition"] == "partly_damaged"
+
+
+def test_a_short_receipt_goes_to_the_exception_queue(configured, sandbox, odoo_server):
+    odoo_env, _receipt_id = configured
+    warehouse_server, _pickup, drop = sandbox
+    warehouse_server.warehouse.behaviours.update(
+        damaged_on_receipt=0, duplicate_confirmations=False, short_receipt=1
+    )
+    picking_id = shell_picking(
+        odoo_env,
+        """
+        supplier = env["res.partner"].search([("name", "=", "Runtime 3PL supplier")])
+        order = env["purchase.order"].create({
+            "partner_id": supplier.id,
+            "picking_type_id": warehouse.in_type_id.id,
+            "order_line": [Command.create({
+                "product_id": product.id, "product_qty": 4, "price_unit": 4.0,
+            })],
+        })
+        order.button_confirm()
+        picking = order.picking_ids
+        """,
+    )
+    before = len(list(drop.glob("944_*.x12")))
+    name = announce(odoo_server, warehouse_server, picking_id)
+    warehouse_server.warehouse.receive(name)
+    wait_for(lambda: len(list(drop.glob("944_*.x12"))) > before or None, "the 944")
+    collect(odoo_env)
+
+    def refused():
+        row = picking(odoo_server, picking_id)
+        return row if row["tpl_receipt_state"] == "exception" else None
+
+    row = wait_for(refused, "the receipt in the exception queue", timeout=180)
+    assert row["state"] == "assigned"  # nothing validated
+    exceptions = odoo_server.execute_kw(
+        "integration.exception",
+        "search_read",
+        [[("res_model", "=", "stock.picking"), ("res_id", "=", picking_id)]],
+        {"fields": ["category", "details", "state"]},
+    )
+    assert [e["category"] for e in exceptions] == ["business_rule"]
+    assert "short by 1" in exceptions[0]["details"]
