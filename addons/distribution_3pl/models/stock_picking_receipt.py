@@ -27,10 +27,23 @@ CONDITION_REFUSED = "08"
 
 
 def _decimal(value):
+    """``value`` as a finite Decimal, or None (untrusted input)."""
     try:
-        return Decimal(str(value or "0"))
+        number = Decimal(str(value or "0"))
     except (InvalidOperation, ValueError):
         return None
+    return number if number.is_finite() else None
+
+
+def _total(exceptions):
+    """The sum of the quantities of ``exceptions``; None when one is unreadable."""
+    total = Decimal(0)
+    for exception in exceptions:
+        quantity = _decimal(exception.get("quantity"))
+        if quantity is None:
+            return None
+        total += quantity
+    return total
 
 
 class StockPickingReceipt(models.Model):
@@ -274,6 +287,11 @@ class StockPickingReceipt(models.Model):
             )
             if record:
                 record.tpl_receipt_state = "exception"
+                # The warehouse did answer in time: what is wrong is what it
+                # says, and that is the exception's to follow, not a late one.
+                self.env["integration.expectation"].sudo()._fulfil(
+                    record, RECEIPT_EXPECTATION, message=message
+                )
             return self.browse()
 
         pickings = self.sudo().search(
@@ -341,7 +359,10 @@ class StockPickingReceipt(models.Model):
         problems, plan = [], {}
         moves = self.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         by_id = {str(move.id): move for move in moves}
-        for line in advice.get("lines") or []:
+        lines = advice.get("lines")
+        if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+            return [_("The receipt advice has no readable lines.")], {}
+        for line in lines:
             label = line.get("line_id") or line.get("item") or "?"
             product = account._product_of(line.get("item"), line.get("gtin"))
             move = by_id.get(line.get("line_id") or "")
@@ -359,27 +380,24 @@ class StockPickingReceipt(models.Model):
                 )  # fmt: skip
                 continue
             received = _decimal(line.get("quantity"))
-            exceptions = line.get("exceptions") or []
-            damaged = sum(
-                (
-                    _decimal(e.get("quantity")) or Decimal(0)
-                    for e in exceptions
-                    if e.get("damaged") or e.get("condition") == "01"
-                ),
-                Decimal(0),
+            exceptions = [
+                e for e in line.get("exceptions") or [] if isinstance(e, dict)
+            ]
+            damaged = _total(
+                e for e in exceptions if e.get("damaged") or e.get("condition") == "01"
             )
-            refused = sum(
-                (
-                    _decimal(e.get("quantity")) or Decimal(0)
-                    for e in exceptions
-                    if e.get("condition") == CONDITION_REFUSED
-                ),
-                Decimal(0),
+            refused = _total(
+                e for e in exceptions if e.get("condition") == CONDITION_REFUSED
             )
-            if received is None or received < 0 or damaged > received:
+            if (
+                received is None
+                or None in (damaged, refused)
+                or min(received, damaged, refused) < 0
+                or damaged > received
+            ):
                 problems.append(_("Line %s: unreadable quantities.", label))
                 continue
-            lot = line.get("lot") or ""
+            lot = str(line.get("lot") or "")
             if move.product_id.tracking != "none" and received and not lot:
                 problems.append(
                     _("Line %s: no lot reported for a tracked item.", label)

@@ -443,6 +443,62 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(picking.state, "done")
         self.assertEqual(picking.move_line_ids.lot_id.name, "LOT-NEW-1")
 
+    def test_an_unreadable_receipt_advice_goes_to_the_exception_queue(self):
+        picking = self.receipt([(self.panel, 5)])
+        with trap_jobs() as trap:
+            picking.action_tpl_announce()
+            self.run_jobs(trap)
+        message = self.messages(picking)
+        handler = self.env["integration.handler.tpl_x12_in"]
+        line = {"line_id": str(picking.move_ids.id), "item": "PANEL-A3"}
+        for lines in (
+            "garbage",
+            [dict(line, quantity="NaN")],
+            [dict(line, quantity="5", exceptions=[{"quantity": "-1", "damaged": 1}])],
+            [
+                dict(
+                    line,
+                    quantity="5",
+                    exceptions=[{"quantity": "x", "condition": "08"}],
+                )
+            ],
+        ):
+            advice = {"receipt_number": "RCV-BAD", "order_number": picking.name}
+            applied = self.account._tpl_apply(
+                "receipt_advice", dict(advice, lines=lines), message, handler
+            )
+            self.assertFalse(applied, lines)
+            self.assertEqual(picking.state, "assigned")
+            self.assertEqual(picking.tpl_receipt_state, "exception")
+        exception = self.exception_of(picking)
+        self.assertTrue(exception)
+        self.assertEqual(set(exception.mapped("category")), {"business_rule"})
+        # The warehouse answered: no late 944 on top of the exception.
+        expectation = self.env["integration.expectation"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
+        )
+        self.assertEqual(expectation.state, "met")
+
+    def test_the_webhook_shape_of_a_receipt_is_applied_the_same(self):
+        # What the sandbox's "receipt.confirmed" event carries as its data is
+        # the dict its 944 is written from: the JSON profile's input.
+        self.admin("/_sandbox/behaviours", {"damaged_on_receipt": 1})
+        picking = self.receipt([(self.panel, 3)])
+        with trap_jobs() as trap:
+            picking.action_tpl_announce()
+            self.run_jobs(trap)
+        self.wait_for_receipt(picking.name)
+        data = json.loads(json.dumps(self.sandbox.warehouse.receive(picking.name)))
+        message = self.messages(picking)
+        handler = self.env["integration.handler.tpl_x12_in"]
+        applied = self.account._tpl_apply("receipt_advice", data, message, handler)
+        self.assertEqual(applied, picking)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(self.quantity_at(self.panel, self.damaged), 1)
+        # The same event again: no second effect.
+        self.account._tpl_apply("receipt_advice", data, message, handler)
+        self.assertEqual(self.quantity_at(self.panel, self.warehouse.lot_stock_id), 2)
+
     def test_a_late_warehouse_raises_an_exception(self):
         picking = self.receipt([(self.panel, 2)])
         with trap_jobs() as trap:
