@@ -275,7 +275,7 @@ class StockPickingReceipt(models.Model):
         number = advice.get("order_number")
         receipt = advice.get("receipt_number") or ""
 
-        def refuse(category, title, details=None, record=None):
+        def refuse(category, title, details=None, record=None, flag=True):
             handler._raise_exception(
                 message,
                 category,
@@ -285,7 +285,7 @@ class StockPickingReceipt(models.Model):
                 record=record,
                 problem_key=f"944-{number}-{receipt}",
             )
-            if record:
+            if record and flag:
                 record.tpl_receipt_state = "exception"
                 # The warehouse did answer in time: what is wrong is what it
                 # says, and that is the exception's to follow, not a late one.
@@ -317,6 +317,7 @@ class StockPickingReceipt(models.Model):
                 _("Receipt advice %(receipt)s confirms %(number)s, which is "
                   "cancelled in Odoo.", receipt=receipt, number=number),
                 record=picking,
+                flag=False,
             )  # fmt: skip
         if picking.state == "done":
             return refuse(
@@ -324,6 +325,23 @@ class StockPickingReceipt(models.Model):
                 _("Receipt advice %(receipt)s confirms %(number)s, already "
                   "received with %(other)s.", receipt=receipt, number=number,
                   other=picking.tpl_receipt_id or "-"),
+                record=picking,
+                flag=False,  # what was received stays so
+            )  # fmt: skip
+        other = receipt and self.sudo().search(
+            [
+                ("tpl_receipt_id", "=", receipt),
+                ("picking_type_id.warehouse_id", "=", account.warehouse_id.id),
+                ("id", "!=", picking.id),
+            ],
+            limit=1,
+        )
+        if other:
+            return refuse(
+                "business_rule",
+                _("Receipt advice %(receipt)s confirms %(number)s, but it already "
+                  "validated %(other)s.", receipt=receipt, number=number,
+                  other=other.name),
                 record=picking,
             )  # fmt: skip
         if "return" in advice and bool(advice["return"]) != picking._tpl_is_return():

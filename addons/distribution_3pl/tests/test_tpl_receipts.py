@@ -428,6 +428,22 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
             self.run_jobs(trap)
         self.assertEqual(message.exception_ids.category, "mapping")
         self.assertIn("WH/IN/NOPE", message.exception_ids.name)
+        # The same warehouse receipt for another receipt: refused, and the
+        # first one stays received.
+        other = self.receipt([(self.panel, 2)])
+        with trap_jobs() as trap:
+            other.action_tpl_announce()
+            self.run_jobs(trap)
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                payload.replace(picking.name.encode(), other.name.encode()),
+                idempotency_key="reused-944",
+            )
+            self.run_jobs(trap)
+        self.assertIn(f"already validated {picking.name}", message.exception_ids.name)
+        self.assertEqual(other.state, "assigned")
+        self.assertEqual(picking.tpl_receipt_state, "received")
 
     def test_a_tracked_item_is_announced_with_the_ship_notice_lots(self):
         picking = self.receipt([(self.bracket, 5)])
@@ -572,12 +588,14 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
     def test_a_return_reported_as_a_plain_receipt_is_refused(self):
         picking = self.receipt([(self.panel, 2)])
         with trap_jobs() as trap:
-            self.announce_and_receive(trap, picking)
+            confirmation = self.announce_and_receive(trap, picking)
             payload = self.env["integration.message"].search(
                 [("flow_id.code", "=", "tpl-x12-in"),
                  ("endpoint_id", "=", self.folder_endpoint.id)]
             ).filtered(self.is_944)._get_payload()  # fmt: skip
         self.assertIn(b"W17*F*", payload)
+        # Another warehouse receipt (W1703), reported as a customer return.
+        payload = payload.replace(confirmation["receipt_number"].encode(), b"RCV-OTHER")
         other = self.receipt([(self.panel, 2)])
         with trap_jobs() as trap:
             other.action_tpl_announce()
