@@ -42,20 +42,20 @@ class TplWarehouseAccountReceipt(models.Model):
         help="Receipts announced to the warehouse and not confirmed yet.",
     )
 
+    @api.model
+    def _receipts_announced_domain(self, warehouses):
+        return [
+            ("tpl_receipt_state", "in", RECEIPT_WAITING_STATES),
+            ("picking_type_id.warehouse_id", "in", warehouses.ids),
+            ("picking_type_code", "=", "incoming"),
+        ]
+
     def _compute_receipt_announced_count(self):
         groups = (
             self.env["stock.picking"]
             .sudo()
             ._read_group(
-                [
-                    ("tpl_receipt_state", "in", RECEIPT_WAITING_STATES),
-                    (
-                        "picking_type_id.warehouse_id",
-                        "in",
-                        self.warehouse_id.ids,
-                    ),
-                    ("picking_type_code", "=", "incoming"),
-                ],
+                self._receipts_announced_domain(self.warehouse_id),
                 ["picking_type_id"],
                 ["__count"],
             )
@@ -69,14 +69,6 @@ class TplWarehouseAccountReceipt(models.Model):
                 account.warehouse_id.id, 0
             )
 
-    def _receipt_announced_domain(self):
-        self.ensure_one()
-        return [
-            ("tpl_receipt_state", "in", RECEIPT_WAITING_STATES),
-            ("picking_type_id.warehouse_id", "=", self.warehouse_id.id),
-            ("picking_type_code", "=", "incoming"),
-        ]
-
     @entry_point("read")
     def action_open_receipts_announced(self):
         """The receipts announced to this warehouse and not yet confirmed."""
@@ -86,7 +78,7 @@ class TplWarehouseAccountReceipt(models.Model):
             "name": _("Receipts announced to %s", self.name),
             "res_model": "stock.picking",
             "view_mode": "list,form",
-            "domain": self._receipt_announced_domain(),
+            "domain": self._receipts_announced_domain(self.warehouse_id),
             "context": {"create": False},
         }
 
