@@ -31,6 +31,8 @@ DEFAULT_BEHAVIOURS = {
     "lot_substitution": False,  # ship another lot than the one asked for
     "split_shipment": False,  # ship every order in two shipments
     "damaged_on_receipt": 0,  # units of every receipt line reported damaged
+    "short_receipt": 0,  # units of every receipt line that never arrived
+    "refused_on_receipt": 0,  # units of every receipt line refused at the dock
     "inventory_drift": 0,  # units the next snapshot finds more (or fewer)
     "duplicate_confirmations": False,  # every confirmation delivered twice
     "late_confirmations": False,  # hold confirmations until /_sandbox/flush
@@ -360,36 +362,48 @@ class Warehouse:
             if receipt["status"] != "announced":
                 raise Refused(f"receipt {number} was already received")
             damaged_units = Decimal(int(self.behaviours["damaged_on_receipt"] or 0))
+            short_units = Decimal(int(self.behaviours["short_receipt"] or 0))
+            refused_units = Decimal(int(self.behaviours["refused_on_receipt"] or 0))
             receipt["receipt_number"] = f"RCV{self.next_number():07d}"
             lines = []
             for line in receipt["lines"]:
                 lot = line["lots"][0] if line["lots"] else ""
-                damaged = min(damaged_units, line["quantity"])
-                good = line["quantity"] - damaged
+                short = min(short_units, line["quantity"])
+                refused = min(refused_units, line["quantity"] - short)
+                # W0701 is what came in the door: refused units never did.
+                received = line["quantity"] - short - refused
+                damaged = min(damaged_units, received)
+                good = received - damaged
                 for status, amount in (("available", good), ("damaged", damaged)):
                     if amount:
                         key = (line["item"], lot, status)
                         self.stock[key] = self.stock.get(key, Decimal(0)) + amount
                         self.changed.add(key)
+                exceptions = []
+                for amount, condition, reason in (
+                    (damaged, "01", "AV"),  # damaged product, W1305 required
+                    (short, "02", ""),  # quantity short
+                    (refused, "08", ""),  # rejected at the dock
+                ):
+                    if amount:
+                        exceptions.append(
+                            {
+                                "quantity": text(amount),
+                                "uom": line["uom"],
+                                "condition": condition,
+                                "damaged": condition == "01",
+                                "reason": reason,
+                            }
+                        )
                 lines.append(
                     {
                         "line_id": line["line_id"],
                         "item": line["item"],
                         "gtin": line["gtin"],
-                        "quantity": text(line["quantity"]),
+                        "quantity": text(received),
                         "uom": line["uom"],
                         "lot": lot,
-                        "exceptions": [
-                            {
-                                "quantity": text(damaged),
-                                "uom": line["uom"],
-                                "condition": "01",
-                                "damaged": True,
-                                "reason": "AV",
-                            }
-                        ]
-                        if damaged
-                        else [],
+                        "exceptions": exceptions,
                         "damaged_quantity": text(damaged),
                         "good_quantity": text(good),
                     }

@@ -181,6 +181,22 @@ def test_x12_announce_and_damaged_on_receipt_give_a_944(client, bots_parse):
     )
 
 
+def test_short_and_refused_on_receipt_are_exceptions_of_the_944(client, bots_parse):
+    client.admin("behaviours", {"short_receipt": 2, "refused_on_receipt": 5})
+    transfer = dict(_receipt(), date="2026-03-02")
+    _post_x12(client, _x12(warehouse.stock_transfer_set(transfer, "0004")))
+    client.admin("receive/IN-1")
+    ((_entry, data, receipt),) = _outbox(client)
+    (line,) = receipt["lines"]
+    # Refused units never came in: W0701 is what did.
+    assert (line["quantity"], line["good_quantity"]) == ("93", "93")
+    assert [(e["condition"], e["quantity"]) for e in line["exceptions"]] == [
+        ("02", "2"),
+        ("08", "5"),
+    ]
+    assert bots_parse(data)["success"]
+
+
 def test_x12_snapshot_846_and_inventory_drift(client, bots_parse):
     client.admin("config", {"profile": "x12"})
     client.admin("snapshot")
