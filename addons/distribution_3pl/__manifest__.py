@@ -18,6 +18,8 @@
         "data/ir_cron_data.xml",
         "views/tpl_warehouse_account_views.xml",
         "views/stock_picking_views.xml",
+        "data/tpl_reconciliation_data.xml",
+        "views/tpl_reconciliation_views.xml",
     ],
     "demo": ["demo/tpl_demo.xml"],
 }
