@@ -601,10 +601,21 @@ class TplReconciliation(models.Model):
 
     # -- actions ---------------------------------------------------------------
 
+    def _lock_for_review(self):
+        """Two managers deciding at once: the second waits for the first and
+        then sees its decision (or is retried), never applying twice."""
+        if self:
+            self.env.cr.execute(
+                "SELECT id FROM tpl_reconciliation WHERE id IN %s FOR UPDATE",
+                [tuple(self.ids)],
+            )
+            self.invalidate_recordset(["state"])
+
     @entry_point("write", groups=STOCK_MANAGER)
     def action_approve(self):
         """Approve the differences and apply them as inventory adjustments
         (inventory managers only: segregation of duties)."""
+        self._lock_for_review()
         for reconciliation in self:
             if reconciliation.state != "to_review":
                 raise UserError(
@@ -626,6 +637,7 @@ class TplReconciliation(models.Model):
     @entry_point("write", groups=STOCK_MANAGER)
     def action_reject(self):
         """Reject the differences: Odoo's stock stays as it is."""
+        self._lock_for_review()
         for reconciliation in self:
             if reconciliation.state != "to_review":
                 raise UserError(
