@@ -55,15 +55,15 @@ def snapshot_rows(document, adjustment=False):
     """``(item, gtin, lot, status, quantity)`` rows of a snapshot dict (the
     codec's ``inventory_advice``) or of a 947 (``inventory_adjustment``).
 
-    Raises :class:`SnapshotError` naming the entry that is wrong: a report
-    read in part would turn its missing half into variances.
+    A generator, so a report of any size is streamed to the database page
+    by page. Raises :class:`SnapshotError` naming the entry that is wrong: a
+    report read in part would turn its missing half into variances.
     """
     key = "adjustments" if adjustment else "items"
     entries = document.get(key)
     if not isinstance(entries, list):
         raise SnapshotError(f"the report has no list of {key}")
     statuses = dict(STATUSES)
-    rows = []
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
             raise SnapshotError(f"entry {number} is no object")
@@ -87,8 +87,7 @@ def snapshot_rows(document, adjustment=False):
                 f"entry {number} ({item or gtin}): {entry.get('quantity')!r} "
                 "is no quantity"
             )
-        rows.append((item, gtin, str(entry.get("lot") or "").strip(), status, quantity))
-    return rows
+        yield (item, gtin, str(entry.get("lot") or "").strip(), status, quantity)
 
 
 class TplReconciliation(models.Model):
@@ -245,7 +244,7 @@ class TplReconciliation(models.Model):
                   label=label, report=report, kind=snapshot),
             )  # fmt: skip
         try:
-            rows = snapshot_rows(document, adjustment=adjustment)
+            self._load_snapshot(snapshot_rows(document, adjustment=adjustment))
         except SnapshotError as exc:
             return refuse(
                 "validation",
@@ -264,7 +263,7 @@ class TplReconciliation(models.Model):
                 "message_id": message.id if message else False,
             }
         )
-        unknown = reconciliation._compare(rows)
+        unknown = reconciliation._compare()
         if unknown:
             refuse(
                 "mapping",
@@ -289,9 +288,23 @@ class TplReconciliation(models.Model):
             locations["on_hold"] = account.hold_location_id
         return locations
 
-    def _compare(self, rows):
-        """Write one line per difference between ``rows`` and Odoo's quants;
-        returns the ``(item, gtin)`` no product matches."""
+    @api.model
+    def _load_snapshot(self, rows):
+        """Stream ``rows`` into this transaction's temporary table
+        ``tpl_snap``, a page at a time (memory does not grow with the report)."""
+        cr = self.env.cr
+        cr.execute(
+            "DROP TABLE IF EXISTS tpl_snap; DROP TABLE IF EXISTS tpl_snap_item;"
+            "DROP TABLE IF EXISTS tpl_snap_key; DROP TABLE IF EXISTS tpl_odoo_key;"
+            "CREATE TEMP TABLE tpl_snap (item varchar, gtin varchar, lot varchar,"
+            " status varchar, qty numeric)"
+        )
+        execute_values(cr._obj, "INSERT INTO tpl_snap VALUES %s", rows, page_size=5000)
+
+    def _compare(self):
+        """Write one line per difference between the loaded report
+        (:meth:`_load_snapshot`) and Odoo's quants; returns the ``(item,
+        gtin)`` no product matches."""
         self.ensure_one()
         self.flush_recordset()
         self.env.flush_all()
@@ -320,13 +333,6 @@ class TplReconciliation(models.Model):
             "hold_id": locations.get("on_hold", locations["available"]).id,
             "uid": self.env.uid,
         }
-        cr.execute(
-            "DROP TABLE IF EXISTS tpl_snap; DROP TABLE IF EXISTS tpl_snap_item;"
-            "DROP TABLE IF EXISTS tpl_snap_key; DROP TABLE IF EXISTS tpl_odoo_key;"
-            "CREATE TEMP TABLE tpl_snap (item varchar, gtin varchar, lot varchar,"
-            " status varchar, qty numeric)"
-        )
-        execute_values(cr._obj, "INSERT INTO tpl_snap VALUES %s", rows, page_size=10000)
         # The product of each item: the endpoint's cross-reference, else the
         # internal reference, else the barcode (account._product_of, set-based).
         cr.execute(
