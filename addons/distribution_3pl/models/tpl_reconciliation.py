@@ -576,7 +576,17 @@ class TplReconciliation(models.Model):
         """Apply what is within tolerance; ask for review otherwise."""
         self.ensure_one()
         if self._within_tolerance():
-            self.write({"auto_accepted": True, "state": "approved"})
+            try:
+                with self.env.cr.savepoint():
+                    self._apply_adjustments()
+            except UserError as exc:
+                # Within tolerance but not applicable as it stands (a tracked
+                # item without lot, say): a person decides.
+                self.env.invalidate_all()
+                return self._ask_review(
+                    _("Within the account's tolerance but not applied: %s", exc)
+                )
+            self.auto_accepted = True
             self.message_post(
                 body=_(
                     "%(count)s difference(s), %(value)s in value: within the "
@@ -585,12 +595,9 @@ class TplReconciliation(models.Model):
                     value=self.variance_value,
                 )
             )
-            self._apply_adjustments()
-            return
-        self.state = "to_review"
-        reviewer = self.account_id.variance_reviewer_id
-        self.message_post(
-            body=_(
+            return None
+        return self._ask_review(
+            _(
                 "%(count)s difference(s), %(units)s unit(s), %(value)s in value: "
                 "above the account's tolerance, waiting for an inventory manager.",
                 count=self.line_count,
@@ -598,6 +605,11 @@ class TplReconciliation(models.Model):
                 value=self.variance_value,
             )
         )
+
+    def _ask_review(self, note):
+        self.state = "to_review"
+        self.message_post(body=note)
+        reviewer = self.account_id.variance_reviewer_id
         if reviewer:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",

@@ -302,6 +302,45 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             reconciliation.move_ids.location_dest_id, self.warehouse.lot_stock_id
         )
 
+    def test_within_tolerance_but_not_applicable_goes_to_review(self):
+        # One unit of a lot-tracked item reported without its lot.
+        self.admin(
+            "/_sandbox/stock",
+            {"stock": [{"item": "BRKT-050", "lot": "", "quantity": "1"}]},
+        )
+        report = self.admin(
+            "/_sandbox/snapshot", {"snapshot": "full", "profile": "x12"}
+        )
+        self.collect()
+        reconciliation = self.reconciliation(report["report_id"])
+        self.assertEqual(reconciliation.state, "to_review")
+        self.assertFalse(reconciliation.auto_accepted)
+        self.assertEqual(reconciliation.line_ids.difference, 1)
+        self.assertTrue(
+            any(
+                "no lot for a tracked product" in (body or "")
+                for body in reconciliation.message_ids.mapped("body")
+            )
+        )
+        self.assertFalse(reconciliation.move_ids)
+
+    def test_a_stale_report_is_not_applied(self):
+        self.admin("/_sandbox/behaviours", {"inventory_drift": -5})
+        report = self.admin(
+            "/_sandbox/snapshot", {"snapshot": "full", "profile": "x12"}
+        )
+        self.collect()
+        reconciliation = self.reconciliation(report["report_id"])
+        self.assertEqual(reconciliation.state, "to_review")
+        # Odoo's stock moved after the report: applying it would double count.
+        lot = reconciliation.line_ids.lot_id
+        self.env["stock.quant"]._update_available_quantity(
+            self.bolt, self.warehouse.lot_stock_id, -1, lot_id=lot
+        )
+        with self.assertRaisesRegex(UserError, "changed since the report"):
+            reconciliation.with_user(self.manager).action_approve()
+        self.assertEqual(self.stock(self.bolt, "L-BOLT-7"), 499)
+
     def test_a_rejected_reconciliation_leaves_the_stock(self):
         self.admin(
             "/_sandbox/stock",
