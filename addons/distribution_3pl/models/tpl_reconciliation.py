@@ -17,6 +17,7 @@ inventory adjustments (``stock.quant`` ``inventory_quantity`` then
 
 from decimal import Decimal, InvalidOperation
 
+from markupsafe import Markup
 from psycopg2.extras import execute_values
 
 from odoo import _, api, fields, models
@@ -273,6 +274,8 @@ class TplReconciliation(models.Model):
                 reconciliation.unknown_items,
                 record=reconciliation,
             )  # fmt: skip
+        if adjustment:
+            reconciliation._post_adjustment_reasons(document)
         reconciliation._decide()
         return reconciliation
 
@@ -549,6 +552,34 @@ class TplReconciliation(models.Model):
             """,
             params,
         )
+
+    def _post_adjustment_reasons(self, advice):
+        """What the warehouse says about each change (W1901 reason, note),
+        for the reviewer: the lines hold only the quantities."""
+        reasons = []
+        for entry in advice.get("adjustments") or ():
+            code = entry.get("reason_code") or ""
+            why = entry.get("reason") or warehouse.ADJUSTMENT_REASONS.get(code, "")
+            reasons.append(
+                Markup("<li>%s</li>")
+                % " ".join(
+                    filter(
+                        None,
+                        [
+                            entry.get("item"),
+                            entry.get("lot"),
+                            str(entry.get("quantity")),
+                            f"({code} {why})".strip() if code or why else "",
+                            entry.get("note"),
+                        ],
+                    )
+                )
+            )
+        if reasons:
+            self.message_post(
+                body=Markup("%s<ul>%s</ul>")
+                % (_("Reasons given by the warehouse:"), Markup("").join(reasons))
+            )
 
     # -- decision --------------------------------------------------------------
 

@@ -431,6 +431,29 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             picking.action_tpl_release()
             trap.perform_enqueued_jobs()
         self.assertEqual(picking.tpl_release_state, "released")
+        # A receipt of bolts the warehouse booked, not yet validated in Odoo.
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": self.manager.partner_id.id,
+                "move_ids": [
+                    (0, 0, {
+                        "name": "Bolts",
+                        "product_id": self.bolt.id,
+                        "product_uom_qty": 10,
+                        "product_uom": self.bolt.uom_id.id,
+                        "location_id": self.env.ref(
+                            "stock.stock_location_suppliers").id,
+                        "location_dest_id": self.warehouse.lot_stock_id.id,
+                    })
+                ],
+            }
+        )  # fmt: skip
+        receipt.action_confirm()
+        self.admin(
+            "/_sandbox/stock",
+            {"stock": [{"item": "BOLT-M8", "lot": "L-BOLT-7", "quantity": "510"}]},
+        )
         for _attempt in range(100):  # the sandbox reads its pickup folder
             if picking.name in self.sandbox.warehouse.orders:
                 break
@@ -446,9 +469,17 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             message,
             self.env["integration.handler.tpl_x12_in"],
         )
-        line = reconciliation.line_ids
-        self.assertEqual((line.product_id, line.difference), (self.panel, -5))
-        self.assertEqual(line.cause, "unconfirmed_shipment")
+        causes = {
+            line.product_id: (line.difference, line.cause)
+            for line in reconciliation.line_ids
+        }
+        self.assertEqual(
+            causes,
+            {
+                self.panel: (-5, "unconfirmed_shipment"),
+                self.bolt: (10, "unconfirmed_receipt"),
+            },
+        )
         self.assertEqual(reconciliation.state, "to_review")
 
     def test_a_947_adjustment_follows_the_review_rules(self):
@@ -464,6 +495,9 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         line = reconciliation.line_ids
         self.assertEqual((line.odoo_qty, line.tpl_qty, line.difference), (20, 17, -3))
         self.assertEqual(line.cause, "adjustment")
+        reasons = " ".join(reconciliation.message_ids.mapped("body"))
+        self.assertIn("damaged in facility", reasons)
+        self.assertIn("fork lift", reasons)
         with self.assertRaises(AccessError):
             reconciliation.with_user(self.integration_user).action_approve()
         reconciliation.with_user(self.manager).action_approve()
@@ -549,3 +583,29 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
                 [("problem_key", "=", f"inventory_advice-{self.account.id}-{report}")]
             )
             self.assertIn(why, exception.details)
+
+    def test_other_companies_do_not_see_the_reconciliations(self):
+        self.admin("/_sandbox/behaviours", {"inventory_drift": -7})
+        report = self.admin(
+            "/_sandbox/snapshot", {"snapshot": "full", "profile": "x12"}
+        )
+        self.collect()
+        reconciliation = self.reconciliation(report["report_id"])
+        other = self.env["res.company"].create({"name": "Other 3PL customer"})
+        outsider = new_test_user(
+            self.env,
+            login="tpl_rec_outsider",
+            groups="stock.group_stock_manager",
+            company_id=other.id,
+            company_ids=[(6, 0, other.ids)],
+        )
+        Reconciliation = self.env["tpl.reconciliation"].with_user(outsider)
+        self.assertFalse(Reconciliation.search([("id", "=", reconciliation.id)]))
+        self.assertFalse(
+            self.env["tpl.reconciliation.line"]
+            .with_user(outsider)
+            .search([("reconciliation_id", "=", reconciliation.id)])
+        )
+        with self.assertRaises(AccessError):
+            reconciliation.with_user(outsider).action_approve()
+        self.assertEqual(reconciliation.state, "to_review")
