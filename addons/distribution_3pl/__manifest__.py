@@ -21,5 +21,5 @@
         "data/tpl_reconciliation_data.xml",
         "views/tpl_reconciliation_views.xml",
     ],
-    "demo": ["demo/tpl_demo.xml"],
+    "demo": ["demo/tpl_demo.xml", "demo/tpl_reconciliation_demo.xml"],
 }
