@@ -205,11 +205,16 @@ class TplReconciliation(models.Model):
     @api.model
     def _tpl_reconcile(self, account, document, message, handler, kind):
         adjustment = kind == warehouse.INVENTORY_ADJUSTMENT
-        report = (
-            document.get("adjustment_number")
-            if adjustment
-            else document.get("report_id")
-        ) or ""
+        if not isinstance(document, dict):
+            document = {}  # refused below for want of a report number
+        report = str(
+            (
+                document.get("adjustment_number")
+                if adjustment
+                else document.get("report_id")
+            )
+            or ""
+        ).strip()
         label = _("Adjustment") if adjustment else _("Stock report")
 
         def refuse(category, title, details=None, record=None):
@@ -245,6 +250,14 @@ class TplReconciliation(models.Model):
                   label=label, report=report, kind=snapshot),
             )  # fmt: skip
         try:
+            date = fields.Date.to_date(document.get("date") or None)
+        except (TypeError, ValueError):
+            return refuse(
+                "validation",
+                _("%(label)s %(report)s: %(date)r is no date (YYYY-MM-DD).",
+                  label=label, report=report, date=document.get("date")),
+            )  # fmt: skip
+        try:
             self._load_snapshot(snapshot_rows(document, adjustment=adjustment))
         except SnapshotError as exc:
             return refuse(
@@ -260,7 +273,7 @@ class TplReconciliation(models.Model):
                 "report_id": report,
                 "document_kind": kind,
                 "snapshot": snapshot,
-                "date": document.get("date") or fields.Date.context_today(self),
+                "date": date or fields.Date.context_today(self),
                 "message_id": message.id if message else False,
             }
         )

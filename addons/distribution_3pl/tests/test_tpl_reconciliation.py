@@ -569,6 +569,7 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             ([{"item": "PANEL-A3", "quantity": "-1"}], "no quantity"),
             ([{"item": "PANEL-A3", "status": "lost", "quantity": "1"}], "status"),
             ([{"quantity": "1"}], "names no item"),
+            ("not a list", "no list of items"),
         ):
             report = f"BAD-{why}"
             result = self.account._tpl_apply(
@@ -609,3 +610,26 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         with self.assertRaises(AccessError):
             reconciliation.with_user(outsider).action_approve()
         self.assertEqual(reconciliation.state, "to_review")
+
+    def test_reports_without_number_or_date_are_refused(self):
+        handler = self.env["integration.handler.tpl_x12_in"]
+        message = self.env["integration.message"].search([], limit=1, order="id desc")
+        apply = self.account._tpl_apply
+        self.assertFalse(apply("inventory_advice", ["no", "dict"], message, handler))
+        self.assertFalse(apply("inventory_adjustment", {}, message, handler))
+        self.assertFalse(
+            apply(
+                "inventory_advice",
+                {"report_id": "BAD-DATE", "date": "29/11/2026", "items": []},
+                message,
+                handler,
+            )
+        )
+        self.assertFalse(self.reconciliation("BAD-DATE"))
+        titles = (
+            self.env["integration.exception"]
+            .search([("problem_key", "like", f"-{self.account.id}-")])
+            .mapped("name")
+        )
+        self.assertTrue(any("without a report number" in t for t in titles), titles)
+        self.assertTrue(any("is no date" in t for t in titles), titles)
