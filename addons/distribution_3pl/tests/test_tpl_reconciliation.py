@@ -16,6 +16,10 @@ from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
+from odoo.addons.distribution_integration_base.tests.sftp_peer import (
+    SftpPeerUnavailable,
+    SftpServer,
+)
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -545,6 +549,45 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(self.stock(self.bolt, "L-BOLT-7"), 499)
         self.assertEqual(bad.state, "rejected")
         self.assertIn("lacks column", bad.last_error or bad.exception_ids.details or "")
+
+    def test_a_csv_report_is_collected_over_sftp(self):
+        try:
+            sftp = SftpServer().start()
+        except SftpPeerUnavailable as exc:
+            self.skipTest(str(exc))
+        self.addCleanup(sftp.stop)
+        inbox = sftp.path("from-3pl")
+        credential = self.env["integration.credential"].create(
+            {
+                "name": "3PL SFTP key",
+                "endpoint_id": self.csv_endpoint.id,
+                "kind": "ssh_key",
+                "username": sftp.username,
+                "private_key": sftp.private_key_pem,
+            }
+        )
+        self.assertTrue(credential)
+        self.csv_endpoint.write(
+            {
+                "protocol": "sftp",
+                "sftp_host": sftp.host,
+                "sftp_port": sftp.port,
+                "sftp_host_key_fingerprint": sftp.host_key_fingerprint,
+                "inbox_path": str(inbox),
+                "outbox_path": str(sftp.path("to-3pl")),
+            }
+        )
+        self.admin("/_sandbox/behaviours", {"inventory_drift": 1})
+        self.admin("/_sandbox/config", {"drop_dir": str(inbox)})
+        self.admin("/_sandbox/snapshot", {"snapshot": "full", "format": "csv"})
+        self.collect(self.csv_flow, self.csv_endpoint)
+        message = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-csv-in")]
+        )
+        self.assertEqual(message.state, "done", message.last_error)
+        reconciliation = self.reconciliation(message.external_ref)
+        self.assertEqual(reconciliation.line_ids.difference, 1)
+        self.assertEqual(reconciliation.state, "applied")
 
     def test_bad_reports_never_reconcile_half(self):
         for data, why in (
