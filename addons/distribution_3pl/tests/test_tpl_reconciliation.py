@@ -130,10 +130,15 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             {"name": "Bracket 50", "default_code": "BRKT-050", "is_storable": True,
              "tracking": "lot", "standard_price": 3.0}
         )  # fmt: skip
+        # Known to the warehouse under another code: the endpoint's
+        # cross-reference maps it.
         cls.bolt = products.create(
-            {"name": "Bolt M8", "default_code": "BOLT-M8", "is_storable": True,
+            {"name": "Bolt M8", "default_code": "ODOO-BOLT-8", "is_storable": True,
              "tracking": "lot", "standard_price": 0.5}
         )  # fmt: skip
+        env["integration.cross.reference"]._set_external(
+            cls.endpoint, "product", cls.bolt, "BOLT-M8"
+        )
         # Odoo's stock equals the fresh sandbox's (its README).
         stock = cls.warehouse.lot_stock_id
         quants = env["stock.quant"]
