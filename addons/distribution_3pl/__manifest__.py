@@ -20,6 +20,8 @@
         "views/stock_picking_views.xml",
         "data/tpl_receipt_flows.xml",
         "views/stock_picking_receipt_views.xml",
+        "data/tpl_reconciliation_data.xml",
+        "views/tpl_reconciliation_views.xml",
     ],
-    "demo": ["demo/tpl_demo.xml"],
+    "demo": ["demo/tpl_demo.xml", "demo/tpl_reconciliation_demo.xml"],
 }

@@ -4,3 +4,6 @@ from . import stock_picking
 from . import stock_picking_receipt
 from . import tpl_warehouse_account_receipt
 from . import tpl_receipt
+from . import tpl_reconciliation
+from . import tpl_warehouse_account_reconcile
+from . import tpl_csv_handler
