@@ -18,6 +18,8 @@
         "data/ir_cron_data.xml",
         "views/tpl_warehouse_account_views.xml",
         "views/stock_picking_views.xml",
+        "data/tpl_json_flows.xml",
+        "views/tpl_json_views.xml",
     ],
     "demo": ["demo/tpl_demo.xml"],
 }
