@@ -99,6 +99,7 @@ def test_changes_after_shipping_are_refused_clearly(api, sandbox):
         assert error.category == "business_rule"
         assert "already shipped" in str(error)
         assert "can no longer be changed or cancelled" in str(error)
+        assert str(error).count(NUMBER) == 1, str(error)
 
 
 def test_failures_follow_the_kernels_rule(api, sandbox):

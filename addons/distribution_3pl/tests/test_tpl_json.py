@@ -19,6 +19,7 @@ from odoo.addons.distribution_integration_base.tests.common import (
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
@@ -383,3 +384,25 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
         self.assertIn("unknown type", unknown_type.last_error)
         self.assertEqual(unknown_order.exception_ids.category, "mapping")
         self.assertIn("WH/OUT/NOPE", unknown_order.exception_ids.name)
+
+    def test_the_json_profile_needs_an_http_endpoint(self):
+        self.assertTrue(
+            self.account.json_webhook_url.endswith(
+                f"/integration/inbound/{self.endpoint.code}/tpl-json-in"
+            )
+        )
+        folder = self.env["integration.endpoint"].create(
+            {"name": "3PL folder", "code": "tpl-test-json-folder",
+             "kind": "warehouse_3pl", "protocol": "folder",
+             "outbox_path": "/tmp", "inbox_path": "/tmp"}
+        )  # fmt: skip
+        with self.assertRaisesRegex(ValidationError, "speaks HTTP"):
+            self.env["tpl.warehouse.account"].create(
+                {"name": "JSON over a folder", "endpoint_id": folder.id,
+                 "warehouse_id": self.env["stock.warehouse"].create(
+                     {"name": "3PL JSON folder", "code": "3PLK"}).id,
+                 "profile": "json"}
+            )  # fmt: skip
+        # X12 still needs its interchange profile; JSON does not.
+        with self.assertRaisesRegex(ValidationError, "interchange profile"):
+            self.account.profile = "x12"

@@ -61,7 +61,7 @@ class JsonWarehouseClient:
         self.auth = auth
         self.check = check or (lambda response: None)
 
-    def _call(self, method, path, body=None, what=""):
+    def _call(self, method, path, body=None, what="", label=""):
         headers = dict(self.headers)
         data = None
         if body is not None:
@@ -77,9 +77,14 @@ class JsonWarehouseClient:
         )
         if response.status_code == 409:
             why = _error_text(response)
+            if label:  # the warehouse names the document again: once is enough
+                why = why.removeprefix(f"{label}: ")
             advice = ""
             if "shipped" in why:
-                advice = " It can no longer be changed or cancelled there."
+                advice = (
+                    " It can no longer be changed or cancelled there; if the "
+                    "goods must come back, create a return."
+                )
             raise WarehouseRefusal(
                 f"The warehouse refuses {what}: {why}.{advice}", details=why
             )
@@ -105,13 +110,15 @@ class JsonWarehouseClient:
         number = str(order["number"])
         path = f"orders/{quote(number, safe='')}"
         purpose = order.get("purpose") or "original"
-        what = f"order {number}"
+        label = f"order {number}"
         if purpose == "cancel":
-            response = self._call("POST", f"{path}/cancel", {}, f"to cancel {what}")
+            response = self._call(
+                "POST", f"{path}/cancel", {}, f"to cancel {label}", label
+            )
         elif purpose == "replace":
-            response = self._call("PUT", path, order, f"the change of {what}")
+            response = self._call("PUT", path, order, f"the change of {label}", label)
         else:
-            response = self._call("POST", "orders", order, what)
+            response = self._call("POST", "orders", order, label, label)
         answer = self._answer(response)
         revision = answer.get("revision") if isinstance(answer, dict) else None
         reference = f"{number}@r{revision}" if revision else number
@@ -120,7 +127,8 @@ class JsonWarehouseClient:
     def announce(self, receipt):
         """Announce goods coming in (an ASN, ``POST /receipts``)."""
         number = str(receipt["number"])
-        response = self._call("POST", "receipts", receipt, f"receipt {number}")
+        label = f"receipt {number}"
+        response = self._call("POST", "receipts", receipt, label, label)
         return number, response.content or b""
 
     def order(self, number):
