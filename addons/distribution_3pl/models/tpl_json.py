@@ -72,11 +72,12 @@ class TplWarehouseAccountJson(models.Model):
     def _compute_json_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         flow = self.env.ref(JSON_IN_FLOW, raise_if_not_found=False)
+        flow_code = flow.sudo().code if flow else ""
         for account in self:
+            code = account.endpoint_id.sudo().code
             account.json_webhook_url = (
-                f"{base.rstrip('/')}/integration/inbound/"
-                f"{account.endpoint_id.code}/{flow.code}"
-                if account.profile == "json" and account.endpoint_id.code and flow
+                f"{base.rstrip('/')}/integration/inbound/{code}/{flow_code}"
+                if account.profile == "json" and code and flow_code
                 else False
             )
 
@@ -107,7 +108,16 @@ class TplWarehouseAccountJson(models.Model):
                 ),
                 category="mapping",
             )
-        headers, auth = self._credential()._http_auth()
+        credential = self._credential()
+        inbound = endpoint.inbound_credential_id
+        if not self.sudo().credential_id and credential == inbound:
+            # The webhook secret signs what comes in; calls go out with the
+            # endpoint's other credential (the API key), if it has one.
+            others = endpoint.credential_ids.filtered(
+                lambda c: c.active and c != inbound
+            )
+            credential = others[:1] or credential
+        headers, auth = credential._http_auth()
         return JsonWarehouseClient(
             endpoint._transport(),
             headers=headers,

@@ -320,6 +320,9 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
         self.assertEqual(cancel.attempt_count, 1)  # not retried
 
     def test_receipts_are_announced_over_rest(self):
+        # Without a credential of its own the account calls with the
+        # endpoint's API key, never with its webhook secret.
+        self.account.credential_id = False
         transfer = {
             "number": "WH/IN/JSON1",
             "po_number": "P0001",
