@@ -22,6 +22,8 @@
         "views/stock_picking_receipt_views.xml",
         "data/tpl_reconciliation_data.xml",
         "views/tpl_reconciliation_views.xml",
+        "data/tpl_json_flows.xml",
+        "views/tpl_json_views.xml",
     ],
     "demo": ["demo/tpl_demo.xml", "demo/tpl_reconciliation_demo.xml"],
 }

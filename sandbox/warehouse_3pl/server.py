@@ -35,7 +35,7 @@ import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import x12
 from .warehouse import (
@@ -273,6 +273,8 @@ class SandboxWarehouseServer:
                 ),
                 EVENT_HEADER: record["type"],
                 "X-Warehouse-Event-Id": record["id"],
+                # The same event delivered again carries the same key.
+                "Idempotency-Key": record["id"],
             },
         )
         attempt = {"event": record["id"], "url": self.config["callback_url"]}
@@ -418,7 +420,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method):
         path = urlsplit(self.path)
-        parts = [part for part in path.path.split("/") if part]
+        # Numbers such as "WH/OUT/00042" travel percent-encoded in one segment.
+        parts = [unquote(part) for part in path.path.split("/") if part]
         try:
             if parts[:1] == ["_sandbox"]:
                 return self._admin(method, parts[1:])

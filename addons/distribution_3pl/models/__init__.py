@@ -7,3 +7,4 @@ from . import tpl_receipt
 from . import tpl_reconciliation
 from . import tpl_warehouse_account_reconcile
 from . import tpl_csv_handler
+from . import tpl_json

@@ -73,8 +73,9 @@ class TplWarehouseAccount(models.Model):
         [("x12", "X12 004010 (940/945/997)"), ("json", "JSON API")],
         required=True,
         default="x12",
-        help="The documents exchanged. This version speaks X12; the JSON API "
-        "profile comes next.",
+        help="The documents exchanged: X12 warehouse sets, or the warehouse's "
+        "REST API with its events (webhooks through the inbound gateway, or "
+        "pulled on a schedule).",
     )
     interchange_profile_id = fields.Many2one(
         "edi.interchange.profile",
@@ -133,14 +134,7 @@ class TplWarehouseAccount(models.Model):
     @api.constrains("profile", "interchange_profile_id")
     def _check_profile(self):
         for account in self:
-            if account.profile == "json":
-                raise ValidationError(
-                    _(
-                        "%s: the JSON API profile is not available yet; use X12.",
-                        account.display_name,
-                    )
-                )
-            if not account.interchange_profile_id:
+            if account.profile == "x12" and not account.interchange_profile_id:
                 raise ValidationError(
                     _(
                         "%s: X12 needs an interchange profile (identities and "

@@ -1,3 +1,4 @@
 from . import test_tpl_channel
 from . import test_tpl_receipts
 from . import test_tpl_reconciliation
+from . import test_tpl_json

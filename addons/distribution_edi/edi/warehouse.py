@@ -951,3 +951,235 @@ _READERS = {
     RECEIPT_ADVICE: _read_944,
     INVENTORY_ADJUSTMENT: _read_947,
 }
+
+
+# -- the same documents from a warehouse's JSON API -------------------------------
+
+
+def read_warehouse_json(kind, data):
+    """The dict :func:`read_warehouse_document` gives for the same document, from
+    the JSON a warehouse API sends (the builders' input shapes above: a shipping
+    advice by packages, a receipt advice with its exceptions...), so that one
+    applier serves both profiles.
+
+    ``data`` is untrusted: anything that is not the expected shape raises
+    :class:`~.documents.DocumentError` naming what is wrong.
+    """
+    reader = _JSON_READERS.get(kind)
+    if reader is None:
+        raise DocumentError(f"{kind!r} is not a warehouse document read from JSON")
+    document = reader(_json_object(data, kind.replace("_", " ")))
+    document["kind"] = kind
+    return document
+
+
+def _json_object(value, what):
+    if not isinstance(value, dict):
+        raise DocumentError(f"the {what} is not a JSON object")
+    return value
+
+
+def _json_list(document, key, what):
+    value = document.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise DocumentError(f"{key} of the {what} is not a list of objects")
+    return value
+
+
+def _json_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise DocumentError(f"{str(value)[:40]!r} is not a text value")
+    return str(value)
+
+
+def _json_amount(value, what):
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise DocumentError(f"{what} is not a number: {str(value)[:40]!r}")
+    number = _decimal(str(value), what)
+    if not number.is_finite():
+        raise DocumentError(f"{what} is not a number: {value!r}")
+    return _number_text(number)
+
+
+def _json_date(value):
+    text = _json_text(value)
+    return _date(text.replace("-", "")[:8]) if text else None
+
+
+def _json_party(document, key):
+    party = document.get(key) or {}
+    if not isinstance(party, dict):
+        raise DocumentError(f"{key} is not a JSON object")
+    return {k: _json_text(v) for k, v in party.items() if v not in (None, "")}
+
+
+def _json_item(entry):
+    return {
+        "item": _json_text(entry.get("item")),
+        "gtin": _json_text(entry.get("gtin")),
+    }
+
+
+def _json_945(data):
+    document = {
+        "order_number": _json_text(data.get("order_number")),
+        "partial": bool(data.get("partial")),
+        "date": _json_date(data.get("date")),
+        "shipment_id": _json_text(data.get("shipment_id")),
+        "po_number": _json_text(data.get("po_number")),
+        "warehouse": _json_party(data, "warehouse"),
+        "ship_to": _json_party(data, "ship_to"),
+        "carrier": _json_party(data, "carrier"),
+        "bill_of_lading": _json_text(data.get("bill_of_lading")),
+        "tracking_numbers": [],
+        "packages": [],
+        "lines": [],
+    }
+    _require(document, "order_number", "shipping advice")
+    per_line = {}
+    for package in _json_list(data, "packages", "shipping advice"):
+        read = {
+            "package_id": _json_text(package.get("package_id")),
+            "tracking_number": _json_text(package.get("tracking_number")),
+            "contents": [],
+        }
+        tracking = read["tracking_number"]
+        if tracking and tracking not in document["tracking_numbers"]:
+            document["tracking_numbers"].append(tracking)
+        for content in _json_list(package, "contents", "shipping advice"):
+            serials = content.get("serials") or []
+            if not isinstance(serials, list):
+                raise DocumentError("serials of a shipped line is not a list")
+            line = {
+                "line_id": _json_text(content.get("line_id")),
+                **_json_item(content),
+                "status": _json_text(content.get("status")),
+                "ordered_quantity": _json_amount(
+                    content.get("ordered_quantity"), "an ordered quantity"
+                ),
+                "quantity": _json_amount(content.get("quantity"), "a shipped quantity")
+                or "0",
+                "uom": _json_text(content.get("uom")) or "EA",
+                "lot": _json_text(content.get("lot")),
+                "serials": [_json_text(s) for s in serials],
+                "substituted_for": _json_text(content.get("substituted_for")),
+            }
+            key = line["line_id"] or line["item"]
+            per_line[key] = per_line.get(key, Decimal(0)) + Decimal(line["quantity"])
+            read["contents"].append(line)
+        document["packages"].append(read)
+    for package in document["packages"]:
+        for line in package["contents"]:
+            # As the 945 builder states it when the warehouse did not.
+            if not line["status"]:
+                ordered = line["ordered_quantity"]
+                shipped = per_line[line["line_id"] or line["item"]]
+                line["status"] = (
+                    SUBSTITUTED
+                    if line["substituted_for"]
+                    else SHIPPED_PARTIAL
+                    if ordered is not None and shipped < Decimal(ordered)
+                    else SHIPPED_COMPLETE
+                )
+    document["lines"] = shipped_lines(document)
+    return document
+
+
+def _json_944(data):
+    document = {
+        "receipt_number": _json_text(data.get("receipt_number")),
+        "return": bool(data.get("return")),
+        "date": _json_date(data.get("date")),
+        "order_number": _json_text(data.get("order_number")),
+        "shipment_id": _json_text(data.get("shipment_id")),
+        "warehouse": _json_party(data, "warehouse"),
+        "lines": [],
+    }
+    _require(document, "receipt_number", "receipt advice")
+    for entry in _json_list(data, "lines", "receipt advice"):
+        received = _json_amount(entry.get("quantity"), "a received quantity") or "0"
+        line = {
+            "line_id": _json_text(entry.get("line_id")),
+            **_json_item(entry),
+            "quantity": received,
+            "uom": _json_text(entry.get("uom")) or "EA",
+            "lot": _json_text(entry.get("lot")),
+            "exceptions": [],
+        }
+        damaged = Decimal(0)
+        for exception in _json_list(entry, "exceptions", "receipt advice"):
+            condition = _json_text(exception.get("condition")) or CONDITION_DAMAGED
+            read = {
+                "quantity": _json_amount(exception.get("quantity"), "an exception")
+                or "0",
+                "uom": _json_text(exception.get("uom")) or line["uom"],
+                "condition": condition,
+                "damaged": condition == CONDITION_DAMAGED,
+                "reason": _json_text(exception.get("reason")),
+            }
+            if read["damaged"]:
+                damaged += Decimal(read["quantity"])
+            line["exceptions"].append(read)
+        line["damaged_quantity"] = _number_text(damaged)
+        line["good_quantity"] = _number_text(Decimal(received) - damaged)
+        document["lines"].append(line)
+    return document
+
+
+def _json_846(data):
+    document = {
+        "report_id": _json_text(data.get("report_id")),
+        "date": _json_date(data.get("date")),
+        "snapshot": _json_text(data.get("snapshot")) or "full",
+        "warehouse": _json_party(data, "warehouse"),
+        "items": [],
+    }
+    _require(document, "report_id", "inventory advice")
+    for entry in _json_list(data, "items", "inventory advice"):
+        document["items"].append(
+            {
+                **_json_item(entry),
+                "lot": _json_text(entry.get("lot")),
+                "status": _json_text(entry.get("status")) or "available",
+                "quantity": _json_amount(entry.get("quantity"), "a stock quantity")
+                or "0",
+                "uom": _json_text(entry.get("uom")) or "EA",
+            }
+        )
+    return document
+
+
+def _json_947(data):
+    document = {
+        "adjustment_number": _json_text(data.get("adjustment_number")),
+        "date": _json_date(data.get("date")),
+        "warehouse": _json_party(data, "warehouse"),
+        "adjustments": [],
+    }
+    _require(document, "adjustment_number", "inventory adjustment advice")
+    for entry in _json_list(data, "adjustments", "inventory adjustment advice"):
+        reason = _json_text(entry.get("reason_code")) or "AH"
+        document["adjustments"].append(
+            {
+                **_json_item(entry),
+                "lot": _json_text(entry.get("lot")),
+                "quantity": _json_amount(entry.get("quantity"), "an adjustment"),
+                "uom": _json_text(entry.get("uom")) or "EA",
+                "reason_code": reason,
+                "reason": ADJUSTMENT_REASONS.get(reason, ""),
+                "note": _json_text(entry.get("note")),
+            }
+        )
+    return document
+
+
+_JSON_READERS = {
+    SHIPPING_ADVICE: _json_945,
+    RECEIPT_ADVICE: _json_944,
+    INVENTORY_ADVICE: _json_846,
+    INVENTORY_ADJUSTMENT: _json_947,
+}
