@@ -18,6 +18,10 @@
         "data/ir_cron_data.xml",
         "views/tpl_warehouse_account_views.xml",
         "views/stock_picking_views.xml",
+        "views/tpl_overview_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["distribution_3pl/static/tests/tours/*.js"],
+    },
     "demo": ["demo/tpl_demo.xml"],
 }

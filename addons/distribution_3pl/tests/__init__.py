@@ -1,1 +1,2 @@
 from . import test_tpl_channel
+from . import test_tpl_release
