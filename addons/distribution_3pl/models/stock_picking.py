@@ -126,6 +126,9 @@ class StockPicking(models.Model):
         # A delivery the 3PL holds must be cancelled there too, before its
         # moves are (the cancel 940 names the lines).
         self._tpl_cancel_at_3pl()
+        held = self.filtered(lambda p: p.tpl_release_state == "held")
+        if held:
+            held.sudo().write({"tpl_release_state": "none", "tpl_hold_reason": False})
         return super().action_cancel()
 
     def _tpl_cancel_at_3pl(self):

@@ -415,7 +415,10 @@ class TplWarehouseAccount(models.Model):
         return self._releases_domain() + [("tpl_release_state", "=", "released")]
 
     def _releases_held_domain(self):
-        return self._releases_domain() + [("tpl_release_state", "=", "held")]
+        return self._releases_domain() + [
+            ("tpl_release_state", "=", "held"),
+            ("state", "not in", ("done", "cancel")),
+        ]
 
     def _releases_late_domain(self):
         """Released, and the 945 expected for it is overdue."""
