@@ -607,6 +607,16 @@ class StockMove(models.Model):
         return moves
 
 
+class StockMoveLine(models.Model):
+    _inherit = "stock.move.line"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "lot_id" in vals:
+            self.picking_id._tpl_changed()  # the 940 names the lots requested
+        return res
+
+
 class IntegrationExpectation(models.Model):
     _inherit = "integration.expectation"
 

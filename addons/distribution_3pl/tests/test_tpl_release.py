@@ -126,6 +126,34 @@ class TestTplRelease(TplSandboxCase):
         self.assertEqual(change.state, "sent", change.last_error)
         self.assertEqual(str(self.order_at_3pl(picking)["lines"][0]["quantity"]), "6.0")
 
+    def test_another_lot_requested_after_the_release_is_a_change(self):
+        picking = self.delivery(self.bracket, 3, self.http_warehouse)
+        self.assertEqual(picking.move_line_ids.lot_id.name, "L2026A")
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.assertEqual(self.order_at_3pl(picking)["lines"][0]["lots"], ["L2026A"])
+            other = self.env["stock.lot"].search(
+                [("name", "=", "L2026B"), ("product_id", "=", self.bracket.id)]
+            )
+            picking.move_line_ids.lot_id = other
+            self.assertTrue(picking.tpl_change_pending)
+            picking.action_tpl_send_change()
+            self.run_jobs(trap)
+        self.assertEqual(self.order_at_3pl(picking)["lines"][0]["lots"], ["L2026B"])
+        self.assertEqual(self.order_at_3pl(picking)["revision"], 2)
+
+    def test_a_held_delivery_cancelled_is_no_longer_held(self):
+        self.http_account.release_hold = "paid"
+        _order, picking = self.sale(1)
+        self.http_account._release_wave()
+        self.assertEqual(picking.tpl_release_state, "held")
+        self.assertEqual(self.http_account.release_held_count, 1)
+        picking.action_cancel()
+        self.assertEqual(picking.tpl_release_state, "none")
+        self.http_account.invalidate_recordset()
+        self.assertEqual(self.http_account.release_held_count, 0)
+
     def test_a_change_is_refused_for_what_is_not_at_the_3pl(self):
         picking = self.delivery(self.panel, 2, self.http_warehouse)
         with self.assertRaisesRegex(UserError, "not released to a 3PL"):
