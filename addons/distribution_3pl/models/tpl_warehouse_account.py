@@ -429,6 +429,7 @@ class TplWarehouseAccount(models.Model):
                 [
                     ("kind", "=", "tpl_945"),
                     ("res_model", "=", "stock.picking"),
+                    ("endpoint_id", "=", self.endpoint_id.id),
                     "|",
                     ("state", "=", "late"),
                     "&",
