@@ -19,6 +19,7 @@
         "views/tpl_warehouse_account_views.xml",
         "views/stock_picking_views.xml",
         "views/tpl_overview_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "assets": {
         "web.assets_tests": ["distribution_3pl/static/tests/tours/*.js"],

@@ -44,6 +44,12 @@ def rejected_sets(answer):
 
 
 OUTBOX_FLOW = "distribution_3pl.flow_tpl_outbox_poll"
+DEFAULT_RELEASE_HOLD_PARAM = "distribution_3pl.default_release_hold"
+RELEASE_HOLDS = [
+    ("none", "Release when ready"),
+    ("paid", "Hold until the order is paid"),
+    ("credit", "Hold while the customer is over the credit limit"),
+]
 
 
 class TplWarehouseAccount(models.Model):
@@ -123,14 +129,10 @@ class TplWarehouseAccount(models.Model):
         "over-shipments, unknown orders).",
     )
     release_hold = fields.Selection(
-        [
-            ("none", "Release when ready"),
-            ("paid", "Hold until the order is paid"),
-            ("credit", "Hold while the customer is over the credit limit"),
-        ],
+        RELEASE_HOLDS,
         string="Release hold",
         required=True,
-        default="none",
+        default=lambda self: self._default_release_hold(),
         help="Deliveries held by this policy show why; the scheduled release "
         "sends them, in waves, once the reason is gone.",
     )
@@ -353,6 +355,15 @@ class TplWarehouseAccount(models.Model):
             if not size:
                 break
         return messages
+
+    @api.model
+    def _default_release_hold(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(DEFAULT_RELEASE_HOLD_PARAM, "none")
+        )
+        return value if value in dict(RELEASE_HOLDS) else "none"
 
     def _tpl_hold_reason(self, picking):
         """Why the release of ``picking`` waits under this account's policy;

@@ -209,6 +209,23 @@ class TestTplRelease(TplSandboxCase):
         self.assertEqual(held.tpl_release_state, "queued")
         self.assertFalse(held.tpl_hold_reason)
 
+    def test_new_accounts_start_with_the_default_hold_policy(self):
+        settings = self.env["res.config.settings"].create(
+            {"tpl_default_release_hold": "credit"}
+        )
+        settings.execute()
+        account = self.env["tpl.warehouse.account"].create(
+            {
+                "name": "Another 3PL",
+                "endpoint_id": self.http_endpoint.id,
+                "warehouse_id": self.env["stock.warehouse"]
+                .create({"name": "3PL default hold", "code": "3PLD"})
+                .id,
+                "interchange_profile_id": self.profile.id,
+            }
+        )
+        self.assertEqual(account.release_hold, "credit")
+
     # -- split shipments --------------------------------------------------------------
 
     def test_an_order_shipped_in_two_945s(self):
