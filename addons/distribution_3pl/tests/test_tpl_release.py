@@ -7,8 +7,8 @@ import datetime
 import shutil
 
 from odoo.addons.queue_job.tests.common import trap_jobs
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from . import test_tpl_channel
 
@@ -153,6 +153,22 @@ class TestTplRelease(TplSandboxCase):
         self.assertEqual(picking.tpl_release_state, "none")
         self.http_account.invalidate_recordset()
         self.assertEqual(self.http_account.release_held_count, 0)
+
+    def test_only_stock_users_send_changes(self):
+        picking = self.delivery(self.panel, 2, self.http_warehouse)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+        picking.partner_id = self.customer.copy()
+        outsider = new_test_user(
+            self.env, login="tpl-no-stock", groups="base.group_user"
+        )
+        with self.assertRaises(AccessError):
+            picking.with_user(outsider).action_tpl_send_change()
+        with self.assertRaises(AccessError):
+            self.http_account.with_user(outsider).action_open_releases_waiting()
+        self.assertEqual(picking.tpl_revision, 1)
+        self.assertTrue(picking.tpl_change_pending)
 
     def test_a_change_is_refused_for_what_is_not_at_the_3pl(self):
         picking = self.delivery(self.panel, 2, self.http_warehouse)
