@@ -8,3 +8,4 @@ from . import tpl_reconciliation
 from . import tpl_warehouse_account_reconcile
 from . import tpl_csv_handler
 from . import tpl_json
+from . import res_config_settings

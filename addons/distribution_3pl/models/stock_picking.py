@@ -11,8 +11,13 @@ from odoo.tools import float_compare
 RELEASE_FLOW = "distribution_3pl.flow_tpl_940_out"
 EXPECTATION_KIND = "tpl_945"
 STOCK_USER = "stock.group_stock_user"
+# What the 3PL ships by, on the delivery and on its lines: a change of any of
+# them after the release is a change the 3PL must get (a replacing 940).
+TRACKED_FIELDS = {"partner_id", "carrier_id", "scheduled_date", "note"}
+TRACKED_MOVE_FIELDS = {"product_uom_qty", "product_id", "product_uom", "picking_id"}
 RELEASE_STATES = [
     ("none", "Not released"),
+    ("held", "Held"),
     ("queued", "Release queued"),
     ("released", "Released"),
     ("cancel_queued", "Cancellation queued"),
@@ -20,6 +25,13 @@ RELEASE_STATES = [
     ("shipped", "Shipped"),
     ("exception", "Exception"),
 ]
+
+
+def _is_zero(line):
+    try:
+        return not Decimal(line.get("shipped_quantity") or "0")
+    except InvalidOperation:
+        return False
 
 
 class StockPicking(models.Model):
@@ -51,6 +63,29 @@ class StockPicking(models.Model):
         "tpl.warehouse.account",
         string="3PL account",
         compute="_compute_tpl_account_id",
+    )
+    tpl_order_number = fields.Char(
+        string="3PL order",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The number the 3PL knows this delivery by: its own name, or the "
+        "name of the delivery it is the backorder of while the warehouse ships "
+        "that order in several shipments.",
+    )
+    tpl_hold_reason = fields.Char(
+        string="3PL hold",
+        copy=False,
+        readonly=True,
+        help="Why the release waits (the account's hold policy); the scheduled "
+        "release sends it once the reason is gone.",
+    )
+    tpl_change_pending = fields.Boolean(
+        string="Changed since release",
+        copy=False,
+        readonly=True,
+        help="Address, carrier or lines changed after the release: send the "
+        "change so the 3PL ships the current order.",
     )
 
     @api.depends("picking_type_id.warehouse_id")
@@ -91,6 +126,9 @@ class StockPicking(models.Model):
         # A delivery the 3PL holds must be cancelled there too, before its
         # moves are (the cancel 940 names the lines).
         self._tpl_cancel_at_3pl()
+        held = self.filtered(lambda p: p.tpl_release_state == "held")
+        if held:
+            held.sudo().write({"tpl_release_state": "none", "tpl_hold_reason": False})
         return super().action_cancel()
 
     def _tpl_cancel_at_3pl(self):
@@ -112,16 +150,104 @@ class StockPicking(models.Model):
         pending = self.filtered(lambda p: p.tpl_release_state in ("queued", "released"))
         return pending.sudo()._tpl_send_order("cancel")
 
+    @entry_point("write", groups=STOCK_USER)
+    def action_tpl_send_change(self):
+        """Send the changes of these released deliveries to their 3PL: the
+        next revision as a replacing 940."""
+        return len(self.sudo()._tpl_send_change())
+
+    def _tpl_refuse_change(self):
+        """Raise when the 3PL can no longer take a change of these deliveries."""
+        shipped = self.filtered(
+            lambda p: p.tpl_release_state == "shipped" or p.state == "done"
+        )
+        if shipped:
+            raise UserError(
+                _(
+                    "%s already shipped at the 3PL: a change can no longer be "
+                    "sent. Create a return or a new delivery instead.",
+                    ", ".join(shipped.mapped("name")),
+                )
+            )
+        continued = self.filtered(lambda p: p._tpl_ships_in_parts())
+        if continued:
+            raise UserError(
+                _(
+                    "%s: the 3PL already shipped part of this order and takes no "
+                    "change to the rest. Cancel the rest in Odoo and release a "
+                    "new delivery instead.",
+                    ", ".join(continued.mapped("name")),
+                )
+            )
+        cancelled = self.filtered(
+            lambda p: p.tpl_release_state not in ("queued", "released")
+        )
+        if cancelled:
+            raise UserError(
+                _(
+                    "%s is not released to a 3PL: there is no order to change there.",
+                    ", ".join(cancelled.mapped("name")),
+                )
+            )
+
+    def _tpl_ships_in_parts(self):
+        """Whether this delivery is the rest of a 3PL order partly shipped."""
+        self.ensure_one()
+        return bool(self.tpl_order_number) and self.tpl_order_number != self.name
+
+    def _tpl_send_change(self):
+        self._tpl_refuse_change()
+        for picking in self:
+            picking.write(
+                {"tpl_revision": picking.tpl_revision + 1, "tpl_change_pending": False}
+            )
+        return self._tpl_send_order("replace")
+
+    def _tpl_changed(self):
+        """Something the 3PL ships by changed on these deliveries: remember it
+        for the ones the 3PL holds (the form offers "Send change to 3PL")."""
+        held = self.filtered(
+            lambda p: (
+                p.tpl_release_state in ("queued", "released")
+                and not p.tpl_change_pending
+            )
+        )
+        if held:
+            held.sudo().tpl_change_pending = True
+
+    def write(self, vals):
+        res = super().write(vals)
+        if TRACKED_FIELDS.intersection(vals):
+            self._tpl_changed()
+        return res
+
     def _tpl_release(self):
-        """Queue the 940 of every ready, not yet released delivery."""
+        """Queue the 940 of every ready, not yet released delivery whose
+        account's hold policy lets it go; the others are held, with why."""
         ready = self.filtered(
             lambda p: (
                 p.state == "assigned"
-                and p.tpl_release_state == "none"
+                and p.tpl_release_state in ("none", "held")
                 and p.tpl_account_id
             )
         )
-        return ready._tpl_send_order("original")
+        free = self.browse()
+        for picking in ready:
+            reason = picking.tpl_account_id._tpl_hold_reason(picking)
+            if reason:
+                if (picking.tpl_release_state, picking.tpl_hold_reason) != (
+                    "held",
+                    reason,
+                ):
+                    picking.write(
+                        {"tpl_release_state": "held", "tpl_hold_reason": reason}
+                    )
+            else:
+                free |= picking
+        if not free:
+            return self.env["integration.message"]
+        free.filtered("tpl_hold_reason").tpl_hold_reason = False
+        return free._tpl_send_order("original")
 
     def _tpl_send_order(self, purpose):
         flow = self.env.ref(RELEASE_FLOW).sudo()
@@ -129,6 +255,12 @@ class StockPicking(models.Model):
         messages = self.env["integration.message"].sudo()
         for picking in self:
             account = picking.tpl_account_id
+            if purpose == "original" and picking.tpl_release_state in ("none", "held"):
+                # A new order at the 3PL: it knows it by this delivery's name,
+                # its lines by their move ids (kept by the backorders' moves).
+                picking.tpl_order_number = picking.name
+                for move in picking.move_ids:
+                    move.tpl_line_id = str(move.id)
             order = picking._tpl_order(account, purpose)
             messages |= dispatch._send(
                 flow,
@@ -141,7 +273,7 @@ class StockPicking(models.Model):
             )
             if purpose == "cancel" and picking.tpl_release_state != "cancelled":
                 picking.tpl_release_state = "cancel_queued"
-            elif purpose != "cancel" and picking.tpl_release_state == "none":
+            elif purpose != "cancel" and picking.tpl_release_state in ("none", "held"):
                 picking.tpl_release_state = "queued"
         return messages
 
@@ -154,7 +286,7 @@ class StockPicking(models.Model):
             lots = move.move_line_ids.lot_id.mapped("name")
             lines.append(
                 {
-                    "line_id": str(move.id),
+                    "line_id": move.tpl_line_id or str(move.id),
                     "item": account._item_code(move.product_id),
                     "gtin": move.product_id.barcode or "",
                     "description": move.product_id.display_name[:80],
@@ -165,7 +297,7 @@ class StockPicking(models.Model):
             )
         carrier = self.carrier_id
         return {
-            "number": self.name,
+            "number": self.tpl_order_number or self.name,
             "purpose": purpose,
             "po_number": self.origin or self.name,
             "requested_ship_date": fields.Date.to_string(self.scheduled_date.date())
@@ -232,10 +364,15 @@ class StockPicking(models.Model):
 
         pickings = self.sudo().search(
             [
+                "|",
+                ("tpl_order_number", "=", number),
+                "&",
+                ("tpl_order_number", "=", False),
                 ("name", "=", number),
                 ("picking_type_id.warehouse_id", "=", account.warehouse_id.id),
                 ("picking_type_code", "=", "outgoing"),
-            ]
+            ],
+            order="id",
         )
         if not pickings:
             return refuse(
@@ -244,11 +381,14 @@ class StockPicking(models.Model):
                   "delivery of warehouse %(warehouse)s.", shipment=shipment,
                   order=number, warehouse=account.warehouse_id.name),
             )  # fmt: skip
-        picking = pickings[0]
-        if shipment and self.sudo().search_count(
-            [("tpl_shipment_id", "=", shipment), ("id", "=", picking.id)]
-        ):
-            return picking  # the same shipment again: already applied
+        if shipment:
+            applied = pickings.filtered(lambda p: p.tpl_shipment_id == shipment)
+            if applied:
+                return applied[:1]  # the same shipment again: already applied
+        # An order shipped in parts: each shipment validates the part still
+        # open (the delivery first, then its backorder).
+        picking = pickings.filtered(lambda p: p.state not in ("done", "cancel"))[:1]
+        picking = picking or pickings[-1:]
         if picking.state == "cancel":
             return refuse(
                 "business_rule",
@@ -287,11 +427,13 @@ class StockPicking(models.Model):
         """``(problems, plan)``: each move and the ``[(lot name, qty)]`` shipped."""
         self.ensure_one()
         problems, plan = [], {}
-        moves = {str(move.id): move for move in self.move_ids}
+        moves = {move.tpl_line_id or str(move.id): move for move in self.move_ids}
         for line in advice.get("lines", []):
             move = moves.get(line.get("line_id"))
             label = line.get("line_id") or line.get("item")
             if move is None:
+                if self._tpl_ships_in_parts() and _is_zero(line):
+                    continue  # a line shipped earlier, quoted at nothing
                 problems.append(_("Line %s is no line of the order.", label))
                 continue
             product = account._product_of(line.get("item"), line.get("gtin"))
@@ -381,12 +523,98 @@ class StockPicking(models.Model):
                 "carrier_tracking_ref": tracking or self.carrier_tracking_ref,
             }
         )
-        no_backorder = self.ids if account.backorder_policy == "cancel" else []
+        # More shipments of the order to come: what is left stays at the 3PL
+        # under the same order, so the backorder is kept whatever the policy.
+        more = bool(advice.get("partial"))
+        no_backorder = (
+            self.ids if account.backorder_policy == "cancel" and not more else []
+        )
         self.with_context(
             skip_backorder=True,
             picking_ids_not_to_backorder=no_backorder,
             skip_sms=True,
         ).button_validate()
+        rest = self.backorder_ids.filtered(lambda p: p.state not in ("done", "cancel"))
+        if more and rest:
+            rest._tpl_continue(self)
+
+    def _tpl_continue(self, shipped):
+        """These backorders of ``shipped`` stay released at the 3PL under its
+        order: the next shipping advice validates them, and is expected."""
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "tpl_order_number": shipped.tpl_order_number or shipped.name,
+                "tpl_revision": shipped.tpl_revision,
+                "tpl_release_state": "released",
+                "tpl_released_at": now,
+            }
+        )
+        account = shipped.tpl_account_id
+        for backorder in self:
+            self.env["integration.expectation"].sudo()._expect(
+                backorder,
+                EXPECTATION_KIND,
+                now + datetime.timedelta(hours=account.confirmation_hours or 24.0),
+                description=_(
+                    "945 expected by the 3PL for %(rest)s (rest of order %(order)s)",
+                    rest=backorder.name,
+                    order=backorder.tpl_order_number,
+                ),
+                endpoint=account.endpoint_id,
+            )
+
+
+class StockMove(models.Model):
+    _inherit = "stock.move"
+
+    tpl_line_id = fields.Char(
+        string="3PL line",
+        readonly=True,
+        # Kept by the move Odoo splits off into a backorder: the 3PL's next
+        # shipment of the order quotes the same line.
+        copy=True,
+        help="The line number the 3PL order carries for this move.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        moves.picking_id._tpl_changed()
+        return moves
+
+    def write(self, vals):
+        res = super().write(vals)
+        if TRACKED_MOVE_FIELDS.intersection(vals) or vals.get("state") == "cancel":
+            self.picking_id._tpl_changed()
+        return res
+
+    def _action_confirm(self, merge=True, merge_into=False):
+        # A change confirmed into the released delivery (an order line added
+        # or changed, merged into its moves) goes to the 3PL at once.
+        pickings = self.picking_id
+        moves = super()._action_confirm(merge=merge, merge_into=merge_into)
+        pickings |= moves.exists().picking_id
+        changed = pickings.filtered(
+            lambda p: (
+                p.tpl_change_pending
+                and p.tpl_release_state in ("queued", "released")
+                and not p._tpl_ships_in_parts()
+            )
+        )
+        if changed:
+            changed.sudo()._tpl_send_change()
+        return moves
+
+
+class StockMoveLine(models.Model):
+    _inherit = "stock.move.line"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "lot_id" in vals:
+            self.picking_id._tpl_changed()  # the 940 names the lots requested
+        return res
 
 
 class IntegrationExpectation(models.Model):

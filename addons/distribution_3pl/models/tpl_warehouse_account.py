@@ -9,6 +9,7 @@ from odoo.addons.distribution_edi.edi.documents import DocumentError
 from odoo.addons.distribution_edi.edi.errors import EdiError
 from odoo.addons.distribution_edi.edi.writer import write_x12
 from odoo.addons.distribution_integration_base.kernel import errors
+from odoo.addons.distribution_integration_base.models.entry_point import entry_point
 from odoo.exceptions import ValidationError
 
 from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
@@ -43,6 +44,12 @@ def rejected_sets(answer):
 
 
 OUTBOX_FLOW = "distribution_3pl.flow_tpl_outbox_poll"
+DEFAULT_RELEASE_HOLD_PARAM = "distribution_3pl.default_release_hold"
+RELEASE_HOLDS = [
+    ("none", "Release when ready"),
+    ("paid", "Hold until the order is paid"),
+    ("credit", "Hold while the customer is over the credit limit"),
+]
 
 
 class TplWarehouseAccount(models.Model):
@@ -121,6 +128,23 @@ class TplWarehouseAccount(models.Model):
         string="Reviewer",
         help="Who is assigned the exceptions of this warehouse (substitutions, "
         "over-shipments, unknown orders).",
+    )
+    release_hold = fields.Selection(
+        RELEASE_HOLDS,
+        string="Release hold",
+        required=True,
+        default=lambda self: self._default_release_hold(),
+        help="Deliveries held by this policy show why; the scheduled release "
+        "sends them, in waves, once the reason is gone.",
+    )
+    release_waiting_count = fields.Integer(
+        string="Awaiting confirmation", compute="_compute_overview_counts"
+    )
+    release_late_count = fields.Integer(
+        string="Confirmation late", compute="_compute_overview_counts"
+    )
+    release_held_count = fields.Integer(
+        string="Held", compute="_compute_overview_counts"
     )
 
     _sql_constraints = [
@@ -295,20 +319,183 @@ class TplWarehouseAccount(models.Model):
             account._release_wave()
 
     def _release_wave(self):
+        """Release up to a wave of ready deliveries, oldest first; held ones are
+        looked at again and go when their hold is gone (those still held do
+        not take the wave's places)."""
         self.ensure_one()
-        pickings = (
-            self.env["stock.picking"]
+        pickings = self.env["stock.picking"].sudo()
+        domain = [
+            ("picking_type_id.warehouse_id", "=", self.warehouse_id.id),
+            ("picking_type_code", "=", "outgoing"),
+            ("state", "=", "assigned"),
+            ("tpl_release_state", "in", ("none", "held")),
+            ("company_id", "=", self.company_id.id),
+        ]
+        size = self.wave_size or 0
+        messages = self.env["integration.message"].sudo()
+        offset = 0
+        while not size or len(messages) < size:
+            batch = pickings.search(
+                domain, offset=offset, limit=size or None, order="scheduled_date, id"
+            )
+            if not batch:
+                break
+            for picking in batch:
+                if size and len(messages) >= size:
+                    break
+                messages |= picking._tpl_release()
+            # Those still held stay in the domain: page past them.
+            offset += len(batch.filtered(lambda p: p.tpl_release_state == "held"))
+            if not size:
+                break
+        return messages
+
+    @api.model
+    def _default_release_hold(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(DEFAULT_RELEASE_HOLD_PARAM, "none")
+        )
+        return value if value in dict(RELEASE_HOLDS) else "none"
+
+    def _tpl_hold_reason(self, picking):
+        """Why the release of ``picking`` waits under this account's policy;
+        empty when it may go."""
+        self.ensure_one()
+        checker = getattr(self, f"_tpl_hold_{self.release_hold}", None)
+        return checker(picking.sudo()) if checker else ""
+
+    def _tpl_hold_paid(self, picking):
+        sale = picking.sale_id
+        if not sale:
+            return ""  # no order to be paid for: nothing to wait for
+        invoices = sale.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+        )
+        if not invoices or sale.invoice_status == "to invoice":
+            return _("Waiting for %s to be invoiced and paid.", sale.name)
+        unpaid = invoices.filtered(
+            lambda m: m.payment_state not in ("paid", "in_payment")
+        )
+        if unpaid:
+            return _("Waiting for payment of %s.", ", ".join(unpaid.mapped("name")))
+        return ""
+
+    def _tpl_hold_credit(self, picking):
+        partner = picking.partner_id.commercial_partner_id
+        company = picking.company_id
+        if not partner or not company.account_use_credit_limit:
+            return ""
+        limit = partner.with_company(company).credit_limit
+        if not limit:
+            return ""
+        sale = picking.sale_id
+        # What the customer owes, plus what this order adds once invoiced.
+        exposure = partner.with_company(company).credit + (
+            sale.amount_to_invoice if sale else 0.0
+        )
+        if company.currency_id.compare_amounts(exposure, limit) > 0:
+            return _(
+                "Credit check: %(customer)s would owe %(amount)s, above the "
+                "credit limit of %(limit)s.",
+                customer=partner.name,
+                amount=company.currency_id.format(exposure),
+                limit=company.currency_id.format(limit),
+            )
+        return ""
+
+    # -- overview ----------------------------------------------------------------
+
+    def _releases_domain(self):
+        self.ensure_one()
+        return [
+            ("picking_type_id.warehouse_id", "=", self.warehouse_id.id),
+            ("picking_type_code", "=", "outgoing"),
+            ("company_id", "=", self.company_id.id),
+        ]
+
+    def _releases_waiting_domain(self):
+        """Released to the 3PL, its shipping advice not in yet."""
+        return self._releases_domain() + [("tpl_release_state", "=", "released")]
+
+    def _releases_held_domain(self):
+        return self._releases_domain() + [
+            ("tpl_release_state", "=", "held"),
+            ("state", "not in", ("done", "cancel")),
+        ]
+
+    def _releases_late_domain(self):
+        """Released, and the 945 expected for it is overdue."""
+        late = (
+            self.env["integration.expectation"]
             .sudo()
             .search(
                 [
-                    ("picking_type_id.warehouse_id", "=", self.warehouse_id.id),
-                    ("picking_type_code", "=", "outgoing"),
-                    ("state", "=", "assigned"),
-                    ("tpl_release_state", "=", "none"),
-                    ("company_id", "=", self.company_id.id),
-                ],
-                limit=self.wave_size or None,
-                order="scheduled_date, id",
+                    ("kind", "=", "tpl_945"),
+                    ("res_model", "=", "stock.picking"),
+                    ("endpoint_id", "=", self.endpoint_id.id),
+                    "|",
+                    ("state", "=", "late"),
+                    "&",
+                    ("state", "=", "open"),
+                    ("due_at", "<", fields.Datetime.now()),
+                ]
             )
         )
-        return pickings._tpl_release()
+        return self._releases_waiting_domain() + [("id", "in", late.mapped("res_id"))]
+
+    def _compute_overview_counts(self):
+        pickings = self.env["stock.picking"]
+        readable = pickings.has_access("read")
+        for account in self:
+            if not readable or not account.id:
+                account.release_waiting_count = 0
+                account.release_late_count = 0
+                account.release_held_count = 0
+                continue
+            # As the user: the counts show what the user may open.
+            account.release_waiting_count = pickings.search_count(
+                account._releases_waiting_domain()
+            )
+            account.release_late_count = pickings.search_count(
+                account._releases_late_domain()
+            )
+            account.release_held_count = pickings.search_count(
+                account._releases_held_domain()
+            )
+
+    def _releases_action(self, domain, name):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "distribution_3pl.action_tpl_deliveries"
+        )
+        action.update(
+            name=name,
+            domain=domain,
+            context={"create": False},
+        )
+        return action
+
+    @entry_point("read")
+    def action_open_releases_waiting(self):
+        """The deliveries released by this account awaiting the 945."""
+        return self._releases_action(
+            self._releases_waiting_domain(),
+            _("%s: awaiting confirmation", self.display_name),
+        )
+
+    @entry_point("read")
+    def action_open_releases_late(self):
+        """The released deliveries whose 945 is overdue."""
+        return self._releases_action(
+            self._releases_late_domain(),
+            _("%s: confirmation late", self.display_name),
+        )
+
+    @entry_point("read")
+    def action_open_releases_held(self):
+        """The ready deliveries this account's hold policy keeps back."""
+        return self._releases_action(
+            self._releases_held_domain(), _("%s: held", self.display_name)
+        )

@@ -34,8 +34,10 @@ class TplWarehouseAccountReceipt(models.Model):
         string="Damaged goods location",
         check_company=True,
         domain="[('usage', '=', 'internal')]",
-        help="Where units the warehouse reports damaged are received. Empty: "
-        "they are received and scrapped.",
+        help="Where Odoo keeps the units the warehouse reports damaged: damaged "
+        "units of a receipt are received there, damaged stock of a snapshot is "
+        "reconciled there. Empty: damaged receipts are scrapped and damaged "
+        "stock is not reconciled.",
     )
     receipt_announced_count = fields.Integer(
         compute="_compute_receipt_announced_count",

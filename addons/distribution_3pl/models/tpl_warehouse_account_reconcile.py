@@ -35,14 +35,6 @@ class TplWarehouseAccount(models.Model):
         help="The inventory manager asked to review variances above tolerance "
         "(an activity is scheduled for them).",
     )
-    damaged_location_id = fields.Many2one(
-        "stock.location",
-        string="Damaged stock location",
-        check_company=True,
-        domain="[('usage', '=', 'internal')]",
-        help="Where Odoo keeps the units the warehouse reports damaged. Without "
-        "it, damaged quantities of a snapshot are not reconciled.",
-    )
     hold_location_id = fields.Many2one(
         "stock.location",
         string="On-hold stock location",
