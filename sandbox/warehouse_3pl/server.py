@@ -35,7 +35,7 @@ import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import x12
 from .warehouse import (
@@ -418,7 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method):
         path = urlsplit(self.path)
-        parts = [part for part in path.path.split("/") if part]
+        # Split before decoding: an order number holding "/" (Odoo's
+        # "WH/OUT/00001") travels as one %2F-encoded path segment.
+        parts = [unquote(part) for part in path.path.split("/") if part]
         try:
             if parts[:1] == ["_sandbox"]:
                 return self._admin(method, parts[1:])

@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -275,9 +276,11 @@ class Cycle:
         return picking
 
     def ship(self, picking):
-        """The warehouse ships (what ``POST /_sandbox/ship/<order>`` does; the
-        admin route cannot carry Odoo's "WH/OUT/..." in its path)."""
-        shipments = self.sandbox.warehouse.ship(picking["name"])
+        """The warehouse ships: its admin route, the order number (Odoo's
+        "WH/OUT/00001") %2F-encoded in one path segment."""
+        shipments = admin(
+            self.sandbox, f"/_sandbox/ship/{quote(picking['name'], safe='')}"
+        )
         self.collect()
         return shipments
 
