@@ -175,7 +175,13 @@ def tpl(odoo_env, odoo_server, sandboxes):
         },
     )
     yield ids
-    # Later runs on this database must not collect from folders gone by then.
+    # Later runs on this database must neither collect from folders gone by
+    # then nor release this run's backorders to a sandbox gone by then.
+    odoo_server.execute_kw(
+        "tpl.warehouse.account",
+        "write",
+        [[ids["http"]["account"], ids["folder"]["account"]], {"active": False}],
+    )
     odoo_server.execute_kw(
         "integration.endpoint",
         "write",
