@@ -5,6 +5,7 @@ The demo data names 127.0.0.1, right for a developer's machine; inside compose
 each sandbox partner is a service of its own.
 """
 
+from odoo import Command
 from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.tools import config
 
@@ -47,6 +48,9 @@ def connect_3pl_demo(account):
         return
     credentials = env["integration.credential"]  # noqa: F821
     endpoint.protocol = "edi_http"
+    # A run without a key linked the folder collection: nothing to collect now.
+    collect = env.ref("distribution_3pl.flow_tpl_collect")  # noqa: F821
+    collect.endpoint_ids = [Command.unlink(endpoint.id)]
     if not account.credential_id:
         account.credential_id = credentials.create(
             {
