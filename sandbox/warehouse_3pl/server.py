@@ -420,7 +420,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method):
         path = urlsplit(self.path)
-        # Numbers such as "WH/OUT/00042" travel percent-encoded in one segment.
+        # Split before decoding: an order number holding "/" (Odoo's
+        # "WH/OUT/00001") travels as one %2F-encoded path segment.
         parts = [unquote(part) for part in path.path.split("/") if part]
         try:
             if parts[:1] == ["_sandbox"]:

@@ -17,6 +17,7 @@ from odoo.addons.distribution_edi.edi import ack, reader, warehouse
 from odoo.addons.distribution_edi.edi.documents import DocumentError
 from odoo.addons.distribution_edi.edi.errors import EdiError
 from odoo.addons.distribution_integration_base.kernel import errors
+from odoo.addons.distribution_integration_base.kernel.inbound import EDI_TYPES
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
 from ..tpl.client import X12_CONTENT_TYPE
@@ -68,6 +69,9 @@ class TplX12InHandler(models.AbstractModel):
     _name = "integration.handler.tpl_x12_in"
     _inherit = "integration.handler.inbound"
     _description = "3PL: read the warehouse's X12 (945, 997)"
+    # The warehouse may push its interchanges to the inbound gateway
+    # (/integration/inbound/<endpoint>/tpl-x12-in) as well as drop them.
+    _inbound_content_types = EDI_TYPES
 
     def _process(self, message):
         account = self.env["tpl.warehouse.account"]._for_endpoint(message.endpoint_id)

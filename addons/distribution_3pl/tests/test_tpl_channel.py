@@ -300,6 +300,7 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         advice = self.env["integration.message"].search(
             [
                 ("flow_id.code", "=", "tpl-x12-in"),
+                ("endpoint_id", "=", self.folder_endpoint.id),
                 ("external_ref", "=", picking.tpl_shipment_id),
             ]
         )
@@ -328,6 +329,7 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             self.assertEqual(picking.state, "done")
             advices = self.env["integration.message"].search(
                 [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
                  ("external_ref", "=", picking.tpl_shipment_id)]
             )  # fmt: skip
             self.assertEqual(len(advices), 1)  # the same file twice: one message
@@ -414,6 +416,7 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             self.release_and_ship(trap, picking)
             payload = self.env["integration.message"].search(
                 [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
                  ("external_ref", "=", picking.tpl_shipment_id)]
             )._get_payload()  # fmt: skip
             unknown = payload.replace(picking.name.encode(), b"WH/OUT/NOPE")
