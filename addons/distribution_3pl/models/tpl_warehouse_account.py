@@ -1,6 +1,7 @@
 """A 3PL warehouse account: everything shared comes from the kernel's
 ``integration.channel.account``; the channel declares what differs."""
 
+import logging
 import re
 
 from odoo import _, api, fields, models
@@ -10,10 +11,11 @@ from odoo.addons.distribution_edi.edi.errors import EdiError
 from odoo.addons.distribution_edi.edi.writer import write_x12
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
 
+_logger = logging.getLogger(__name__)
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
 # Outbound documents in X12: kind → (set, writer of the codec).
 X12_WRITERS = {
@@ -314,9 +316,23 @@ class TplWarehouseAccount(models.Model):
     # -- actions -----------------------------------------------------------------
 
     def _cron_release_waves(self):
-        """Scheduled: release the ready deliveries of every account, one wave each."""
-        for account in self.sudo().search([("release_orders", "=", True)]):
-            account._release_wave()
+        """Scheduled: release the ready deliveries of every account, one wave each.
+
+        One account's problem (its endpoint archived, a delivery it cannot
+        write) never keeps the other accounts' waves from going."""
+        accounts = self.sudo().search(
+            [("release_orders", "=", True), ("endpoint_id.active", "=", True)]
+        )
+        for account in accounts:
+            try:
+                with self.env.cr.savepoint():
+                    account._release_wave()
+            except (UserError, ValidationError) as exc:
+                _logger.warning(
+                    "3PL release wave of %s not sent: %s",
+                    account.display_name,
+                    exc.args[0] if exc.args else exc,
+                )
 
     def _release_wave(self):
         """Release up to a wave of ready deliveries, oldest first; held ones are

@@ -534,3 +534,12 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             )
             self.env["tpl.warehouse.account"]._cron_release_waves()
         self.assertEqual((first | second).mapped("tpl_release_state"), ["queued"] * 2)
+
+    def test_an_archived_endpoint_keeps_no_other_wave_waiting(self):
+        waiting = self.delivery(self.panel, 1, self.http_warehouse)
+        ready = self.delivery(self.panel, 1)
+        self.http_account.endpoint_id.active = False
+        with trap_jobs():
+            self.env["tpl.warehouse.account"]._cron_release_waves()
+        self.assertEqual(ready.tpl_release_state, "queued")
+        self.assertEqual(waiting.tpl_release_state, "none")
