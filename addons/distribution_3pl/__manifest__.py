@@ -1,8 +1,9 @@
 {
     "name": "Distribution 3PL Warehouse",
-    "summary": "Release deliveries to a third-party warehouse and apply its ship "
-    "confirmations (X12 940/945/997) on the kernel's channel layer",
-    "version": "18.0.1.0.0",
+    "summary": "Third-party warehouses on the kernel's channel layer: order "
+    "release, ship confirmation, receipts and returns, inventory reconciliation "
+    "(X12 940/943/944/945/846/947 or a JSON API)",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",
