@@ -66,6 +66,7 @@ class TplWarehouseAccount(models.Model):
         "edi_http": "_client_x12_http",
         "rest": "_client_x12_http",
         "folder": "_client_x12_folder",
+        "sftp": "_client_x12_folder",  # the kernel's SFTP transport, same folders
     }
     _channel_capabilities = ("release", "ship_confirmation")
 

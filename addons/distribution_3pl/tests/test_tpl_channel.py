@@ -22,6 +22,10 @@ from odoo.addons.distribution_integration_base.kernel import crypto
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
+from odoo.addons.distribution_integration_base.tests.sftp_peer import (
+    SftpPeerUnavailable,
+    SftpServer,
+)
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
@@ -543,3 +547,42 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             self.env["tpl.warehouse.account"]._cron_release_waves()
         self.assertEqual(ready.tpl_release_state, "queued")
         self.assertEqual(waiting.tpl_release_state, "none")
+
+    def test_release_and_confirmation_over_sftp(self):
+        try:
+            sftp = SftpServer().start()
+        except SftpPeerUnavailable as exc:
+            self.skipTest(str(exc))
+        self.addCleanup(sftp.stop)
+        # The warehouse's sshd serves the folders the sandbox works in.
+        pickup, drop = sftp.path("to-3pl"), sftp.path("from-3pl")
+        self.admin(
+            "/_sandbox/config", {"pickup_dir": str(pickup), "drop_dir": str(drop)}
+        )
+        self.folder_endpoint.write(
+            {
+                "protocol": "sftp",
+                "sftp_host": sftp.host,
+                "sftp_port": sftp.port,
+                "sftp_host_key_fingerprint": sftp.host_key_fingerprint,
+                "outbox_path": str(pickup),
+                "inbox_path": str(drop),
+            }
+        )
+        self.env["integration.credential"].create(
+            {
+                "name": "3PL SFTP key",
+                "endpoint_id": self.folder_endpoint.id,
+                "kind": "ssh_key",
+                "username": sftp.username,
+                "private_key": sftp.private_key_pem,
+            }
+        )
+        picking = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, picking)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.tpl_release_state, "shipped")
+        self.assertEqual(picking.move_ids.quantity, 3)
+        sent = self.messages(picking)
+        self.assertEqual(sent.state, "sent", sent.last_error)
