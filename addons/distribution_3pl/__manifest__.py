@@ -23,6 +23,7 @@
         "views/tpl_warehouse_account_views.xml",
         "views/stock_picking_views.xml",
         "views/stock_picking_receipt_views.xml",
+        "views/stock_quant_package_views.xml",
         "views/tpl_reconciliation_views.xml",
         "views/tpl_json_views.xml",
         "views/tpl_overview_views.xml",

@@ -488,10 +488,11 @@ class StockPicking(models.Model):
         """Book what the warehouse shipped and validate the delivery."""
         self.ensure_one()
         lots = self.env["stock.lot"].sudo()
+        packing = self._tpl_packing(advice)
         for move in self.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
             shipped = [(name, qty) for name, qty in plan.get(move, []) if qty]
             values = []
-            for lot_name, quantity in shipped:
+            for lot_name, quantity, package in self._tpl_packed(packing, move, shipped):
                 line = {
                     "product_id": move.product_id.id,
                     "product_uom_id": move.product_uom.id,
@@ -500,6 +501,8 @@ class StockPicking(models.Model):
                     "picking_id": self.id,
                     "quantity": quantity,
                     "picked": True,
+                    # The warehouse's package (its tracking number on it).
+                    "result_package_id": package.id if package else False,
                 }
                 if lot_name and move.product_id.tracking != "none":
                     lot = lots.search(
@@ -534,6 +537,9 @@ class StockPicking(models.Model):
             picking_ids_not_to_backorder=no_backorder,
             skip_sms=True,
         ).button_validate()
+        # Once shipped: set earlier, a carrier Odoo books with would be asked
+        # to ship again at validation.
+        self._tpl_apply_carrier(account, advice)
         rest = self.backorder_ids.filtered(lambda p: p.state not in ("done", "cancel"))
         if more and rest:
             rest._tpl_continue(self)

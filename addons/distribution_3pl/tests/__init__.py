@@ -4,3 +4,4 @@ from . import test_tpl_reconciliation
 from . import test_tpl_json
 from . import test_tpl_release
 from . import test_tpl_overview
+from . import test_tpl_packages
