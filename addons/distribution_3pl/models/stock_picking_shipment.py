@@ -4,25 +4,10 @@ packages (with their tracking numbers) and the carrier it shipped with."""
 from decimal import Decimal, InvalidOperation
 
 from odoo import _, fields, models
-from odoo.addons.distribution_integration_base.models import (
-    integration_cross_reference as cross_reference,
-)
 
-# The 3PL names its carrier by SCAC; one SCAC may stand for several delivery
-# methods (a carrier's ground and express), so the code may be shared.
+# The 3PL names its carrier by SCAC: the kernel's cross-reference domain of
+# carriers (one SCAC may stand for several delivery methods).
 CARRIER_DOMAIN = "carrier"
-cross_reference.DOMAIN_MODELS.setdefault(CARRIER_DOMAIN, "delivery.carrier")
-if CARRIER_DOMAIN not in cross_reference.SHARED_CODE_DOMAINS:
-    cross_reference.SHARED_CODE_DOMAINS += (CARRIER_DOMAIN,)
-
-
-class IntegrationCrossReference(models.Model):
-    _inherit = "integration.cross.reference"
-
-    domain = fields.Selection(
-        selection_add=[(CARRIER_DOMAIN, "Carrier (SCAC)")],
-        ondelete={CARRIER_DOMAIN: "cascade"},
-    )
 
 
 class StockQuantPackage(models.Model):

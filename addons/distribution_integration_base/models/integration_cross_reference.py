@@ -9,6 +9,7 @@ DOMAINS = [
     ("product", "Product / item"),
     ("uom", "Unit of measure"),
     ("carrier_service", "Carrier service"),
+    ("carrier", "Carrier (SCAC)"),
     ("location", "Location"),
     ("partner", "Partner"),
 ]
@@ -16,12 +17,14 @@ DOMAIN_MODELS = {
     "product": "product.product",
     "uom": "uom.uom",
     "carrier_service": "delivery.carrier",
+    "carrier": "delivery.carrier",
     "location": "stock.location",
     "partner": "res.partner",
 }
 # Several delivery methods may book the same carrier service (a free and a
-# paid "standard", say): there the code does not have to name one record.
-SHARED_CODE_DOMAINS = ("carrier_service",)
+# paid "standard", say), or ship with the same carrier (its ground and express
+# by one SCAC): there the code does not have to name one record.
+SHARED_CODE_DOMAINS = ("carrier_service", "carrier")
 
 
 class IntegrationCrossReference(models.Model):
