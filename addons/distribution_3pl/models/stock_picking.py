@@ -239,9 +239,11 @@ class StockPicking(models.Model):
             self._tpl_changed()
         return res
 
-    def _tpl_release(self):
+    def _tpl_release(self, limit=0):
         """Queue the 940 of every ready, not yet released delivery whose
-        account's hold policy lets it go; the others are held, with why."""
+        account's hold policy lets it go; the others are held, with why.
+        ``limit``: release no more than that many, in order (those after the
+        last one released are not looked at)."""
         ready = self.filtered(
             lambda p: (
                 p.state == "assigned"
@@ -251,6 +253,8 @@ class StockPicking(models.Model):
         )
         free = self.browse()
         for picking in ready:
+            if limit and len(free) >= limit:
+                break
             reason = picking.tpl_account_id._tpl_hold_reason(picking)
             if reason:
                 if (picking.tpl_release_state, picking.tpl_hold_reason) != (

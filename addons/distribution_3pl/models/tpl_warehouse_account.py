@@ -365,10 +365,9 @@ class TplWarehouseAccount(models.Model):
             )
             if not batch:
                 break
-            for picking in batch:
-                if size and len(messages) >= size:
-                    break
-                messages |= picking._tpl_release()
+            # The page in one release (its lines' item codes in one query):
+            # the first ones their hold lets go, up to the places left.
+            messages |= batch._tpl_release(limit=size - len(messages) if size else 0)
             # Those still held stay in the domain: page past them.
             offset += len(batch.filtered(lambda p: p.tpl_release_state == "held"))
             if not size:
