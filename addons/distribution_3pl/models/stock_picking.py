@@ -27,6 +27,17 @@ RELEASE_STATES = [
 ]
 
 
+# The routine steps of a release, (before, after): the kernel's message log
+# (the delivery's Messages) records them; the chatter keeps the transitions a
+# person acts on (held, cancelled, shipped, exception) without a tracking
+# message per delivery for each 940 queued and sent.
+ROUTINE_RELEASE_STEPS = {
+    ("none", "queued"),
+    ("queued", "released"),
+    ("none", "released"),
+}
+
+
 def _is_zero(line):
     try:
         return not Decimal(line.get("shipped_quantity") or "0")
@@ -87,6 +98,13 @@ class StockPicking(models.Model):
         help="Address, carrier or lines changed after the release: send the "
         "change so the 3PL ships the current order.",
     )
+
+    def _mail_track(self, tracked_fields, initial_values):
+        step = (initial_values.get("tpl_release_state"), self.tpl_release_state)
+        if step in ROUTINE_RELEASE_STEPS:
+            tracked_fields = dict(tracked_fields)
+            tracked_fields.pop("tpl_release_state", None)
+        return super()._mail_track(tracked_fields, initial_values)
 
     @api.depends("picking_type_id.warehouse_id")
     def _compute_tpl_account_id(self):
@@ -221,9 +239,11 @@ class StockPicking(models.Model):
             self._tpl_changed()
         return res
 
-    def _tpl_release(self):
+    def _tpl_release(self, limit=0):
         """Queue the 940 of every ready, not yet released delivery whose
-        account's hold policy lets it go; the others are held, with why."""
+        account's hold policy lets it go; the others are held, with why.
+        ``limit``: release no more than that many, in order (those after the
+        last one released are not looked at)."""
         ready = self.filtered(
             lambda p: (
                 p.state == "assigned"
@@ -233,6 +253,8 @@ class StockPicking(models.Model):
         )
         free = self.browse()
         for picking in ready:
+            if limit and len(free) >= limit:
+                break
             reason = picking.tpl_account_id._tpl_hold_reason(picking)
             if reason:
                 if (picking.tpl_release_state, picking.tpl_hold_reason) != (
@@ -246,22 +268,38 @@ class StockPicking(models.Model):
                 free |= picking
         if not free:
             return self.env["integration.message"]
-        free.filtered("tpl_hold_reason").tpl_hold_reason = False
         return free._tpl_send_order("original")
 
     def _tpl_send_order(self, purpose):
         flow = self.env.ref(RELEASE_FLOW).sudo()
         dispatch = self.env["integration.dispatch"].sudo()
         messages = self.env["integration.message"].sudo()
+        # Every line's item code in one query per account, not one per line.
+        item_codes = {}
+        for account in self.tpl_account_id:
+            moves = self.filtered(lambda p, a=account: p.tpl_account_id == a).move_ids
+            item_codes[account] = account._item_codes(moves.product_id)
         for picking in self:
             account = picking.tpl_account_id
-            if purpose == "original" and picking.tpl_release_state in ("none", "held"):
-                # A new order at the 3PL: it knows it by this delivery's name,
-                # its lines by their move ids (kept by the backorders' moves).
-                picking.tpl_order_number = picking.name
-                for move in picking.move_ids:
-                    move.tpl_line_id = str(move.id)
-            order = picking._tpl_order(account, purpose)
+            values = {}
+            if purpose == "cancel":
+                if picking.tpl_release_state != "cancelled":
+                    values["tpl_release_state"] = "cancel_queued"
+            elif picking.tpl_release_state in ("none", "held"):
+                values["tpl_release_state"] = "queued"
+                if picking.tpl_hold_reason:
+                    values["tpl_hold_reason"] = False  # the hold is gone
+                if purpose == "original":
+                    # A new order at the 3PL: it knows it by this delivery's
+                    # name, its lines by their move ids (kept by the
+                    # backorders' moves).
+                    values["tpl_order_number"] = picking.name
+                    for move in picking.move_ids:
+                        if move.tpl_line_id != str(move.id):
+                            move.tpl_line_id = str(move.id)
+            if values:
+                picking.write(values)  # one write, before the message's flush
+            order = picking._tpl_order(account, purpose, item_codes.get(account))
             messages |= dispatch._send(
                 flow,
                 account.endpoint_id,
@@ -271,23 +309,24 @@ class StockPicking(models.Model):
                 # again the same revision is the same message.
                 idempotency_key=f"940-{picking.id}-r{picking.tpl_revision}-{purpose}",
             )
-            if purpose == "cancel" and picking.tpl_release_state != "cancelled":
-                picking.tpl_release_state = "cancel_queued"
-            elif purpose != "cancel" and picking.tpl_release_state in ("none", "held"):
-                picking.tpl_release_state = "queued"
         return messages
 
-    def _tpl_order(self, account, purpose):
-        """The shipping order dict (the codec's 940 shape) of this delivery."""
+    def _tpl_order(self, account, purpose, item_codes=None):
+        """The shipping order dict (the codec's 940 shape) of this delivery;
+        ``item_codes``: ``account._item_codes()`` of its products, when the
+        caller read them already."""
         self.ensure_one()
         partner = self.partner_id
         lines = []
-        for move in self.move_ids.filtered(lambda m: m.state != "cancel"):
+        moves = self.move_ids.filtered(lambda m: m.state != "cancel")
+        if item_codes is None:
+            item_codes = account._item_codes(moves.product_id)
+        for move in moves:
             lots = move.move_line_ids.lot_id.mapped("name")
             lines.append(
                 {
                     "line_id": move.tpl_line_id or str(move.id),
-                    "item": account._item_code(move.product_id),
+                    "item": item_codes[move.product_id],
                     "gtin": move.product_id.barcode or "",
                     "description": move.product_id.display_name[:80],
                     "quantity": str(move.product_uom_qty),
@@ -317,15 +356,17 @@ class StockPicking(models.Model):
             "lines": lines,
         }
 
-    def _tpl_released(self, message, purpose):
-        """The 940 left: what the delivery now waits for."""
+    def _tpl_released(self, message, purpose, account=None):
+        """The 940 left: what the delivery now waits for. ``account``: the
+        one that sent it (the handler has it: no search per delivery)."""
         self.ensure_one()
         expectations = self.env["integration.expectation"].sudo()
         if purpose == "cancel":
             self.tpl_release_state = "cancelled"
             expectations._withdraw(self, EXPECTATION_KIND)
             return
-        account = self.tpl_account_id
+        if not account or account.warehouse_id != self.picking_type_id.warehouse_id:
+            account = self.tpl_account_id
         self.write(
             {"tpl_release_state": "released", "tpl_released_at": fields.Datetime.now()}
         )

@@ -199,7 +199,9 @@ class StockPickingReceipt(models.Model):
         """The stock transfer dict (the codec's 943 shape) of this receipt."""
         self.ensure_one()
         lines = []
-        for move in self._tpl_announced_moves():
+        moves = self._tpl_announced_moves()
+        items = account._item_codes(moves.product_id)
+        for move in moves:
             lots = [
                 name
                 for name in (
@@ -210,7 +212,7 @@ class StockPickingReceipt(models.Model):
             lines.append(
                 {
                     "line_id": str(move.id),
-                    "item": account._item_code(move.product_id),
+                    "item": items[move.product_id],
                     "gtin": move.product_id.barcode or "",
                     "description": move.product_id.display_name[:80],
                     "quantity": str(self._tpl_announced_quantity(move)),

@@ -38,7 +38,7 @@ class TplReleaseHandler(models.AbstractModel):
         reference, answer, content_type = account._tpl_send(
             warehouse.SHIPPING_ORDER, order, message
         )
-        picking._tpl_released(message, order["purpose"])
+        picking._tpl_released(message, order["purpose"], account)
         return HandlerResult(
             external_ref=reference,
             response_payload=answer,

@@ -292,11 +292,20 @@ class TplWarehouseAccount(models.Model):
     def _item_code(self, product):
         """The warehouse's code of ``product``: its cross-reference, else the
         internal reference."""
+        return self._item_codes(product)[product]
+
+    def _item_codes(self, products):
+        """``{product: warehouse code}`` for ``products``, with one
+        cross-reference query for all of them (a release reads the codes of
+        every line of every delivery at once)."""
         self.ensure_one()
-        code = self.env["integration.cross.reference"]._to_external(
-            self.endpoint_id, "product", product
+        mapped = self.env["integration.cross.reference"]._to_external_many(
+            self.endpoint_id, "product", products
         )
-        return code or product.default_code or ""
+        return {
+            product: mapped.get(product.id) or product.default_code or ""
+            for product in products
+        }
 
     def _product_of(self, item, gtin=""):
         """The product the warehouse means by ``item`` (cross-reference first,
@@ -357,10 +366,9 @@ class TplWarehouseAccount(models.Model):
             )
             if not batch:
                 break
-            for picking in batch:
-                if size and len(messages) >= size:
-                    break
-                messages |= picking._tpl_release()
+            # The page in one release (its lines' item codes in one query):
+            # the first ones their hold lets go, up to the places left.
+            messages |= batch._tpl_release(limit=size - len(messages) if size else 0)
             # Those still held stay in the domain: page past them.
             offset += len(batch.filtered(lambda p: p.tpl_release_state == "held"))
             if not size:

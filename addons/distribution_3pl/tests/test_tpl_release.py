@@ -4,8 +4,10 @@ started on 127.0.0.1 (see test_tpl_channel.py): changes sent as a replacing
 the warehouse ships in several 945s."""
 
 import datetime
+import json
 import shutil
 
+from odoo import Command
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -241,6 +243,85 @@ class TestTplRelease(TplSandboxCase):
             }
         )
         self.assertEqual(account.release_hold, "credit")
+
+    # -- what a release writes ---------------------------------------------------------
+
+    def release_tracked(self, picking):
+        """The chatter's tracked values of ``picking``'s 3PL release state."""
+        self.env.cr.precommit.run()  # tracking values are written at commit
+        field = self.env["ir.model.fields"]._get("stock.picking", "tpl_release_state")
+        return self.env["mail.tracking.value"].search(
+            [
+                ("field_id", "=", field.id),
+                ("mail_message_id.model", "=", "stock.picking"),
+                ("mail_message_id.res_id", "=", picking.id),
+            ]
+        )
+
+    def test_a_release_maps_every_line_and_tracks_what_a_person_acts_on(self):
+        self.env["integration.cross.reference"].create(
+            {
+                "endpoint_id": self.http_endpoint.id,
+                "domain": "product",
+                "res_id": self.panel.id,
+                "code": "3PL-PANEL",
+            }
+        )
+        first = self.delivery(self.panel, 2, self.http_warehouse)
+        stock = self.http_warehouse.lot_stock_id
+        second = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.http_warehouse.out_type_id.id,
+                "partner_id": self.customer.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "location_id": stock.id,
+                            "location_dest_id": first.location_dest_id.id,
+                        }
+                    )
+                    for product, quantity in ((self.bracket, 3), (self.panel, 1))
+                ],
+            }
+        )
+        second.action_confirm()
+        second.action_assign()
+        self.http_account.release_hold = "paid"
+        _order, held = self.sale(1)
+        pickings = first | second | held
+        self.env.cr.precommit.run()  # as if created in an earlier transaction
+        with trap_jobs() as trap:
+            pickings.action_tpl_release()
+            self.run_jobs(trap)
+        self.assertEqual(
+            pickings.mapped("tpl_release_state"), ["released", "released", "held"]
+        )
+        # The mapped code where there is one, else the internal reference.
+        items = {
+            picking: [line["item"] for line in json.loads(
+                self.messages(picking)._get_payload())["lines"]]
+            for picking in first | second
+        }  # fmt: skip
+        self.assertEqual(items[first], ["3PL-PANEL"])
+        self.assertEqual(items[second], ["BRKT-050", "3PL-PANEL"])
+        self.assertEqual(
+            second.move_ids.mapped("tpl_line_id"), [str(m.id) for m in second.move_ids]
+        )
+        # Queued and sent are the kernel's message log; the chatter keeps the
+        # hold, and what the warehouse does with the order.
+        self.assertFalse(self.release_tracked(first))
+        self.assertEqual(self.release_tracked(held).mapped("new_value_char"), ["Held"])
+        self.http_account.pull_outbox = True
+        with trap_jobs() as trap:
+            self.ship(first.name)
+            self.pull(trap)
+        self.assertEqual(first.tpl_release_state, "shipped")
+        self.assertEqual(
+            self.release_tracked(first).mapped("new_value_char"), ["Shipped"]
+        )
 
     # -- split shipments --------------------------------------------------------------
 

@@ -246,14 +246,30 @@ class IntegrationCrossReference(models.Model):
         if not record:
             return False
         record.ensure_one()
+        return self._to_external_many(
+            endpoint, domain, record, on_date=on_date, code_list=code_list
+        ).get(record.id, False)
+
+    @api.model
+    def _to_external_many(
+        self, endpoint, domain, records, on_date=None, code_list=None
+    ):
+        """``{record id: code}`` of the ``records`` ``endpoint`` has a code for
+        on ``on_date``, read in one query (a document of many lines reads
+        its codes at once); records nothing maps are left out."""
+        if not records:
+            return {}
         found = self._valid_references(
             endpoint,
             domain,
-            [("res_model", "=", record._name), ("res_id", "=", record.id)],
+            [("res_model", "=", records._name), ("res_id", "in", records.ids)],
             on_date,
             code_list,
         )
-        return found[:1].code or False
+        codes = {}
+        for reference in found:  # the winning mapping first (see above)
+            codes.setdefault(reference.res_id, reference.code)
+        return codes
 
     @api.model
     def _to_internal(self, endpoint, domain, code, on_date=None, code_list=None):

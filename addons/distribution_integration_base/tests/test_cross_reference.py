@@ -121,6 +121,34 @@ class TestCrossReference(TransactionCase):
             "DUNS-A",
         )
 
+    def test_codes_of_many_records_read_at_once(self):
+        initech = self.env["res.partner"].create({"name": "Initech (xref)"})
+        self.map(self.acme, "STD-A", endpoint=self.env["integration.endpoint"])
+        self.map(self.acme, "OWN-A")
+        self.map(self.globex, "STD-G", endpoint=self.env["integration.endpoint"])
+        self.map(initech, "OLD-I", date_to=JUN_30)
+        partners = self.acme | self.globex | initech
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # One search and the read of what it found, however many records.
+        with self.assertQueryCount(2):
+            codes = self.XRef._to_external_many(
+                self.endpoint, "partner", partners, on_date=JUL_1
+            )
+        # The endpoint's own code wins, the standard list fills in, an ended
+        # mapping names nothing: the same answers as one record at a time.
+        self.assertEqual(codes, {self.acme.id: "OWN-A", self.globex.id: "STD-G"})
+        for partner in partners:
+            self.assertEqual(
+                self.XRef._to_external(
+                    self.endpoint, "partner", partner, on_date=JUL_1
+                ),
+                codes.get(partner.id, False),
+            )
+        self.assertEqual(
+            self.XRef._to_external_many(self.endpoint, "partner", initech.browse()), {}
+        )
+
     def test_set_external_changes_the_current_mapping_with_tracking(self):
         mapping = self.XRef._set_external(self.endpoint, "partner", self.acme, "A-1")
         self.assertEqual(mapping.code, "A-1")
