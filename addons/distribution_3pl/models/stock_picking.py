@@ -348,7 +348,7 @@ class StockPicking(models.Model):
         number = advice.get("order_number")
         shipment = advice.get("shipment_id") or ""
 
-        def refuse(category, title, details=None, record=None):
+        def refuse(category, title, details=None, record=None, flag=True):
             handler._raise_exception(
                 message,
                 category,
@@ -358,7 +358,7 @@ class StockPicking(models.Model):
                 record=record,
                 problem_key=f"945-{number}-{shipment}",
             )
-            if record:
+            if record and flag:
                 record.tpl_release_state = "exception"
             return self.browse()
 
@@ -395,6 +395,7 @@ class StockPicking(models.Model):
                 _("Shipping advice %(shipment)s confirms %(order)s, which is "
                   "cancelled in Odoo.", shipment=shipment, order=number),
                 record=picking,
+                flag=False,  # the partner's late word moves no state back
             )  # fmt: skip
         if picking.state == "done":
             return refuse(
@@ -403,6 +404,7 @@ class StockPicking(models.Model):
                   "shipped with %(other)s.", shipment=shipment, order=number,
                   other=picking.tpl_shipment_id or "-"),
                 record=picking,
+                flag=False,  # what shipped stays shipped
             )  # fmt: skip
         picking._tpl_lock(handler)
         problems, plan = picking._tpl_shipping_plan(account, advice)

@@ -409,6 +409,31 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         )
         self.assertEqual(picking.state, "cancel")
         self.assertIn("cancelled in Odoo", exception.name)
+        self.assertNotEqual(picking.tpl_release_state, "exception")
+
+    def test_another_shipment_for_a_shipped_order_moves_no_state_back(self):
+        picking = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, picking)
+            self.assertEqual(picking.tpl_release_state, "shipped")
+            shipment = picking.tpl_shipment_id
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", shipment)]
+            )._get_payload()  # fmt: skip
+            # A second, different shipment of the same order (a late duplicate
+            # under a new number): refused, and the delivery stays shipped.
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                payload.replace(shipment.encode(), b"SHP-AGAIN"),
+                idempotency_key="second-945",
+            )
+            self.run_jobs(trap)
+        self.assertIn("already shipped", message.exception_ids.name)
+        self.assertEqual(picking.tpl_release_state, "shipped")
+        self.assertEqual(picking.tpl_shipment_id, shipment)
 
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
