@@ -23,7 +23,7 @@ from psycopg2.extras import execute_values
 from odoo import _, api, fields, models
 from odoo.addons.distribution_edi.edi import warehouse
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
 STOCK_USER = "stock.group_stock_user"
@@ -185,6 +185,26 @@ class TplReconciliation(models.Model):
             "A warehouse report is reconciled once.",
         )
     ]
+
+    def write(self, vals):
+        # Stock users may write the record (chatter, activities), but its
+        # report, lines and decision change only through the channel and
+        # action_approve/action_reject: an RPC write of ``state`` would approve
+        # without a manager, or reopen an applied report to apply it twice.
+        if not self.env.su:
+            mixins = set(self.env["mail.thread"]._fields) | set(
+                self.env["mail.activity.mixin"]._fields
+            )
+            locked = sorted(set(vals) - mixins)
+            if locked:
+                raise AccessError(
+                    _(
+                        "3PL reconciliations change only through their review "
+                        "(Approve, Reject), not by writing %s.",
+                        ", ".join(locked),
+                    )
+                )
+        return super().write(vals)
 
     # -- the document seam: appliers ----------------------------------------------
 

@@ -264,7 +264,13 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             as_integration.action_approve()
         with self.assertRaises(AccessError):
             as_integration.action_reject()
+        # Nor around the review by writing the decision over RPC.
+        for values in ({"state": "approved"}, {"approved_by_id": self.manager.id}):
+            with self.assertRaises(AccessError):
+                as_integration.write(values)
         self.assertEqual(reconciliation.state, "to_review")
+        # Writing is still what the chatter needs of a stock user.
+        as_integration.message_post(body="Counted again on Monday.")
 
         reconciliation.with_user(self.manager).action_approve()
         self.assertEqual(reconciliation.state, "applied")
@@ -280,6 +286,10 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         self.assertFalse(reconciliation.activity_ids)
         with self.assertRaisesRegex(UserError, "not waiting for review"):
             reconciliation.with_user(self.manager).action_approve()
+        # Reopening the applied report by a write would apply it twice.
+        with self.assertRaises(AccessError):
+            reconciliation.with_user(self.manager).write({"state": "to_review"})
+        self.assertEqual(reconciliation.state, "applied")
 
         # The same 846 again (a resend, another envelope): no second effect.
         payload = self.x12_message(report["report_id"])._get_payload()
