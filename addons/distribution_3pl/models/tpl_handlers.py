@@ -21,6 +21,7 @@ from odoo.addons.distribution_integration_base.kernel.inbound import EDI_TYPES
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
 from ..tpl.client import X12_CONTENT_TYPE
+from ..tpl.guard import document_problem
 
 ACK_FLOW = "distribution_3pl.flow_tpl_997_out"
 X12_IN_FLOW = "distribution_3pl.flow_tpl_x12_in"
@@ -113,10 +114,11 @@ class TplX12InHandler(models.AbstractModel):
                         assignee=account.reviewer_id,
                     )  # fmt: skip
                     continue
-                references.append(
-                    document.get("shipment_id") or document.get("report_id") or ""
-                )
                 records = account._tpl_apply(kind, document, message, self)
+                if not document_problem(document):  # a NUL names nothing
+                    references.append(
+                        document.get("shipment_id") or document.get("report_id") or ""
+                    )
                 if records:
                     touched.append(records)
             if answered:

@@ -14,6 +14,7 @@ from odoo.addons.distribution_integration_base.models.entry_point import entry_p
 from odoo.exceptions import UserError, ValidationError
 
 from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
+from ..tpl.guard import document_problem
 
 _logger = logging.getLogger(__name__)
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
@@ -270,6 +271,16 @@ class TplWarehouseAccount(models.Model):
                 "mapping",
                 _("A %(kind)s from the 3PL is not handled by warehouse account "
                   "%(account)s.", kind=kind, account=self.display_name),
+                assignee=self.reviewer_id,
+            )  # fmt: skip
+            return None
+        problem = document_problem(document)
+        if problem:
+            handler._raise_exception(
+                message,
+                "validation",
+                _("A %(kind)s from the 3PL cannot be applied: %(problem)s.",
+                  kind=kind, problem=problem),
                 assignee=self.reviewer_id,
             )  # fmt: skip
             return None

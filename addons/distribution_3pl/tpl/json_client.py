@@ -167,6 +167,8 @@ def read_event(payload):
             payload = json.loads(payload)
         except ValueError as exc:
             raise EventError(f"the event is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise EventError("the event is nested too deep") from exc
     if not isinstance(payload, dict):
         raise EventError("the event is not a JSON object")
     event_id = payload.get("id")
@@ -176,6 +178,9 @@ def read_event(payload):
         or not str(event_id)
     ):
         raise EventError("the event has no id")
+    if "\x00" in str(event_id):
+        # It keys the message: the database takes no NUL character.
+        raise EventError("the event's id holds a NUL character")
     event_type = payload.get("type")
     kind = EVENT_KINDS.get(event_type) if isinstance(event_type, str) else None
     if kind is None:
