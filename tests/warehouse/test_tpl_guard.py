@@ -27,7 +27,7 @@ def test_a_plain_document_has_no_problem():
         ({"lines": [{"lot": "L\x00"}]}, "document.lines[0].lot"),
         ({"lines": [{"shipped_quantity": "1e400"}]}, "shipped_quantity"),
         ({"items": [{"quantity": "-1E+13"}]}, "document.items[0].quantity"),
-        ({"items": [{"quantity": "NaN"}]}, "quantity"),
+        ({"items": [{"quantity": 1e15}]}, "quantity"),
     ],
 )
 def test_nul_characters_and_impossible_quantities_are_named(document, where):
@@ -35,7 +35,8 @@ def test_nul_characters_and_impossible_quantities_are_named(document, where):
 
 
 def test_a_quantity_that_is_no_number_is_left_to_the_applier():
-    assert document_problem({"lines": [{"quantity": "two"}]}) is None
+    for value in ("two", "NaN", "Infinity"):
+        assert document_problem({"lines": [{"quantity": value}]}) is None
 
 
 def test_events_the_database_cannot_key_are_refused():

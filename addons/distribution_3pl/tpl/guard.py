@@ -51,4 +51,6 @@ def _out_of_range(value):
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return False
-    return not number.is_finite() or abs(number) >= MAX_QUANTITY
+    # NaN and infinity are refused by the codec and the appliers, which
+    # flag the document they belong to; what they let through is the huge.
+    return number.is_finite() and abs(number) >= MAX_QUANTITY
