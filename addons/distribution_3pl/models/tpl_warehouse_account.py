@@ -472,6 +472,7 @@ class TplWarehouseAccount(models.Model):
         )
         return self._releases_waiting_domain() + [("id", "in", late.mapped("res_id"))]
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_overview_counts(self):
         pickings = self.env["stock.picking"]
         readable = pickings.has_access("read")

@@ -50,17 +50,21 @@ class TplWarehouseAccountReceipt(models.Model):
             ("tpl_receipt_state", "in", RECEIPT_WAITING_STATES),
             ("picking_type_id.warehouse_id", "in", warehouses.ids),
             ("picking_type_code", "=", "incoming"),
+            # Cancelled in Odoo: the warehouse no longer has to confirm it.
+            ("state", "not in", ("done", "cancel")),
         ]
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_receipt_announced_count(self):
-        groups = (
-            self.env["stock.picking"]
-            .sudo()
-            ._read_group(
-                self._receipts_announced_domain(self.warehouse_id),
-                ["picking_type_id"],
-                ["__count"],
-            )
+        pickings = self.env["stock.picking"]
+        if not pickings.has_access("read"):
+            self.receipt_announced_count = 0
+            return
+        # As the user: the count is what the button opens for the user.
+        groups = pickings._read_group(
+            self._receipts_announced_domain(self.warehouse_id),
+            ["picking_type_id"],
+            ["__count"],
         )
         by_warehouse = {}
         for picking_type, count in groups:

@@ -648,6 +648,23 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
         opened = self.env["stock.picking"].with_user(clerk).search(action["domain"])
         self.assertEqual(opened, picking)
         self.assertEqual(account.receipt_announced_count, len(opened))
+        # Cancelled in Odoo: no longer waiting for the warehouse's confirmation.
+        picking.action_cancel()
+        account.invalidate_recordset(["receipt_announced_count"])
+        self.assertFalse(self.env["stock.picking"].search(action["domain"]))
+        self.assertEqual(account.receipt_announced_count, 0)
+        # Who may not open receipts is shown no count of them.
+        picking = self.receipt([(self.panel, 1)])
+        with trap_jobs():
+            picking.action_tpl_announce()
+        watcher = new_test_user(
+            self.env,
+            "tpl_overview_watcher",
+            groups="distribution_integration_base.group_integration_user",
+        )
+        self.assertFalse(watcher.has_group("stock.group_stock_user"))
+        self.assertEqual(self.account.with_user(watcher).receipt_announced_count, 0)
+        self.assertEqual(self.account.receipt_announced_count, 1)
 
     def test_announcing_is_for_stock_users_of_ready_receipts(self):
         picking = self.receipt([(self.panel, 1)])
