@@ -406,6 +406,17 @@ class StockPicking(models.Model):
                 record=picking,
                 flag=False,  # what shipped stays shipped
             )  # fmt: skip
+        if picking.tpl_release_state in ("none", "held"):
+            # Never sent to the 3PL (or held back by the release policy, until
+            # payment say): validating it would ship what Odoo did not release.
+            return refuse(
+                "business_rule",
+                _("Shipping advice %(shipment)s confirms %(order)s, which was "
+                  "never released to the 3PL: nothing was validated.",
+                  shipment=shipment, order=number),
+                record=picking,
+                flag=False,
+            )  # fmt: skip
         picking._tpl_lock(handler)
         problems, plan = picking._tpl_shipping_plan(account, advice)
         if problems:

@@ -435,6 +435,38 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(picking.tpl_release_state, "shipped")
         self.assertEqual(picking.tpl_shipment_id, shipment)
 
+    def test_a_confirmation_for_a_delivery_never_released_is_refused(self):
+        shipped = self.delivery(self.panel, 3)
+        held = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, shipped)
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", shipped.tpl_shipment_id)]
+            )._get_payload()  # fmt: skip
+            # Held by the release policy (until paid, say), never sent: a 945
+            # naming it must not ship it.
+            held.write({"tpl_release_state": "held", "tpl_hold_reason": "unpaid"})
+            # Its lines as the 945 quotes them: only the release state differs.
+            held.move_ids.tpl_line_id = shipped.move_ids.tpl_line_id or str(
+                shipped.move_ids.id
+            )
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                payload.replace(shipped.name.encode(), held.name.encode()).replace(
+                    shipped.tpl_shipment_id.encode(), b"SHP-HELD"
+                ),
+                idempotency_key="held-945",
+            )
+            self.run_jobs(trap)
+        self.assertEqual(held.state, "assigned")  # nothing validated
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("never released", message.exception_ids.name)
+        self.assertEqual(held.tpl_release_state, "held")
+        self.assertFalse(held.tpl_shipment_id)
+
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
         with trap_jobs() as trap:
