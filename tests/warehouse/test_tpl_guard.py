@@ -1,18 +1,22 @@
 """The 3PL channel's guard of read documents (``distribution_3pl/tpl/guard.py``)
 and the JSON event reader's refusals of what the database cannot store."""
 
+import http.server
 import json
 import sys
+import threading
 
 import pytest
 from conftest import ROOT
 
-path = ROOT / "addons" / "distribution_3pl"
-if str(path) not in sys.path:
-    sys.path.insert(0, str(path))
+for addon in ("distribution_3pl", "distribution_integration_base"):
+    path = ROOT / "addons" / addon
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
+from kernel.transports import HttpTransport  # noqa: E402
 from tpl.guard import document_problem  # noqa: E402
-from tpl.json_client import EventError, read_event  # noqa: E402
+from tpl.json_client import EventError, JsonWarehouseClient, read_event  # noqa: E402
 
 
 def test_a_plain_document_has_no_problem():
@@ -44,3 +48,42 @@ def test_events_the_database_cannot_key_are_refused():
         read_event(b"[" * 100000 + b"]" * 100000)
     with pytest.raises(EventError, match="NUL"):
         read_event(json.dumps({"id": "e\x00", "type": "shipment.confirmed"}))
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    body = b"{}"
+
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"events": [], "last": 1e400}',
+        b'{"events": [], "last": 99999999999999}',
+        b"[" * 100000 + b"]" * 100000,
+    ],
+)
+def test_an_events_answer_that_cannot_be_stored_is_an_event_error(body):
+    _Answers.body = body
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = JsonWarehouseClient(
+        HttpTransport(f"http://127.0.0.1:{server.server_port}", timeout=(2.0, 5.0))
+    )
+    try:
+        with pytest.raises(EventError):
+            client.events(0)
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()

@@ -11,6 +11,8 @@ import json
 from urllib.parse import quote
 
 JSON_CONTENT_TYPE = "application/json"
+# The largest event sequence the account's cursor (a PostgreSQL integer) holds.
+MAX_SEQUENCE = 2**31 - 1
 API = "api/v1"
 
 # The warehouse's event types → the codec's document kinds (the strings of
@@ -97,7 +99,7 @@ class JsonWarehouseClient:
     def _answer(response):
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
 
     # -- documents out -----------------------------------------------------------
@@ -148,10 +150,16 @@ class JsonWarehouseClient:
         events = [e for e in answer["events"] if isinstance(e, dict)]
         try:
             last = int(answer.get("last", after))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise EventError(
                 "the warehouse's events answer has no last sequence"
             ) from exc
+        if last > MAX_SEQUENCE:
+            # The cursor is stored as a database integer: out of its range it
+            # would fail every pull at the commit instead of saying why here.
+            raise EventError(
+                f"the warehouse's last event sequence {last} is out of range"
+            )
         return events, max(last, int(after))
 
     def close(self):
