@@ -96,7 +96,18 @@ class TplX12InHandler(models.AbstractModel):
                     continue  # its acknowledgement of our 940s: nothing to apply
                 answered = True
                 if not transaction_set.result.accepted:
-                    continue  # the 997 tells the warehouse what was wrong
+                    # The 997 tells the warehouse what was wrong; the reviewer
+                    # learns that a document of the 3PL was not applied.
+                    findings = "; ".join(str(f) for f in transaction_set.findings[:5])
+                    self._raise_exception(
+                        message,
+                        "validation",
+                        _("A %(set)s from the 3PL was refused by syntax (rejected "
+                          "in the 997): %(findings)s", set=transaction_set.code,
+                          findings=findings),
+                        assignee=account.reviewer_id,
+                    )  # fmt: skip
+                    continue
                 kind = warehouse.KIND_BY_CODE.get(
                     transaction_set.code, transaction_set.code
                 )

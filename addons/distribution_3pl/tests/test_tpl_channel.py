@@ -467,6 +467,33 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(held.tpl_release_state, "held")
         self.assertFalse(held.tpl_shipment_id)
 
+    def test_a_945_refused_by_syntax_is_in_the_exception_queue(self):
+        picking = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, picking)
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", picking.tpl_shipment_id)]
+            )._get_payload()  # fmt: skip
+            # Its mandatory shipment advice header (W06) lost on the way.
+            broken = re.sub(rb"W06\*[^~\n]*~?\n?", b"", payload, count=1)
+            self.assertNotEqual(broken, payload)
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                broken,
+                idempotency_key="broken-945",
+            )
+            self.run_jobs(trap)
+        ack = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-997-out"), ("parent_id", "=", message.id)]
+        )
+        self.assertIn(b"AK5*R", ack._get_payload())
+        self.assertTrue(message.exception_ids, "no one learns of the refusal")
+        self.assertIn("refused by syntax", message.exception_ids.name)
+        self.assertEqual(message.exception_ids.user_id, self.reviewer)
+
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
         with trap_jobs() as trap:
