@@ -87,3 +87,19 @@ def test_an_events_answer_that_cannot_be_stored_is_an_event_error(body):
         client.close()
         server.shutdown()
         server.server_close()
+
+
+def test_json_flags_sent_as_text_read_as_they_say():
+    from edi import warehouse
+    from edi.documents import DocumentError
+
+    advice = {"order_number": "WH/OUT/1", "shipment_id": "S1", "packages": []}
+    for value, expected in (("false", False), ("0", False), ("true", True), (1, True)):
+        read = warehouse.read_warehouse_json(
+            "shipping_advice", {**advice, "partial": value}
+        )
+        assert read["partial"] is expected
+    receipt = {"receipt_number": "R1", "order_number": "WH/IN/1", "return": "false"}
+    assert warehouse.read_warehouse_json("receipt_advice", receipt)["return"] is False
+    with pytest.raises(DocumentError, match="partial"):
+        warehouse.read_warehouse_json("shipping_advice", {**advice, "partial": "maybe"})
