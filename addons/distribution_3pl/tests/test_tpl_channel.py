@@ -494,6 +494,62 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertIn("refused by syntax", message.exception_ids.name)
         self.assertEqual(message.exception_ids.user_id, self.reviewer)
 
+    def test_another_companys_warehouse_is_released_and_confirmed(self):
+        other = self.env["res.company"].create({"name": "Second 3PL company"})
+        env = self.env(context=dict(self.env.context, allowed_company_ids=other.ids))
+        warehouse = env["stock.warehouse"].create(
+            {"name": "3PL second company", "code": "3PLB", "company_id": other.id}
+        )
+        endpoint = self.folder_endpoint.copy(
+            {"code": "tpl-test-folder-b", "company_id": other.id}
+        )
+        profile = self.profile.copy({"company_id": other.id})
+        env["tpl.warehouse.account"].create(
+            {"name": "Sandbox 3PL (second company)", "endpoint_id": endpoint.id,
+             "warehouse_id": warehouse.id, "interchange_profile_id": profile.id,
+             "company_id": other.id}
+        )  # fmt: skip
+        env["stock.quant"]._update_available_quantity(
+            self.panel, warehouse.lot_stock_id, 10
+        )
+        picking = env["stock.picking"].create(
+            {"picking_type_id": warehouse.out_type_id.id,
+             "partner_id": self.customer.id,
+             "move_ids": [(0, 0, {
+                 "name": "Panel", "product_id": self.panel.id, "product_uom_qty": 4,
+                 "product_uom": self.panel.uom_id.id,
+                 "location_id": warehouse.lot_stock_id.id,
+                 "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+             })]}
+        )  # fmt: skip
+        picking.action_confirm()
+        picking.action_assign()
+        self.assertEqual(picking.company_id, other)
+        # The jobs run in the main company's environment, as the runner's would.
+        picking = picking.with_env(self.env)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.assertEqual(picking.tpl_release_state, "released")
+            self.wait_for_order(picking.name)
+            self.ship(picking.name)
+            self.env["integration.dispatch"]._run_batch_flows(
+                self.collect_flow.sudo(), endpoints=endpoint
+            )
+            self.run_jobs(trap)
+        advice = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-x12-in"), ("endpoint_id", "=", endpoint.id)]
+        )
+        self.assertEqual(
+            advice.mapped("state"),
+            ["done"] * len(advice),
+            advice.mapped(lambda m: (m.last_error, m.exception_ids.mapped("name"))),
+        )
+        self.assertFalse(advice.exception_ids.mapped("name"))
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.tpl_release_state, "shipped")
+        self.assertEqual(picking.move_ids.company_id, other)
+
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
         with trap_jobs() as trap:
