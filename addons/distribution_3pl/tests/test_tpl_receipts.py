@@ -625,6 +625,16 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
             self.env["tpl.warehouse.account"]._cron_announce_receipts()
         self.assertEqual((first | second).mapped("tpl_receipt_state"), ["queued"] * 2)
 
+    def test_an_archived_endpoint_keeps_no_other_announcement_waiting(self):
+        # Created first: the archived account's receipt comes first in the run.
+        waiting = self.receipt([(self.panel, 1)], self.http_warehouse)
+        ready = self.receipt([(self.panel, 1)])
+        self.http_account.endpoint_id.active = False
+        with trap_jobs():
+            self.env["tpl.warehouse.account"]._cron_announce_receipts()
+        self.assertEqual(ready.tpl_receipt_state, "queued")
+        self.assertEqual(waiting.tpl_receipt_state, "none")
+
     def test_the_overview_counts_receipts_announced(self):
         overview = self.env.ref(
             "distribution_3pl.tpl_warehouse_account_overview_receipts",
