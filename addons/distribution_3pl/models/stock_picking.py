@@ -360,6 +360,11 @@ class StockPicking(models.Model):
             )
             if record and flag:
                 record.tpl_release_state = "exception"
+                # The warehouse did answer in time: what it says is the
+                # exception's to follow, not also a late 945 for the reviewer.
+                self.env["integration.expectation"].sudo()._fulfil(
+                    record, EXPECTATION_KIND, message=message
+                )
             return self.browse()
 
         pickings = self.sudo().search(

@@ -370,6 +370,11 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertIn("lot substitution", exception.details)
         self.assertEqual(exception.user_id, self.reviewer)
         self.assertEqual(picking.integration_exception_count, 1)
+        # The warehouse answered in time: no late 945 on top of the exception.
+        expectation = self.env["integration.expectation"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
+        )
+        self.assertEqual(expectation.state, "met")
 
     def test_an_over_shipment_goes_to_the_exception_queue(self):
         picking = self.delivery(self.panel, 5)
