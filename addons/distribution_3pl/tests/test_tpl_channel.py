@@ -555,6 +555,24 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertEqual(picking.tpl_release_state, "shipped")
         self.assertEqual(picking.move_ids.company_id, other)
 
+    def test_a_confirmation_in_cases_is_not_booked_as_units(self):
+        picking = self.delivery(self.panel, 4)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.wait_for_order(picking.name)
+            self.ship(picking.name)
+            # The warehouse's 945 as it would count 4 cases, not 4 eaches.
+            for path in self.drop.iterdir():
+                path.write_bytes(path.read_bytes().replace(b"*EA*", b"*CA*"))
+            self.collect(trap)
+        self.assertEqual(picking.state, "assigned")  # nothing validated
+        exception = self.env["integration.exception"].search(
+            [("message_id.flow_id.code", "=", "tpl-x12-in"),
+             ("message_id.endpoint_id", "=", self.folder_endpoint.id)]
+        )  # fmt: skip
+        self.assertIn("'CA'", " ".join(exception.mapped("name")))
+
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)
         with trap_jobs() as trap:

@@ -54,3 +54,33 @@ def _out_of_range(value):
     # NaN and infinity are refused by the codec and the appliers, which
     # flag the document they belong to; what they let through is the huge.
     return number.is_finite() and abs(number) >= MAX_QUANTITY
+
+
+# The codes a warehouse may write for "each": X12 355 (EA, UN, PC) and UN/ECE
+# Recommendation 20 (C62 "one", H87 "piece", PCE in EDIFACT practice).
+EACHES = ("EA", "UN", "PC", "PCE", "C62", "H87")
+
+
+def unit_problem(document, units=EACHES):
+    """Where ``document`` counts in a unit the channel does not exchange (its
+    orders, announcements and reports are in eaches): 3 cases read as 3 units
+    would validate or adjust the wrong quantity. ``None`` when all are known."""
+    stack = [(document, "document", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return None  # document_problem names it
+        if isinstance(value, dict):
+            for key, item in value.items():
+                here = f"{where}.{key}"
+                if key == "uom" and isinstance(item, str) and item.strip():
+                    if item.strip().upper() not in units:
+                        return f"{here} is {item[:10]!r}, not each ({units[0]})"
+                    continue
+                stack.append((item, here, depth + 1))
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                (item, f"{where}[{index}]", depth + 1)
+                for index, item in enumerate(value)
+            )
+    return None
