@@ -15,31 +15,60 @@ MAX_QUANTITY = Decimal("1e12")
 MAX_DEPTH = 32
 
 
+class _Found(Exception):
+    """The first problem of a scan, carried out of its recursion."""
+
+
+def _where(path):
+    """``document.items[3].lot`` of a ``(parent, key)`` chain."""
+    keys = []
+    while path is not None:
+        path, key = path
+        keys.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+    return "document" + "".join(reversed(keys))
+
+
+def _scan(value, path, depth, check):
+    """Call ``check(key, item, path)`` on every entry under ``value``; the
+    path is only written out for a problem (100,000 items are scanned in a
+    fraction of a second, holding nothing but the current chain)."""
+    if depth > MAX_DEPTH:
+        raise _Found(f"{_where(path)} is nested too deep")
+    if isinstance(value, dict):
+        entries = value.items()
+    elif isinstance(value, list | tuple):
+        entries = enumerate(value)
+    else:
+        return
+    for key, item in entries:
+        check(key, item, path)
+        if isinstance(item, dict | list | tuple):
+            _scan(item, (path, key), depth + 1, check)
+
+
+def _first(document, check):
+    try:
+        _scan(document, None, 0, check)
+    except _Found as found:
+        return str(found)
+    return None
+
+
+def _check_document(key, item, path):
+    if isinstance(key, str):
+        if "\x00" in key:
+            raise _Found(f"{_where(path)} has a key holding a NUL character")
+        if key.endswith("quantity") and _out_of_range(item):
+            where = _where((path, key))
+            raise _Found(f"{where} {str(item)[:40]!r} is no plausible quantity")
+    if isinstance(item, str) and "\x00" in item:
+        raise _Found(f"{_where((path, key))} holds a NUL character")
+
+
 def document_problem(document):
     """Why ``document`` (the codec's dict of a read document) cannot be
     applied, in words naming where; ``None`` when nothing stops it."""
-    stack = [(document, "document", 0)]
-    while stack:
-        value, where, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"{where} is nested too deep"
-        if isinstance(value, dict):
-            for key, item in value.items():
-                key = str(key)
-                if "\x00" in key:
-                    return f"{where} has a key holding a NUL character"
-                here = f"{where}.{key}"
-                if key.endswith("quantity") and _out_of_range(item):
-                    return f"{here} {str(item)[:40]!r} is no plausible quantity"
-                stack.append((item, here, depth + 1))
-        elif isinstance(value, list | tuple):
-            stack.extend(
-                (item, f"{where}[{index}]", depth + 1)
-                for index, item in enumerate(value)
-            )
-        elif isinstance(value, str) and "\x00" in value:
-            return f"{where} holds a NUL character"
-    return None
+    return _first(document, _check_document)
 
 
 def _out_of_range(value):
@@ -65,22 +94,13 @@ def unit_problem(document, units=EACHES):
     """Where ``document`` counts in a unit the channel does not exchange (its
     orders, announcements and reports are in eaches): 3 cases read as 3 units
     would validate or adjust the wrong quantity. ``None`` when all are known."""
-    stack = [(document, "document", 0)]
-    while stack:
-        value, where, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return None  # document_problem names it
-        if isinstance(value, dict):
-            for key, item in value.items():
-                here = f"{where}.{key}"
-                if key == "uom" and isinstance(item, str) and item.strip():
-                    if item.strip().upper() not in units:
-                        return f"{here} is {item[:10]!r}, not each ({units[0]})"
-                    continue
-                stack.append((item, here, depth + 1))
-        elif isinstance(value, list | tuple):
-            stack.extend(
-                (item, f"{where}[{index}]", depth + 1)
-                for index, item in enumerate(value)
-            )
-    return None
+
+    def check(key, item, path):
+        if key == "uom" and isinstance(item, str):
+            unit = item.strip().upper()
+            if unit and unit not in units:
+                where = _where((path, key))
+                raise _Found(f"{where} is {item[:10]!r}, not each ({units[0]})")
+
+    problem = _first(document, check)
+    return None if problem and problem.endswith("nested too deep") else problem
