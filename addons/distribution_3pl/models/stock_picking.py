@@ -389,7 +389,7 @@ class StockPicking(models.Model):
         number = advice.get("order_number")
         shipment = advice.get("shipment_id") or ""
 
-        def refuse(category, title, details=None, record=None):
+        def refuse(category, title, details=None, record=None, flag=True):
             handler._raise_exception(
                 message,
                 category,
@@ -399,8 +399,13 @@ class StockPicking(models.Model):
                 record=record,
                 problem_key=f"945-{number}-{shipment}",
             )
-            if record:
+            if record and flag:
                 record.tpl_release_state = "exception"
+                # The warehouse did answer in time: what it says is the
+                # exception's to follow, not also a late 945 for the reviewer.
+                self.env["integration.expectation"].sudo()._fulfil(
+                    record, EXPECTATION_KIND, message=message
+                )
             return self.browse()
 
         pickings = self.sudo().search(
@@ -436,6 +441,7 @@ class StockPicking(models.Model):
                 _("Shipping advice %(shipment)s confirms %(order)s, which is "
                   "cancelled in Odoo.", shipment=shipment, order=number),
                 record=picking,
+                flag=False,  # the partner's late word moves no state back
             )  # fmt: skip
         if picking.state == "done":
             return refuse(
@@ -444,6 +450,18 @@ class StockPicking(models.Model):
                   "shipped with %(other)s.", shipment=shipment, order=number,
                   other=picking.tpl_shipment_id or "-"),
                 record=picking,
+                flag=False,  # what shipped stays shipped
+            )  # fmt: skip
+        if picking.tpl_release_state in ("none", "held"):
+            # Never sent to the 3PL (or held back by the release policy, until
+            # payment say): validating it would ship what Odoo did not release.
+            return refuse(
+                "business_rule",
+                _("Shipping advice %(shipment)s confirms %(order)s, which was "
+                  "never released to the 3PL: nothing was validated.",
+                  shipment=shipment, order=number),
+                record=picking,
+                flag=False,
             )  # fmt: skip
         picking._tpl_lock(handler)
         problems, plan = picking._tpl_shipping_plan(account, advice)

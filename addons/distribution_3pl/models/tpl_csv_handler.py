@@ -16,6 +16,8 @@ from odoo.addons.distribution_edi.edi import warehouse
 from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
+from ..tpl.guard import document_problem
+
 CSV_COLUMNS = ("report_id", "date", "snapshot", "item", "lot", "status", "quantity")
 
 
@@ -27,7 +29,11 @@ def read_snapshot_csv(data):
     except UnicodeDecodeError as exc:
         raise ValueError(f"the file is not UTF-8 text ({exc.reason})") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or ())]
+    try:
+        fieldnames = reader.fieldnames or ()
+    except csv.Error as exc:
+        raise ValueError(f"the header cannot be read: {exc}") from exc
+    missing = [c for c in CSV_COLUMNS if c not in fieldnames]
     if missing:
         raise ValueError(
             f"the header lacks column(s) {', '.join(missing)} "
@@ -90,5 +96,6 @@ class TplCsvInHandler(models.AbstractModel):
             warehouse.INVENTORY_ADVICE, snapshot, message, self
         )
         return HandlerResult(
-            external_ref=snapshot["report_id"], record=reconciliation or None
+            external_ref=None if document_problem(snapshot) else snapshot["report_id"],
+            record=reconciliation or None,
         )

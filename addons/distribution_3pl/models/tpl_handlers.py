@@ -21,6 +21,7 @@ from odoo.addons.distribution_integration_base.kernel.inbound import EDI_TYPES
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 
 from ..tpl.client import X12_CONTENT_TYPE
+from ..tpl.guard import document_problem
 
 ACK_FLOW = "distribution_3pl.flow_tpl_997_out"
 X12_IN_FLOW = "distribution_3pl.flow_tpl_x12_in"
@@ -95,7 +96,18 @@ class TplX12InHandler(models.AbstractModel):
                     continue  # its acknowledgement of our 940s: nothing to apply
                 answered = True
                 if not transaction_set.result.accepted:
-                    continue  # the 997 tells the warehouse what was wrong
+                    # The 997 tells the warehouse what was wrong; the reviewer
+                    # learns that a document of the 3PL was not applied.
+                    findings = "; ".join(str(f) for f in transaction_set.findings[:5])
+                    self._raise_exception(
+                        message,
+                        "validation",
+                        _("A %(set)s from the 3PL was refused by syntax (rejected "
+                          "in the 997): %(findings)s", set=transaction_set.code,
+                          findings=findings),
+                        assignee=account.reviewer_id,
+                    )  # fmt: skip
+                    continue
                 kind = warehouse.KIND_BY_CODE.get(
                     transaction_set.code, transaction_set.code
                 )
@@ -113,10 +125,11 @@ class TplX12InHandler(models.AbstractModel):
                         assignee=account.reviewer_id,
                     )  # fmt: skip
                     continue
-                references.append(
-                    document.get("shipment_id") or document.get("report_id") or ""
-                )
                 records = account._tpl_apply(kind, document, message, self)
+                if not document_problem(document):  # a NUL names nothing
+                    references.append(
+                        document.get("shipment_id") or document.get("report_id") or ""
+                    )
                 if records:
                     touched.append(records)
             if answered:

@@ -24,6 +24,7 @@ from odoo.addons.distribution_integration_base.kernel import errors
 from odoo.addons.distribution_integration_base.kernel.results import HandlerResult
 from odoo.exceptions import ValidationError
 
+from ..tpl.guard import document_problem
 from ..tpl.json_client import (
     JSON_CONTENT_TYPE,
     EventError,
@@ -185,11 +186,13 @@ class TplJsonInHandler(models.AbstractModel):
                 assignee=account.reviewer_id,
             )  # fmt: skip
             return HandlerResult(external_ref=event_id)
-        reference = next(
-            (document[key] for key in DOCUMENT_REFERENCES if document.get(key)),
-            event_id,
-        )
         records = account._tpl_apply(kind, document, message, self)
+        reference = event_id
+        if not document_problem(document):  # a NUL names nothing
+            reference = next(
+                (document[key] for key in DOCUMENT_REFERENCES if document.get(key)),
+                event_id,
+            )
         return HandlerResult(
             external_ref=reference, record=records[:1] if records else None
         )

@@ -15,6 +15,7 @@ inventory adjustments (``stock.quant`` ``inventory_quantity`` then
 ``action_apply_inventory``), so the moves and their history are Odoo's.
 """
 
+import hashlib
 from decimal import Decimal, InvalidOperation
 
 from markupsafe import Markup
@@ -23,7 +24,7 @@ from psycopg2.extras import execute_values
 from odoo import _, api, fields, models
 from odoo.addons.distribution_edi.edi import warehouse
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
 STOCK_USER = "stock.group_stock_user"
@@ -89,6 +90,19 @@ def snapshot_rows(document, adjustment=False):
                 "is no quantity"
             )
         yield (item, gtin, str(entry.get("lot") or "").strip(), status, quantity)
+
+
+def report_digest(snapshot, rows):
+    """A fingerprint of a report's content: the same whatever the order of its
+    rows or the writing of its numbers (``5`` / ``5.000``), so that a resend is
+    told from another report under the same number. Rows are summed as
+    independent hashes: streamed, with no sorting in memory."""
+    total = 0
+    for item, gtin, lot, status, quantity in rows:
+        number = quantity.normalize() if quantity else Decimal(0)
+        row = "\x1f".join((item, gtin, lot, status, format(number, "f")))
+        total += int.from_bytes(hashlib.sha256(row.encode()).digest(), "big")
+    return f"{snapshot}:{total % (1 << 256):064x}"
 
 
 class TplReconciliation(models.Model):
@@ -166,6 +180,12 @@ class TplReconciliation(models.Model):
     message_id = fields.Many2one(
         "integration.message", string="Source message", readonly=True, index=True
     )
+    content_digest = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Fingerprint of the report's content: the same report number "
+        "received again with other content is refused, not taken for a resend.",
+    )
     approved_by_id = fields.Many2one("res.users", readonly=True, string="Approved by")
     approved_at = fields.Datetime(readonly=True)
     applied_at = fields.Datetime(readonly=True)
@@ -185,6 +205,26 @@ class TplReconciliation(models.Model):
             "A warehouse report is reconciled once.",
         )
     ]
+
+    def write(self, vals):
+        # Stock users may write the record (chatter, activities), but its
+        # report, lines and decision change only through the channel and
+        # action_approve/action_reject: an RPC write of ``state`` would approve
+        # without a manager, or reopen an applied report to apply it twice.
+        if not self.env.su:
+            mixins = set(self.env["mail.thread"]._fields) | set(
+                self.env["mail.activity.mixin"]._fields
+            )
+            locked = sorted(set(vals) - mixins)
+            if locked:
+                raise AccessError(
+                    _(
+                        "3PL reconciliations change only through their review "
+                        "(Approve, Reject), not by writing %s.",
+                        ", ".join(locked),
+                    )
+                )
+        return super().write(vals)
 
     # -- the document seam: appliers ----------------------------------------------
 
@@ -240,9 +280,25 @@ class TplReconciliation(models.Model):
                 ("report_id", "=", report),
             ]
         )
-        if existing:
-            return existing  # the same report again: no second effect
         snapshot = "delta" if adjustment else (document.get("snapshot") or "full")
+        try:
+            digest = report_digest(
+                snapshot, snapshot_rows(document, adjustment=adjustment)
+            )
+        except SnapshotError:
+            digest = None  # refused below, unless it is a resend
+        if existing:
+            if existing.content_digest and digest != existing.content_digest:
+                # Another content under a number already reconciled: applying
+                # either silently would hide the other; a person decides.
+                return refuse(
+                    "business_rule",
+                    _("%(label)s %(report)s came again with other content: it was "
+                      "not reconciled; %(existing)s stands as received first.",
+                      label=label, report=report, existing=existing.display_name),
+                    record=existing,
+                )  # fmt: skip
+            return existing  # the same report again: no second effect
         if snapshot not in ("full", "delta"):
             return refuse(
                 "validation",
@@ -275,6 +331,7 @@ class TplReconciliation(models.Model):
                 "snapshot": snapshot,
                 "date": date or fields.Date.context_today(self),
                 "message_id": message.id if message else False,
+                "content_digest": digest,
             }
         )
         unknown = reconciliation._compare()

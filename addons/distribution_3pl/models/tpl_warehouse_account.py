@@ -14,6 +14,7 @@ from odoo.addons.distribution_integration_base.models.entry_point import entry_p
 from odoo.exceptions import UserError, ValidationError
 
 from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
+from ..tpl.guard import document_problem, unit_problem
 
 _logger = logging.getLogger(__name__)
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
@@ -274,6 +275,28 @@ class TplWarehouseAccount(models.Model):
                 assignee=self.reviewer_id,
             )  # fmt: skip
             return None
+        problem = document_problem(document)
+        if problem:
+            handler._raise_exception(
+                message,
+                "validation",
+                _("A %(kind)s from the 3PL cannot be applied: %(problem)s.",
+                  kind=kind, problem=problem),
+                assignee=self.reviewer_id,
+            )  # fmt: skip
+            return None
+        units = unit_problem(document)
+        if units:
+            handler._raise_exception(
+                message,
+                "mapping",
+                _("A %(kind)s from the 3PL counts in a unit this channel does not "
+                  "exchange (%(problem)s): nothing was applied. Ask the warehouse "
+                  "to report in eaches, as its orders are sent.",
+                  kind=kind, problem=units),
+                assignee=self.reviewer_id,
+            )  # fmt: skip
+            return None
         return self._tpl_appliers()[kind](self, document, message, handler)
 
     # -- lookups -----------------------------------------------------------------
@@ -470,6 +493,7 @@ class TplWarehouseAccount(models.Model):
         )
         return self._releases_waiting_domain() + [("id", "in", late.mapped("res_id"))]
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_overview_counts(self):
         pickings = self.env["stock.picking"]
         readable = pickings.has_access("read")

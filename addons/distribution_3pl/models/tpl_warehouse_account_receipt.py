@@ -2,11 +2,16 @@
 announce (943 / ASN), how long the warehouse has to confirm (944), what a
 confirmation may differ by, and where damaged units go."""
 
+import logging
+
 from odoo import _, api, fields, models
 from odoo.addons.distribution_edi.edi import warehouse
 from odoo.addons.distribution_integration_base.models.entry_point import entry_point
+from odoo.exceptions import UserError, ValidationError
 
 from .stock_picking_receipt import RECEIPT_WAITING_STATES
+
+_logger = logging.getLogger(__name__)
 
 
 class TplWarehouseAccountReceipt(models.Model):
@@ -50,17 +55,21 @@ class TplWarehouseAccountReceipt(models.Model):
             ("tpl_receipt_state", "in", RECEIPT_WAITING_STATES),
             ("picking_type_id.warehouse_id", "in", warehouses.ids),
             ("picking_type_code", "=", "incoming"),
+            # Cancelled in Odoo: the warehouse no longer has to confirm it.
+            ("state", "not in", ("done", "cancel")),
         ]
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_receipt_announced_count(self):
-        groups = (
-            self.env["stock.picking"]
-            .sudo()
-            ._read_group(
-                self._receipts_announced_domain(self.warehouse_id),
-                ["picking_type_id"],
-                ["__count"],
-            )
+        pickings = self.env["stock.picking"]
+        if not pickings.has_access("read"):
+            self.receipt_announced_count = 0
+            return
+        # As the user: the count is what the button opens for the user.
+        groups = pickings._read_group(
+            self._receipts_announced_domain(self.warehouse_id),
+            ["picking_type_id"],
+            ["__count"],
         )
         by_warehouse = {}
         for picking_type, count in groups:
@@ -116,9 +125,23 @@ class TplWarehouseAccountReceipt(models.Model):
         )
 
     def _cron_announce_receipts(self):
-        """Scheduled: announce the ready receipts and returns of every account."""
-        for account in self.sudo().search([("announce_receipts", "=", True)]):
-            account._announce_wave()
+        """Scheduled: announce the ready receipts and returns of every account.
+
+        As for the release waves, one account's problem (its endpoint archived,
+        a receipt it cannot write) never keeps the other accounts' waiting."""
+        accounts = self.sudo().search(
+            [("announce_receipts", "=", True), ("endpoint_id.active", "=", True)]
+        )
+        for account in accounts:
+            try:
+                with self.env.cr.savepoint():
+                    account._announce_wave()
+            except (UserError, ValidationError) as exc:
+                _logger.warning(
+                    "3PL receipt announcements of %s not sent: %s",
+                    account.display_name,
+                    exc.args[0] if exc.args else exc,
+                )
 
     def _announce_wave(self):
         self.ensure_one()

@@ -66,6 +66,7 @@ class TplWarehouseAccount(models.Model):
         compute="_compute_reconciliation_stats",
     )
 
+    @api.depends_context("uid", "allowed_company_ids")
     def _compute_reconciliation_stats(self):
         reconciliations = self.env["tpl.reconciliation"]
         counts = dict(

@@ -374,6 +374,11 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         self.assertIn("lot substitution", exception.details)
         self.assertEqual(exception.user_id, self.reviewer)
         self.assertEqual(picking.integration_exception_count, 1)
+        # The warehouse answered in time: no late 945 on top of the exception.
+        expectation = self.env["integration.expectation"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
+        )
+        self.assertEqual(expectation.state, "met")
 
     def test_an_over_shipment_goes_to_the_exception_queue(self):
         picking = self.delivery(self.panel, 5)
@@ -413,6 +418,164 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         )
         self.assertEqual(picking.state, "cancel")
         self.assertIn("cancelled in Odoo", exception.name)
+        self.assertNotEqual(picking.tpl_release_state, "exception")
+
+    def test_another_shipment_for_a_shipped_order_moves_no_state_back(self):
+        picking = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, picking)
+            self.assertEqual(picking.tpl_release_state, "shipped")
+            shipment = picking.tpl_shipment_id
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", shipment)]
+            )._get_payload()  # fmt: skip
+            # A second, different shipment of the same order (a late duplicate
+            # under a new number): refused, and the delivery stays shipped.
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                payload.replace(shipment.encode(), b"SHP-AGAIN"),
+                idempotency_key="second-945",
+            )
+            self.run_jobs(trap)
+        self.assertIn("already shipped", message.exception_ids.name)
+        self.assertEqual(picking.tpl_release_state, "shipped")
+        self.assertEqual(picking.tpl_shipment_id, shipment)
+
+    def test_a_confirmation_for_a_delivery_never_released_is_refused(self):
+        shipped = self.delivery(self.panel, 3)
+        held = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, shipped)
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", shipped.tpl_shipment_id)]
+            )._get_payload()  # fmt: skip
+            # Held by the release policy (until paid, say), never sent: a 945
+            # naming it must not ship it.
+            held.write({"tpl_release_state": "held", "tpl_hold_reason": "unpaid"})
+            # Its lines as the 945 quotes them: only the release state differs.
+            held.move_ids.tpl_line_id = shipped.move_ids.tpl_line_id or str(
+                shipped.move_ids.id
+            )
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                payload.replace(shipped.name.encode(), held.name.encode()).replace(
+                    shipped.tpl_shipment_id.encode(), b"SHP-HELD"
+                ),
+                idempotency_key="held-945",
+            )
+            self.run_jobs(trap)
+        self.assertEqual(held.state, "assigned")  # nothing validated
+        self.assertEqual(message.state, "done", message.last_error)
+        self.assertIn("never released", message.exception_ids.name)
+        self.assertEqual(held.tpl_release_state, "held")
+        self.assertFalse(held.tpl_shipment_id)
+
+    def test_a_945_refused_by_syntax_is_in_the_exception_queue(self):
+        picking = self.delivery(self.panel, 3)
+        with trap_jobs() as trap:
+            self.release_and_ship(trap, picking)
+            payload = self.env["integration.message"].search(
+                [("flow_id.code", "=", "tpl-x12-in"),
+                 ("endpoint_id", "=", self.folder_endpoint.id),
+                 ("external_ref", "=", picking.tpl_shipment_id)]
+            )._get_payload()  # fmt: skip
+            # Its mandatory shipment advice header (W06) lost on the way.
+            broken = re.sub(rb"W06\*[^~\n]*~?\n?", b"", payload, count=1)
+            self.assertNotEqual(broken, payload)
+            message = self.env["integration.dispatch"]._receive(
+                self.env.ref("distribution_3pl.flow_tpl_x12_in"),
+                self.folder_endpoint,
+                broken,
+                idempotency_key="broken-945",
+            )
+            self.run_jobs(trap)
+        ack = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-997-out"), ("parent_id", "=", message.id)]
+        )
+        self.assertIn(b"AK5*R", ack._get_payload())
+        self.assertTrue(message.exception_ids, "no one learns of the refusal")
+        self.assertIn("refused by syntax", message.exception_ids.name)
+        self.assertEqual(message.exception_ids.user_id, self.reviewer)
+
+    def test_another_companys_warehouse_is_released_and_confirmed(self):
+        other = self.env["res.company"].create({"name": "Second 3PL company"})
+        env = self.env(context=dict(self.env.context, allowed_company_ids=other.ids))
+        warehouse = env["stock.warehouse"].create(
+            {"name": "3PL second company", "code": "3PLB", "company_id": other.id}
+        )
+        endpoint = self.folder_endpoint.copy(
+            {"code": "tpl-test-folder-b", "company_id": other.id}
+        )
+        profile = self.profile.copy({"company_id": other.id})
+        env["tpl.warehouse.account"].create(
+            {"name": "Sandbox 3PL (second company)", "endpoint_id": endpoint.id,
+             "warehouse_id": warehouse.id, "interchange_profile_id": profile.id,
+             "company_id": other.id}
+        )  # fmt: skip
+        env["stock.quant"]._update_available_quantity(
+            self.panel, warehouse.lot_stock_id, 10
+        )
+        picking = env["stock.picking"].create(
+            {"picking_type_id": warehouse.out_type_id.id,
+             "partner_id": self.customer.id,
+             "move_ids": [(0, 0, {
+                 "name": "Panel", "product_id": self.panel.id, "product_uom_qty": 4,
+                 "product_uom": self.panel.uom_id.id,
+                 "location_id": warehouse.lot_stock_id.id,
+                 "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+             })]}
+        )  # fmt: skip
+        picking.action_confirm()
+        picking.action_assign()
+        self.assertEqual(picking.company_id, other)
+        # The jobs run in the main company's environment, as the runner's would.
+        picking = picking.with_env(self.env)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.assertEqual(picking.tpl_release_state, "released")
+            self.wait_for_order(picking.name)
+            self.ship(picking.name)
+            self.env["integration.dispatch"]._run_batch_flows(
+                self.collect_flow.sudo(), endpoints=endpoint
+            )
+            self.run_jobs(trap)
+        advice = self.env["integration.message"].search(
+            [("flow_id.code", "=", "tpl-x12-in"), ("endpoint_id", "=", endpoint.id)]
+        )
+        self.assertEqual(
+            advice.mapped("state"),
+            ["done"] * len(advice),
+            advice.mapped(lambda m: (m.last_error, m.exception_ids.mapped("name"))),
+        )
+        self.assertFalse(advice.exception_ids.mapped("name"))
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.tpl_release_state, "shipped")
+        self.assertEqual(picking.move_ids.company_id, other)
+
+    def test_a_confirmation_in_cases_is_not_booked_as_units(self):
+        picking = self.delivery(self.panel, 4)
+        with trap_jobs() as trap:
+            picking.action_tpl_release()
+            self.run_jobs(trap)
+            self.wait_for_order(picking.name)
+            self.ship(picking.name)
+            # The warehouse's 945 as it would count 4 cases, not 4 eaches.
+            for path in self.drop.iterdir():
+                path.write_bytes(path.read_bytes().replace(b"*EA*", b"*CA*"))
+            self.collect(trap)
+        self.assertEqual(picking.state, "assigned")  # nothing validated
+        exception = self.env["integration.exception"].search(
+            [("message_id.flow_id.code", "=", "tpl-x12-in"),
+             ("message_id.endpoint_id", "=", self.folder_endpoint.id)]
+        )  # fmt: skip
+        self.assertIn("'CA'", " ".join(exception.mapped("name")))
 
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)

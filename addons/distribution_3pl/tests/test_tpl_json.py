@@ -409,3 +409,72 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
         # X12 still needs its interchange profile; JSON does not.
         with self.assertRaisesRegex(ValidationError, "interchange profile"):
             self.account.profile = "x12"
+
+    def test_untrusted_events_go_to_the_exception_queue_not_a_crash(self):
+        picking = self.delivery(self.panel, 2)
+        self.release(picking)
+        json_in = self.env.ref("distribution_3pl.flow_tpl_json_in")
+        shipped = {
+            "order_number": picking.name,
+            "shipment_id": "SHP-ODD",
+            "packages": [{"contents": [{"line_id": "1", "item": "PANEL-A3",
+                                        "quantity": 2}]}],
+        }  # fmt: skip
+        nested = b"[" * 100000 + b"]" * 100000
+        cases = {
+            "nul-order": {**shipped, "order_number": picking.name + "\x00"},
+            "nul-shipment": {**shipped, "shipment_id": "SHP\x00X"},
+            "number-order": {**shipped, "order_number": 12345},
+            "text-quantity": {**shipped, "packages": [{"contents": [
+                {"line_id": "1", "item": "PANEL-A3", "quantity": "two"}]}]},
+            "packages-text": {**shipped, "packages": "all of them"},
+            "nested-data": {**shipped, "warehouse": {"a": [[[[[["x"]]]]]]}},
+            "receipt-nul": {"receipt_number": "R\x00", "order_number": "X\x00"},
+            "snapshot-nul": {"report_id": "S\x001", "items": [
+                {"item": "PANEL-A3\x00", "quantity": 1}]},
+            "adjust-odd": {"adjustment_number": "A1", "adjustments": [
+                {"item": "PANEL-A3", "quantity": "1e400"}]},
+            "huge-shipped": {**shipped, "packages": [{"contents": [
+                {"line_id": "1", "item": "PANEL-A3", "quantity": "1e400"}]}]},
+        }  # fmt: skip
+        kinds = {
+            "receipt-nul": "receipt.confirmed",
+            "snapshot-nul": "inventory.snapshot",
+            "adjust-odd": "inventory.adjusted",
+        }
+        payloads = {
+            key: json.dumps(
+                {"id": f"evt-{key}", "type": kinds.get(key, "shipment.confirmed"),
+                 "data": data}
+            ).encode()
+            for key, data in cases.items()
+        }  # fmt: skip
+        payloads["deep"] = nested
+        payloads["nul-id"] = json.dumps(
+            {"id": "evt\x00", "type": "shipment.confirmed", "data": shipped}
+        ).encode()
+        payloads["latin1"] = (
+            '{"id": "evt-l1", "type": "shipment.confirmed", "data": '
+            '{"order_number": "Ré"}}'
+        ).encode("latin-1")
+        messages = {}
+        with self.jobs() as trap:
+            for key, payload in payloads.items():
+                messages[key] = self.env["integration.dispatch"]._receive(
+                    json_in,
+                    self.endpoint,
+                    payload,
+                    idempotency_key=f"odd-{key}",
+                    content_type="application/json",
+                )
+            self.run_jobs(trap)
+        for key, message in messages.items():
+            with self.subTest(key):
+                # Read and refused: an exception to follow, or a clean
+                # rejection naming what is wrong, never a traceback.
+                self.assertIn(message.state, ("done", "rejected"), message.last_error)
+                self.assertTrue(message.exception_ids, key)
+                self.assertFalse(message.exception_ids.filtered("traceback"), key)
+                for exception in message.exception_ids:
+                    self.assertNotRegex(exception.name, r"^\w+(Error|Exception):")
+        self.assertEqual(picking.state, "assigned")

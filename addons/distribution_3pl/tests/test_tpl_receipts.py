@@ -625,6 +625,16 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
             self.env["tpl.warehouse.account"]._cron_announce_receipts()
         self.assertEqual((first | second).mapped("tpl_receipt_state"), ["queued"] * 2)
 
+    def test_an_archived_endpoint_keeps_no_other_announcement_waiting(self):
+        # Created first: the archived account's receipt comes first in the run.
+        waiting = self.receipt([(self.panel, 1)], self.http_warehouse)
+        ready = self.receipt([(self.panel, 1)])
+        self.http_account.endpoint_id.active = False
+        with trap_jobs():
+            self.env["tpl.warehouse.account"]._cron_announce_receipts()
+        self.assertEqual(ready.tpl_receipt_state, "queued")
+        self.assertEqual(waiting.tpl_receipt_state, "none")
+
     def test_the_overview_counts_receipts_announced(self):
         overview = self.env.ref(
             "distribution_3pl.tpl_warehouse_account_overview_receipts",
@@ -648,6 +658,23 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
         opened = self.env["stock.picking"].with_user(clerk).search(action["domain"])
         self.assertEqual(opened, picking)
         self.assertEqual(account.receipt_announced_count, len(opened))
+        # Cancelled in Odoo: no longer waiting for the warehouse's confirmation.
+        picking.action_cancel()
+        account.invalidate_recordset(["receipt_announced_count"])
+        self.assertFalse(self.env["stock.picking"].search(action["domain"]))
+        self.assertEqual(account.receipt_announced_count, 0)
+        # Who may not open receipts is shown no count of them.
+        picking = self.receipt([(self.panel, 1)])
+        with trap_jobs():
+            picking.action_tpl_announce()
+        watcher = new_test_user(
+            self.env,
+            "tpl_overview_watcher",
+            groups="distribution_integration_base.group_integration_user",
+        )
+        self.assertFalse(watcher.has_group("stock.group_stock_user"))
+        self.assertEqual(self.account.with_user(watcher).receipt_announced_count, 0)
+        self.assertEqual(self.account.receipt_announced_count, 1)
 
     def test_announcing_is_for_stock_users_of_ready_receipts(self):
         picking = self.receipt([(self.panel, 1)])

@@ -264,7 +264,13 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
             as_integration.action_approve()
         with self.assertRaises(AccessError):
             as_integration.action_reject()
+        # Nor around the review by writing the decision over RPC.
+        for values in ({"state": "approved"}, {"approved_by_id": self.manager.id}):
+            with self.assertRaises(AccessError):
+                as_integration.write(values)
         self.assertEqual(reconciliation.state, "to_review")
+        # Writing is still what the chatter needs of a stock user.
+        as_integration.message_post(body="Counted again on Monday.")
 
         reconciliation.with_user(self.manager).action_approve()
         self.assertEqual(reconciliation.state, "applied")
@@ -280,6 +286,10 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         self.assertFalse(reconciliation.activity_ids)
         with self.assertRaisesRegex(UserError, "not waiting for review"):
             reconciliation.with_user(self.manager).action_approve()
+        # Reopening the applied report by a write would apply it twice.
+        with self.assertRaises(AccessError):
+            reconciliation.with_user(self.manager).write({"state": "to_review"})
+        self.assertEqual(reconciliation.state, "applied")
 
         # The same 846 again (a resend, another envelope): no second effect.
         payload = self.x12_message(report["report_id"])._get_payload()
@@ -593,6 +603,63 @@ class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
         reconciliation = self.reconciliation(message.external_ref)
         self.assertEqual(reconciliation.line_ids.difference, 1)
         self.assertEqual(reconciliation.state, "applied")
+
+    def test_a_report_number_again_with_other_content_is_refused(self):
+        handler = self.env["integration.handler.tpl_x12_in"]
+        message = self.env["integration.message"].search([], limit=1, order="id desc")
+
+        def apply(kind, document):
+            return self.account._tpl_apply(kind, document, message, handler)
+
+        def exceptions(record):
+            return self.env["integration.exception"].search(
+                [("res_model", "=", record._name), ("res_id", "=", record.id)]
+            )
+
+        items = [
+            {"item": "PANEL-A3", "quantity": "100"},
+            {"item": "BRKT-050", "lot": "L2026A", "quantity": "40"},
+        ]
+        first = apply(
+            "inventory_advice",
+            {"report_id": "R-TWICE", "snapshot": "delta", "items": items},
+        )
+        self.assertEqual(first.state, "applied")
+        # A resend: its rows in another order, its numbers written otherwise.
+        again = apply(
+            "inventory_advice",
+            {"report_id": "R-TWICE", "snapshot": "delta",
+             "items": [{**items[1], "quantity": "40.000"}, items[0]]},
+        )  # fmt: skip
+        self.assertEqual(again, first)
+        self.assertFalse(exceptions(first))
+        # The same number with other counts: refused, not taken for a resend.
+        other = apply(
+            "inventory_advice",
+            {"report_id": "R-TWICE", "snapshot": "delta",
+             "items": [items[0], {**items[1], "quantity": "31"}]},
+        )  # fmt: skip
+        self.assertFalse(other)
+        self.assertEqual(self.reconciliation("R-TWICE"), first)
+        self.assertIn("other content", exceptions(first).name)
+        self.assertEqual(self.stock(self.bracket, "L2026A"), 40)
+
+        # A 947 twice is applied once; its number with another change is refused.
+        adjustment = {
+            "adjustment_number": "ADJ-TWICE",
+            "adjustments": [{"item": "PANEL-A3", "quantity": "-1"}],
+        }
+        applied = apply("inventory_adjustment", adjustment)
+        self.assertEqual(applied.state, "applied")
+        self.assertEqual(apply("inventory_adjustment", dict(adjustment)), applied)
+        self.assertEqual(self.stock(self.panel), 99)
+        changed = {
+            **adjustment,
+            "adjustments": [{"item": "PANEL-A3", "quantity": "-2"}],
+        }
+        self.assertFalse(apply("inventory_adjustment", changed))
+        self.assertEqual(self.stock(self.panel), 99)
+        self.assertIn("other content", exceptions(applied).name)
 
     def test_bad_reports_never_reconcile_half(self):
         for data, why in (

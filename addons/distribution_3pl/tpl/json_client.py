@@ -11,6 +11,8 @@ import json
 from urllib.parse import quote
 
 JSON_CONTENT_TYPE = "application/json"
+# The largest event sequence the account's cursor (a PostgreSQL integer) holds.
+MAX_SEQUENCE = 2**31 - 1
 API = "api/v1"
 
 # The warehouse's event types → the codec's document kinds (the strings of
@@ -97,7 +99,7 @@ class JsonWarehouseClient:
     def _answer(response):
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
 
     # -- documents out -----------------------------------------------------------
@@ -148,10 +150,16 @@ class JsonWarehouseClient:
         events = [e for e in answer["events"] if isinstance(e, dict)]
         try:
             last = int(answer.get("last", after))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise EventError(
                 "the warehouse's events answer has no last sequence"
             ) from exc
+        if last > MAX_SEQUENCE:
+            # The cursor is stored as a database integer: out of its range it
+            # would fail every pull at the commit instead of saying why here.
+            raise EventError(
+                f"the warehouse's last event sequence {last} is out of range"
+            )
         return events, max(last, int(after))
 
     def close(self):
@@ -167,6 +175,8 @@ def read_event(payload):
             payload = json.loads(payload)
         except ValueError as exc:
             raise EventError(f"the event is not JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise EventError("the event is nested too deep") from exc
     if not isinstance(payload, dict):
         raise EventError("the event is not a JSON object")
     event_id = payload.get("id")
@@ -176,6 +186,9 @@ def read_event(payload):
         or not str(event_id)
     ):
         raise EventError("the event has no id")
+    if "\x00" in str(event_id):
+        # It keys the message: the database takes no NUL character.
+        raise EventError("the event's id holds a NUL character")
     event_type = payload.get("type")
     kind = EVENT_KINDS.get(event_type) if isinstance(event_type, str) else None
     if kind is None:

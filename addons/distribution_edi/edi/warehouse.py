@@ -1005,6 +1005,18 @@ def _json_amount(value, what):
     return _number_text(number)
 
 
+def _json_flag(value, what):
+    """A JSON yes/no: ``"false"`` or ``"0"`` sent as text must not read as yes."""
+    if value in (None, "", False, 0, True, 1) and not isinstance(value, float):
+        return bool(value)
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in ("true", "yes", "1"):
+        return True
+    if text in ("false", "no", "0"):
+        return False
+    raise DocumentError(f"{what} is not true or false: {str(value)[:40]!r}")
+
+
 def _json_date(value):
     text = _json_text(value)
     return _date(text.replace("-", "")[:8]) if text else None
@@ -1027,7 +1039,7 @@ def _json_item(entry):
 def _json_945(data):
     document = {
         "order_number": _json_text(data.get("order_number")),
-        "partial": bool(data.get("partial")),
+        "partial": _json_flag(data.get("partial"), "partial"),
         "date": _json_date(data.get("date")),
         "shipment_id": _json_text(data.get("shipment_id")),
         "po_number": _json_text(data.get("po_number")),
@@ -1092,7 +1104,7 @@ def _json_945(data):
 def _json_944(data):
     document = {
         "receipt_number": _json_text(data.get("receipt_number")),
-        "return": bool(data.get("return")),
+        "return": _json_flag(data.get("return"), "return"),
         "date": _json_date(data.get("date")),
         "order_number": _json_text(data.get("order_number")),
         "shipment_id": _json_text(data.get("shipment_id")),
