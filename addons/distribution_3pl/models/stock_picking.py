@@ -383,6 +383,34 @@ class StockPicking(models.Model):
     # -- ship confirmation --------------------------------------------------------
 
     @api.model
+    def _tpl_refuse_advice(
+        self, account, message, handler, problem, *, record, mention, problem_key,
+        state_field, expectation,
+    ):  # fmt: skip
+        """Put a warehouse advice ``problem`` (category, title, details) into
+        the exception queue for the account's reviewer, about ``mention``;
+        ``record``, when given, is marked in exception and its expectation of
+        the advice met. Nothing applied: an empty recordset."""
+        category, title, details = problem
+        handler._raise_exception(
+            message,
+            category,
+            title,
+            details,
+            assignee=account.reviewer_id,
+            record=mention,
+            problem_key=problem_key,
+        )
+        if record:
+            record[state_field] = "exception"
+            # The warehouse did answer in time: what it says is the exception's
+            # to follow, not also a late advice for the reviewer.
+            self.env["integration.expectation"].sudo()._fulfil(
+                record, expectation, message=message
+            )
+        return self.browse()
+
+    @api.model
     def _tpl_apply_shipping_advice(self, account, advice, message, handler):
         """Validate the delivery a 945 confirms, or put the advice into the
         exception queue; the delivery (empty when nothing was applied)."""
@@ -390,23 +418,12 @@ class StockPicking(models.Model):
         shipment = advice.get("shipment_id") or ""
 
         def refuse(category, title, details=None, record=None, flag=True):
-            handler._raise_exception(
-                message,
-                category,
-                title,
-                details,
-                assignee=account.reviewer_id,
-                record=record,
+            return self._tpl_refuse_advice(
+                account, message, handler, (category, title, details),
+                record=record if flag else None, mention=record,
                 problem_key=f"945-{number}-{shipment}",
-            )
-            if record and flag:
-                record.tpl_release_state = "exception"
-                # The warehouse did answer in time: what it says is the
-                # exception's to follow, not also a late 945 for the reviewer.
-                self.env["integration.expectation"].sudo()._fulfil(
-                    record, EXPECTATION_KIND, message=message
-                )
-            return self.browse()
+                state_field="tpl_release_state", expectation=EXPECTATION_KIND,
+            )  # fmt: skip
 
         pickings = self.sudo().search(
             [

@@ -278,23 +278,12 @@ class StockPickingReceipt(models.Model):
         receipt = advice.get("receipt_number") or ""
 
         def refuse(category, title, details=None, record=None, flag=True):
-            handler._raise_exception(
-                message,
-                category,
-                title,
-                details,
-                assignee=account.reviewer_id,
-                record=record,
+            return self._tpl_refuse_advice(
+                account, message, handler, (category, title, details),
+                record=record if flag else None, mention=record,
                 problem_key=f"944-{number}-{receipt}",
-            )
-            if record and flag:
-                record.tpl_receipt_state = "exception"
-                # The warehouse did answer in time: what is wrong is what it
-                # says, and that is the exception's to follow, not a late one.
-                self.env["integration.expectation"].sudo()._fulfil(
-                    record, RECEIPT_EXPECTATION, message=message
-                )
-            return self.browse()
+                state_field="tpl_receipt_state", expectation=RECEIPT_EXPECTATION,
+            )  # fmt: skip
 
         pickings = self.sudo().search(
             [
