@@ -108,16 +108,23 @@ class StockPicking(models.Model):
 
     @api.depends("picking_type_id.warehouse_id")
     def _compute_tpl_account_id(self):
-        accounts = self.env["tpl.warehouse.account"]
-        by_warehouse = {}  # one search per warehouse, not per delivery
+        self._tpl_assign_accounts(
+            "tpl_account_id", "outgoing", self.env["tpl.warehouse.account"]._for_picking
+        )
+
+    def _tpl_assign_accounts(self, field, picking_type_code, find):
+        """Set ``field`` of the pickings of ``picking_type_code`` to the 3PL
+        account ``find(picking)`` names (others: none), one search per
+        warehouse, not per picking."""
+        by_warehouse = {}
         for picking in self:
-            if picking.picking_type_code != "outgoing":
-                picking.tpl_account_id = False
+            if picking.picking_type_code != picking_type_code:
+                picking[field] = False
                 continue
             warehouse = picking.picking_type_id.warehouse_id
             if warehouse not in by_warehouse:
-                by_warehouse[warehouse] = accounts._for_picking(picking).id
-            picking.tpl_account_id = by_warehouse[warehouse]
+                by_warehouse[warehouse] = find(picking).id
+            picking[field] = by_warehouse[warehouse]
 
     # -- release ---------------------------------------------------------------
 

@@ -85,16 +85,11 @@ class StockPickingReceipt(models.Model):
 
     @api.depends("picking_type_id.warehouse_id")
     def _compute_tpl_receipt_account_id(self):
-        accounts = self.env["tpl.warehouse.account"]
-        by_warehouse = {}  # one search per warehouse, not per receipt
-        for picking in self:
-            if picking.picking_type_code != "incoming":
-                picking.tpl_receipt_account_id = False
-                continue
-            warehouse = picking.picking_type_id.warehouse_id
-            if warehouse not in by_warehouse:
-                by_warehouse[warehouse] = accounts._for_receipt(picking).id
-            picking.tpl_receipt_account_id = by_warehouse[warehouse]
+        self._tpl_assign_accounts(
+            "tpl_receipt_account_id",
+            "incoming",
+            self.env["tpl.warehouse.account"]._for_receipt,
+        )
 
     def _tpl_is_return(self):
         """A customer return: the return of a delivery, or goods coming from a
