@@ -286,6 +286,9 @@ class StockPicking(models.Model):
         for account in self.tpl_account_id:
             moves = self.filtered(lambda p, a=account: p.tpl_account_id == a).move_ids
             item_codes[account] = account._item_codes(moves.product_id)
+            # A unit without a code stops the release before anything changed.
+            for uom in moves.product_id.uom_id:
+                account._tpl_unit_code(uom)
         for picking in self:
             account = picking.tpl_account_id
             values = {}
@@ -330,14 +333,15 @@ class StockPicking(models.Model):
             item_codes = account._item_codes(moves.product_id)
         for move in moves:
             lots = move.move_line_ids.lot_id.mapped("name")
+            quantity, unit = account._tpl_to_stock_unit(move, move.product_uom_qty)
             lines.append(
                 {
                     "line_id": move.tpl_line_id or str(move.id),
                     "item": item_codes[move.product_id],
                     "gtin": move.product_id.barcode or "",
                     "description": move.product_id.display_name[:80],
-                    "quantity": str(move.product_uom_qty),
-                    "uom": "EA",
+                    "quantity": str(quantity),
+                    "uom": unit,
                     "lots": lots,
                 }
             )
@@ -529,9 +533,27 @@ class StockPicking(models.Model):
                 continue
             try:
                 shipped = float(Decimal(line.get("shipped_quantity") or "0"))
+                lots = [
+                    (lot["lot"], float(Decimal(lot["quantity"])))
+                    for lot in line["lots"]
+                ]
             except InvalidOperation:
                 problems.append(_("Line %s: unreadable quantity.", label))
                 continue
+            # Compared and booked in the move's unit, whatever the warehouse's.
+            unit = line.get("uom") or ""
+            shipped = account._tpl_from_warehouse(move, unit, shipped)
+            if shipped is None:
+                problems.append(
+                    _("Line %(line)s: unit %(unit)r is no unit Odoo can convert "
+                      "to %(uom)s (no cross-reference, or another kind of unit).",
+                      line=label, unit=unit, uom=move.product_uom.name)
+                )  # fmt: skip
+                continue
+            lots = [
+                (name, account._tpl_from_warehouse(move, unit, quantity))
+                for name, quantity in lots
+            ]
             rounding = move.product_uom.rounding
             if (
                 float_compare(
@@ -545,9 +567,6 @@ class StockPicking(models.Model):
                       ordered=move.product_uom_qty)
                 )  # fmt: skip
                 continue
-            lots = [
-                (lot["lot"], float(Decimal(lot["quantity"]))) for lot in line["lots"]
-            ]
             requested = set(move.move_line_ids.lot_id.mapped("name"))
             if move.product_id.tracking != "none":
                 if not lots and shipped:
@@ -571,7 +590,7 @@ class StockPicking(models.Model):
         """Book what the warehouse shipped and validate the delivery."""
         self.ensure_one()
         lots = self.env["stock.lot"].sudo()
-        packing = self._tpl_packing(advice)
+        packing = self._tpl_packing(advice, account)
         for move in self.move_ids.filtered(lambda m: m.state not in ("done", "cancel")):
             shipped = [(name, qty) for name, qty in plan.get(move, []) if qty]
             values = []

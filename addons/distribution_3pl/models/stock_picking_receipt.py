@@ -151,8 +151,9 @@ class StockPickingReceipt(models.Model):
                 idempotency_key=f"943-{picking.id}-r{picking.tpl_revision}",
             )
             messages |= message
-            for move, line in zip(moves, document["lines"], strict=True):
-                move.tpl_announced_qty = float(line["quantity"])
+            for move in moves:
+                # In the move's unit: the 944 is converted back to it.
+                move.tpl_announced_qty = picking._tpl_announced_quantity(move)
             picking.tpl_receipt_state = (
                 "announced" if message.state == "sent" else "queued"
             )
@@ -204,14 +205,17 @@ class StockPickingReceipt(models.Model):
                 )
                 if name
             ]
+            quantity, unit = account._tpl_to_stock_unit(
+                move, self._tpl_announced_quantity(move)
+            )
             lines.append(
                 {
                     "line_id": str(move.id),
                     "item": items[move.product_id],
                     "gtin": move.product_id.barcode or "",
                     "description": move.product_id.display_name[:80],
-                    "quantity": str(self._tpl_announced_quantity(move)),
-                    "uom": "EA",
+                    "quantity": str(quantity),
+                    "uom": unit,
                     "lots": list(dict.fromkeys(lots)),
                 }
             )
@@ -383,10 +387,17 @@ class StockPickingReceipt(models.Model):
                       announced=move.product_id.display_name)
                 )  # fmt: skip
                 continue
+            unit = str(line.get("uom") or "")
             received = _decimal(line.get("quantity"))
             exceptions = [
                 e for e in line.get("exceptions") or [] if isinstance(e, dict)
             ]
+            if any(str(e.get("uom") or unit) != unit for e in exceptions):
+                problems.append(
+                    _("Line %s: its exceptions count in another unit than the "
+                      "line.", label)
+                )  # fmt: skip
+                continue
             damaged = _total(
                 e for e in exceptions if e.get("damaged") or e.get("condition") == "01"
             )
@@ -401,6 +412,18 @@ class StockPickingReceipt(models.Model):
             ):
                 problems.append(_("Line %s: unreadable quantities.", label))
                 continue
+            # Compared and booked in the move's unit, whatever the warehouse's.
+            good, damaged, refused = (
+                account._tpl_from_warehouse(move, unit, float(quantity))
+                for quantity in (received - damaged, damaged, refused)
+            )
+            if good is None:
+                problems.append(
+                    _("Line %(line)s: unit %(unit)r is no unit Odoo can convert "
+                      "to %(uom)s (no cross-reference, or another kind of unit).",
+                      line=label, unit=unit, uom=move.product_uom.name)
+                )  # fmt: skip
+                continue
             lot = str(line.get("lot") or "")
             if move.product_id.tracking != "none" and received and not lot:
                 problems.append(
@@ -408,11 +431,11 @@ class StockPickingReceipt(models.Model):
                 )
                 continue
             entry = plan.setdefault(move, {"good": [], "damaged": [], "refused": 0.0})
-            if received - damaged:
-                entry["good"].append((lot, float(received - damaged)))
+            if good:
+                entry["good"].append((lot, good))
             if damaged:
-                entry["damaged"].append((lot, float(damaged)))
-            entry["refused"] += float(refused)
+                entry["damaged"].append((lot, damaged))
+            entry["refused"] += refused
         tolerance = account.receipt_tolerance_percent or 0.0
         for move in moves:
             entry = plan.get(move, {"good": [], "damaged": [], "refused": 0.0})

@@ -25,10 +25,12 @@ class StockQuantPackage(models.Model):
 class StockPicking(models.Model):
     _inherit = "stock.picking"
 
-    def _tpl_packing(self, advice):
+    def _tpl_packing(self, advice, account):
         """``{(line id, lot): [[package, quantity], ...]}``: where the advice
-        packed each line and lot; the packages are found or created."""
+        packed each line and lot, in the unit of the line's move; the packages
+        are found or created."""
         self.ensure_one()
+        moves = {move.tpl_line_id or str(move.id): move for move in self.move_ids}
         packing = {}
         for shipped in advice.get("packages") or []:
             package = self._tpl_package(
@@ -41,6 +43,13 @@ class StockPicking(models.Model):
                     quantity = float(Decimal(content.get("quantity") or "0"))
                 except InvalidOperation:
                     continue  # the plan refused it already
+                move = moves.get(content.get("line_id") or "")
+                if move:
+                    quantity = account._tpl_from_warehouse(
+                        move, content.get("uom") or "", quantity
+                    )
+                if quantity is None:
+                    continue  # the plan refused its unit already
                 key = (content.get("line_id") or "", content.get("lot") or "")
                 packing.setdefault(key, []).append([package, quantity])
         return packing

@@ -18,6 +18,10 @@ from ..tpl.guard import document_problem, unit_problem
 
 _logger = logging.getLogger(__name__)
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
+UNIT_CODE_LIST = "X12"
+# Kinds whose appliers convert the warehouse's units (_tpl_from_warehouse); the
+# stock reports (846, 947) are still read in eaches only.
+UNIT_AWARE_KINDS = (warehouse.SHIPPING_ADVICE, warehouse.RECEIPT_ADVICE)
 # Outbound documents in X12: kind → (set, writer of the codec).
 X12_WRITERS = {
     warehouse.SHIPPING_ORDER: ("940", warehouse.shipping_order_set),
@@ -285,7 +289,7 @@ class TplWarehouseAccount(models.Model):
                 assignee=self.reviewer_id,
             )  # fmt: skip
             return None
-        units = unit_problem(document)
+        units = kind not in UNIT_AWARE_KINDS and unit_problem(document)
         if units:
             handler._raise_exception(
                 message,
@@ -329,6 +333,53 @@ class TplWarehouseAccount(models.Model):
             product: mapped.get(product.id) or product.default_code or ""
             for product in products
         }
+
+    # A warehouse counts in the product's stock unit: the channel converts
+    # Odoo's line units to it on the way out and back on the way in. Unit
+    # codes are X12 355 codes in both profiles (the endpoint's own mapping
+    # first, then the standard list).
+
+    def _tpl_unit_code(self, uom):
+        """The warehouse's code of ``uom``; a UserError naming the unit when
+        nothing maps it (sending "EA" for it would ship the wrong quantity)."""
+        self.ensure_one()
+        code = self.env["integration.cross.reference"]._to_external(
+            self.endpoint_id, "uom", uom, code_list=UNIT_CODE_LIST
+        )
+        if code:
+            return code
+        raise UserError(
+            _(
+                "Unit '%(uom)s' has no %(list)s unit code for 3PL %(account)s: add "
+                "a cross-reference of domain Unit of measure (code list %(list)s, "
+                "for the endpoint or for all), then release again.",
+                uom=uom.name,
+                list=UNIT_CODE_LIST,
+                account=self.display_name,
+            )
+        )
+
+    def _tpl_to_stock_unit(self, move, quantity):
+        """``(quantity, unit code)`` of ``quantity`` of ``move`` (in its unit)
+        as the warehouse counts it: in the product's stock unit."""
+        self.ensure_one()
+        stock_uom = move.product_id.uom_id
+        converted = move.product_uom._compute_quantity(quantity, stock_uom)
+        return converted, self._tpl_unit_code(stock_uom)
+
+    def _tpl_from_warehouse(self, move, code, quantity):
+        """``quantity`` the warehouse gives for ``move`` in its unit ``code``
+        (none: the product's stock unit), in the move's unit; ``None`` when
+        the code maps no unit of the move's category."""
+        self.ensure_one()
+        uom = move.product_id.uom_id
+        if code and code.strip():
+            uom = self.env["integration.cross.reference"]._to_internal(
+                self.endpoint_id, "uom", code, code_list=UNIT_CODE_LIST
+            )
+        if not uom or uom.category_id != move.product_uom.category_id:
+            return None
+        return uom._compute_quantity(quantity, move.product_uom)
 
     def _product_of(self, item, gtin=""):
         """The product the warehouse means by ``item`` (cross-reference first,

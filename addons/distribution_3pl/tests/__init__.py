@@ -5,3 +5,4 @@ from . import test_tpl_json
 from . import test_tpl_release
 from . import test_tpl_overview
 from . import test_tpl_packages
+from . import test_tpl_units

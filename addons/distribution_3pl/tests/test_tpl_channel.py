@@ -575,7 +575,7 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
             [("message_id.flow_id.code", "=", "tpl-x12-in"),
              ("message_id.endpoint_id", "=", self.folder_endpoint.id)]
         )  # fmt: skip
-        self.assertIn("'CA'", " ".join(exception.mapped("name")))
+        self.assertIn("'CA'", str(exception.mapped("details")))
 
     def test_a_confirmation_for_an_unknown_order_is_refused(self):
         picking = self.delivery(self.panel, 3)

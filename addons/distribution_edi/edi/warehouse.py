@@ -1075,7 +1075,8 @@ def _json_945(data):
                 ),
                 "quantity": _json_amount(content.get("quantity"), "a shipped quantity")
                 or "0",
-                "uom": _json_text(content.get("uom")) or "EA",
+                # None given: the product's stock unit, as in a 945 without W1205.
+                "uom": _json_text(content.get("uom")),
                 "lot": _json_text(content.get("lot")),
                 "serials": [_json_text(s) for s in serials],
                 "substituted_for": _json_text(content.get("substituted_for")),
@@ -1118,7 +1119,7 @@ def _json_944(data):
             "line_id": _json_text(entry.get("line_id")),
             **_json_item(entry),
             "quantity": received,
-            "uom": _json_text(entry.get("uom")) or "EA",
+            "uom": _json_text(entry.get("uom")),  # none: the stock unit
             "lot": _json_text(entry.get("lot")),
             "exceptions": [],
         }
