@@ -134,7 +134,7 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     def webhook_url(self):
         return f"{self.base_url()}/integration/inbound/{self.endpoint.code}/tpl-json-in"
 
-    def delivery(self, product, quantity):
+    def delivery(self, product, quantity, uom=None):
         picking = self.env["stock.picking"].create(
             {
                 "picking_type_id": self.warehouse.out_type_id.id,
@@ -145,7 +145,7 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
                         "name": product.name,
                         "product_id": product.id,
                         "product_uom_qty": quantity,
-                        "product_uom": product.uom_id.id,
+                        "product_uom": (uom or product.uom_id).id,
                         "location_id": self.warehouse.lot_stock_id.id,
                         "location_dest_id": self.env.ref(
                             "stock.stock_location_customers").id,
@@ -235,6 +235,23 @@ class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
         backorder = picking.backorder_ids
         self.assertEqual(backorder.move_ids.product_uom_qty, 2)
         self.assertEqual(expectation.state, "met")
+
+    def test_an_order_in_dozens_is_sent_and_confirmed_in_units(self):
+        dozen = self.env.ref("uom.product_uom_dozen")
+        self.sandbox.warehouse.behaviours["short_pick"] = 6
+        picking = self.delivery(self.panel, 2, dozen)
+        self.release(picking)
+        (line,) = self.sandbox.warehouse.orders[picking.name]["lines"]
+        self.assertEqual((line["quantity"], line["uom"]), (24, "EA"))
+        # A warehouse that gives no unit counts in the product's stock unit.
+        line["uom"] = ""
+        self.ship(picking.name)
+        self.assertEqual(self.events_in().state, "done")
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.move_ids.quantity, 1.5)  # 18 units
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.move_ids.product_uom, dozen)
+        self.assertEqual(backorder.move_ids.product_uom_qty, 0.5)
 
     def test_a_duplicate_event_has_no_second_effect(self):
         self.sandbox.warehouse.behaviours["duplicate_confirmations"] = True
