@@ -139,6 +139,10 @@ class StockPicking(models.Model):
                     ", ".join(refused.mapped("name")),
                 )
             )
+        for picking in self:
+            problem = picking._tpl_unit_problem()
+            if problem:
+                raise UserError(problem)
         return len(self.sudo()._tpl_release())
 
     @entry_point("write", groups=STOCK_USER)
@@ -262,7 +266,10 @@ class StockPicking(models.Model):
         for picking in ready:
             if limit and len(free) >= limit:
                 break
-            reason = picking.tpl_account_id._tpl_hold_reason(picking)
+            # A unit without a code holds only its delivery, not the wave.
+            reason = picking._tpl_unit_problem() or (
+                picking.tpl_account_id._tpl_hold_reason(picking)
+            )
             if reason:
                 if (picking.tpl_release_state, picking.tpl_hold_reason) != (
                     "held",
@@ -276,6 +283,18 @@ class StockPicking(models.Model):
         if not free:
             return self.env["integration.message"]
         return free._tpl_send_order("original")
+
+    def _tpl_unit_problem(self):
+        """Why the 3PL cannot be sent this delivery's lines in their stock
+        units (a unit without a code); empty when it can."""
+        self.ensure_one()
+        account = self.tpl_account_id
+        try:
+            for uom in self.move_ids.product_id.uom_id:
+                account._tpl_unit_code(uom)
+        except UserError as exc:
+            return exc.args[0]
+        return ""
 
     def _tpl_send_order(self, purpose):
         flow = self.env.ref(RELEASE_FLOW).sudo()

@@ -109,24 +109,54 @@ class TestTplUnitsRelease(TplSandboxCase):
         self.assertIn("'KG'", exception.details)
         self.assertIn("Dozens", exception.details)
 
-    def test_a_unit_without_a_code_is_not_released(self):
+    def crate(self):
+        """A product stocked by the pack, a unit with no X12 code."""
         crate = self.env["product.product"].create(
             {
                 "name": "Panel crate",
                 "default_code": "PANEL-CR",
                 "is_storable": True,
-                "uom_id": self.pack.id,  # stocked by the pack: no code for it
+                "uom_id": self.pack.id,
                 "uom_po_id": self.pack.id,
             }
         )
         self.env["stock.quant"]._update_available_quantity(
             crate, self.warehouse.lot_stock_id, 5
         )
-        picking = self.delivery_in(1, self.pack, crate)
+        return crate
+
+    def test_a_unit_without_a_code_is_not_released(self):
+        picking = self.delivery_in(1, self.pack, self.crate())
         with self.assertRaisesRegex(UserError, r"Pack of 6 \(3PL test\)"):
             picking.action_tpl_release()
         self.assertEqual(picking.tpl_release_state, "none")
         self.assertFalse(self.messages(picking))
+
+    def test_a_unit_without_a_code_holds_its_delivery_not_the_wave(self):
+        stuck = self.delivery_in(1, self.pack, self.crate())
+        picking = self.delivery_in(1, self.dozen)
+        with trap_jobs() as trap:
+            self.account._release_wave()
+            self.run_jobs(trap)
+        self.assertEqual(picking.tpl_release_state, "released")
+        self.assertEqual(stuck.tpl_release_state, "held")
+        self.assertIn("Pack of 6 (3PL test)", stuck.tpl_hold_reason)
+        # Once the warehouse's code for the pack is known, the next wave sends it.
+        self.env["integration.cross.reference"].create(
+            {
+                "endpoint_id": self.folder_endpoint.id,
+                "domain": "uom",
+                "code_list": "X12",
+                "res_id": self.pack.id,
+                "code": "PK",
+            }
+        )
+        with trap_jobs() as trap:
+            self.account._release_wave()
+            self.run_jobs(trap)
+        self.assertEqual(stuck.tpl_release_state, "released")
+        (line,) = self.wait_for_order(stuck.name)["lines"]
+        self.assertEqual((line["quantity"], line["uom"]), (1, "PK"))
 
 
 @tagged("post_install", "-at_install")
