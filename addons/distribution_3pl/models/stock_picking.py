@@ -284,11 +284,12 @@ class StockPicking(models.Model):
             return self.env["integration.message"]
         return free._tpl_send_order("original")
 
-    def _tpl_unit_problem(self):
-        """Why the 3PL cannot be sent this delivery's lines in their stock
-        units (a unit without a code); empty when it can."""
+    def _tpl_unit_problem(self, account=None):
+        """Why ``account`` (default: the delivery's) cannot be sent this
+        picking's lines in their stock units (a unit without a code); empty
+        when it can."""
         self.ensure_one()
-        account = self.tpl_account_id
+        account = account or self.tpl_account_id
         try:
             for uom in self.move_ids.product_id.uom_id:
                 account._tpl_unit_code(uom)

@@ -2,6 +2,7 @@
 943 (or a JSON ASN), validated by the warehouse's 944 (or receipt webhook)."""
 
 import datetime
+import logging
 from decimal import Decimal, InvalidOperation
 
 from odoo import Command, _, api, fields, models
@@ -9,6 +10,7 @@ from odoo.addons.distribution_integration_base.models.entry_point import entry_p
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero
 
+_logger = logging.getLogger(__name__)
 ANNOUNCE_FLOW = "distribution_3pl.flow_tpl_943_out"
 RECEIPT_EXPECTATION = "tpl_944"
 STOCK_USER = "stock.group_stock_user"
@@ -114,6 +116,10 @@ class StockPickingReceipt(models.Model):
                     ", ".join(refused.mapped("name")),
                 )
             )
+        for picking in self:
+            problem = picking._tpl_unit_problem(picking.tpl_receipt_account_id)
+            if problem:
+                raise UserError(problem)
         return len(self.sudo()._tpl_announce())
 
     @entry_point("write")
@@ -134,6 +140,16 @@ class StockPickingReceipt(models.Model):
                 and p.tpl_receipt_account_id
             )
         )
+        # A unit without a code keeps only its receipt back (the scheduled
+        # announcement and an applied ship notice go on); announcing it by
+        # hand says why.
+        for picking in ready:
+            problem = picking._tpl_unit_problem(picking.tpl_receipt_account_id)
+            if problem:
+                _logger.warning(
+                    "%s not announced to the 3PL: %s", picking.name, problem
+                )
+                ready -= picking
         flow = self.env.ref(ANNOUNCE_FLOW).sudo()
         dispatch = self.env["integration.dispatch"].sudo()
         messages = self.env["integration.message"].sudo()

@@ -352,7 +352,7 @@ class TplWarehouseAccount(models.Model):
             _(
                 "Unit '%(uom)s' has no %(list)s unit code for 3PL %(account)s: add "
                 "a cross-reference of domain Unit of measure (code list %(list)s, "
-                "for the endpoint or for all), then release again.",
+                "for the endpoint or for all), then send again.",
                 uom=uom.name,
                 list=UNIT_CODE_LIST,
                 account=self.display_name,

@@ -160,6 +160,9 @@ class TplWarehouseAccountReceipt(models.Model):
             )
         )
         # Receipts waiting for their supplier's ship notice are announced when
-        # it is applied, not here (they would hold the wave otherwise).
-        ready = pickings.filtered(lambda p: not p._tpl_awaits_ship_notice())
+        # it is applied, not here (they would hold the wave otherwise); those
+        # in a unit without a code would take the wave's places for nothing.
+        ready = pickings.filtered(
+            lambda p: not p._tpl_awaits_ship_notice() and not p._tpl_unit_problem(self)
+        )
         return ready[: self.wave_size or None]._tpl_announce()

@@ -186,3 +186,31 @@ class TestTplUnitsReceipts(TplReceiptsCase):
                          [0.5, 1.5])  # fmt: skip
         self.assertEqual(self.quantity_at(self.panel, self.warehouse.lot_stock_id), 18)
         self.assertEqual(self.quantity_at(self.panel, self.damaged), 6)
+
+    def test_a_receipt_in_a_unit_without_a_code_is_kept_back_by_name(self):
+        pack = self.env["uom.uom"].create(
+            {
+                "name": "Pack of 6 (3PL test)",
+                "category_id": self.env.ref("uom.product_uom_categ_unit").id,
+                "uom_type": "bigger",
+                "factor_inv": 6,
+            }
+        )
+        crate = self.env["product.product"].create(
+            {
+                "name": "Panel crate",
+                "default_code": "PANEL-CR",
+                "is_storable": True,
+                "uom_id": pack.id,
+                "uom_po_id": pack.id,
+            }
+        )
+        stuck = self.receipt([(crate, 2)])
+        ready = self.receipt([(self.panel, 3)])
+        with self.assertRaisesRegex(UserError, r"Pack of 6 \(3PL test\)"):
+            stuck.action_tpl_announce()
+        with trap_jobs() as trap:
+            self.account._announce_wave()
+            self.run_jobs(trap)
+        self.assertEqual(ready.tpl_receipt_state, "announced")
+        self.assertEqual(stuck.tpl_receipt_state, "none")
