@@ -7,7 +7,10 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import _, api, fields, models, tools
+from odoo.addons.queue_job.utils import must_run_without_delay
 from odoo.exceptions import UserError
+
+from .integration_message import new_job_uuid
 
 _logger = logging.getLogger(__name__)
 
@@ -286,6 +289,14 @@ class IntegrationDispatch(models.AbstractModel):
             "payload_sha256": hashlib.sha256(raw).hexdigest(),
             "content_type": content_type,
         }
+        enqueue = enqueue and (
+            flow_profile["mode"] == "realtime" or direction == "inbound"
+        )
+        job_uuid = None
+        if enqueue and not must_run_without_delay(self.env):
+            # The job's link goes in with the row: no second write per message.
+            job_uuid = new_job_uuid()
+            vals.update(job_uuid=job_uuid, next_attempt_at=now)
         try:
             if key_locked:
                 message = messages.create(vals)
@@ -303,8 +314,8 @@ class IntegrationDispatch(models.AbstractModel):
                 return existing, False
             raise
         message._store_payload(raw, content_type, filename=filename)
-        if enqueue and (flow_profile["mode"] == "realtime" or direction == "inbound"):
-            message._enqueue()
+        if enqueue:
+            message._enqueue(job_uuid=job_uuid)
         return message, True
 
     @api.model

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db
 
 from ..kernel import inbound
 
@@ -18,6 +18,18 @@ FAILURE_WINDOW_PARAM = "distribution_integration_base.gateway_failure_window"
 
 def _utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def adopt_transaction_time(cr, transaction_time):
+    """Give ``cr`` the transaction's ``now()`` read by an earlier statement, so
+    that the ORM's create does not ask for it in a round trip of its own.
+
+    PostgreSQL's ``now()`` is fixed for a transaction: the value is the one
+    ``cr.now()`` would read. Only on a real cursor: a test cursor keeps its
+    own clock.
+    """
+    if type(cr) is sql_db.Cursor and getattr(cr, "_now", False) is None:
+        cr._now = transaction_time
 
 
 def endpoint_key(code):
@@ -119,7 +131,8 @@ class IntegrationGatewayFailure(models.Model):
         default_limit, default_window = self._default_limits()
         now = _utcnow()
         self.env.cr.execute(
-            """SELECT e.id IS NOT NULL, e.write_date, c.write_date,
+            """SELECT now() at time zone 'UTC',
+                      e.id IS NOT NULL, e.write_date, c.write_date,
                       (SELECT write_date FROM integration_flow WHERE id = %(flow)s),
                       t.lim, t.win,
                       (SELECT failed_at FROM integration_gateway_failure
@@ -150,9 +163,17 @@ class IntegrationGatewayFailure(models.Model):
                 "active_window": DEFAULT_FAILURE_WINDOW,
             },
         )
-        exists, endpoint_date, credential_date, flow_date, limit, window, failed_at = (
-            self.env.cr.fetchone()
-        )
+        (
+            transaction_time,
+            exists,
+            endpoint_date,
+            credential_date,
+            flow_date,
+            limit,
+            window,
+            failed_at,
+        ) = self.env.cr.fetchone()
+        adopt_transaction_time(self.env.cr, transaction_time)
         retry_after = 0
         if limit and limit >= 1 and failed_at:
             # Free again when the limit-th most recent failure leaves the window.

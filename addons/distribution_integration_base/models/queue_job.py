@@ -26,6 +26,14 @@ class QueueJob(models.Model):
             return self.browse()
         return super().search(domain, offset=offset, limit=limit, order=order)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self.env.context.get("integration_fresh_job"):
+            # The dispatch's jobs, one per message on the ingest path: nobody
+            # follows them, so skip mail's follower and tracking work.
+            self = self.with_context(tracking_disable=True)  # noqa: PLW0642
+        return super().create(vals_list)
+
     def write(self, vals):
         if vals.get("state") == "started":
             # queue_job commits the 'started' state before it runs the job, so

@@ -32,6 +32,13 @@ class ResConfigSettings(models.TransientModel):
     integration_default_metadata_retention_days = fields.Integer(
         config_parameter=PARAM_PREFIX + "default_metadata_retention_days", default=365
     )
+    integration_payload_database_max_kb = fields.Integer(
+        config_parameter=PARAM_PREFIX + "payload_database_max_kb",
+        default=64,
+        help="Payloads up to this size are kept in the database with their message "
+        "(written in the same transaction, no file per message); larger ones in "
+        "the filestore. 0: every payload in the filestore.",
+    )
     integration_stuck_minutes = fields.Integer(
         config_parameter=PARAM_PREFIX + "stuck_minutes", default=15
     )

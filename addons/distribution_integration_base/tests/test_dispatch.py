@@ -525,6 +525,58 @@ class TestMonitoring(IntegrationCase):
         self.assertEqual(message.state, "dead")
         self.assertEqual(len(self.peer.requests), 0)
 
+    def _payload_row(self, message):
+        self.env["ir.attachment"].flush_model()
+        self.env.cr.execute(
+            "SELECT store_fname, db_datas IS NOT NULL, file_size, checksum "
+            "FROM ir_attachment WHERE id = %s",
+            [message.payload_attachment_id.id],
+        )
+        return self.env.cr.fetchone()
+
+    def test_small_payloads_live_in_the_database_large_ones_in_the_filestore(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("distribution_integration_base.payload_database_max_kb", "1")
+        small = b"x" * 1024
+        large = b"y" * 1025
+        with self.jobs():
+            in_database = self.send_order(small, content_type="text/plain")
+            in_file = self.send_order(large, content_type="text/plain")
+        store_fname, in_row, size, checksum = self._payload_row(in_database)
+        self.assertFalse(store_fname)
+        self.assertTrue(in_row)
+        self.assertEqual(size, 1024)
+        self.assertEqual(checksum, hashlib.sha1(small).hexdigest())
+        self.assertEqual(in_database._get_payload(), small)
+        with in_database._open_payload() as stream:
+            self.assertEqual(stream.read(), small)
+        # The attachment reads like any other attachment of Odoo's.
+        self.assertEqual(in_database.payload_attachment_id.raw, small)
+        store_fname, in_row, size, _checksum = self._payload_row(in_file)
+        self.assertTrue(store_fname)
+        self.assertFalse(in_row)
+        self.assertEqual(in_file._get_payload(), large)
+        self.assertEqual(in_file.payload_attachment_id.raw, large)
+        # 0: every payload in the filestore.
+        params.set_param("distribution_integration_base.payload_database_max_kb", "0")
+        with self.jobs():
+            tiny = self.send_order(b"z", content_type="text/plain")
+        self.assertTrue(self._payload_row(tiny)[0])
+        self.assertEqual(tiny._get_payload(), b"z")
+
+    def test_a_new_message_names_its_stored_job(self):
+        # Outside the test trap: the job row is really stored, under the uuid
+        # the message was created with.
+        message = self.send_order()
+        self.assertTrue(message.job_uuid)
+        job = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(len(job), 1)
+        self.assertEqual(job.records, message)
+        self.assertEqual(job.method_name, "_job_run")
+        self.assertEqual(job.channel, "root.integration.test-partner")
+        self.assertEqual(job.state, "pending")
+        self.assertTrue(message.next_attempt_at)
+
     def test_retention_purges_payloads_then_metadata(self):
         self.flow_out.write(
             {"payload_retention_days": 7, "metadata_retention_days": 30}
