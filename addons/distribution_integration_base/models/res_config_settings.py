@@ -33,6 +33,7 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "default_metadata_retention_days", default=365
     )
     integration_payload_database_max_kb = fields.Integer(
+        string="Payloads Kept in the Database up to (KB)",
         config_parameter=PARAM_PREFIX + "payload_database_max_kb",
         default=64,
         help="Payloads up to this size are kept in the database with their message "
