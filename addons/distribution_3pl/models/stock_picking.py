@@ -564,11 +564,7 @@ class StockPicking(models.Model):
             unit = line.get("uom") or ""
             shipped = account._tpl_from_warehouse(move, unit, shipped)
             if shipped is None:
-                problems.append(
-                    _("Line %(line)s: unit %(unit)r is no unit Odoo can convert "
-                      "to %(uom)s (no cross-reference, or another kind of unit).",
-                      line=label, unit=unit, uom=move.product_uom.name)
-                )  # fmt: skip
+                problems.append(account._tpl_unit_refusal(label, unit, move))
                 continue
             lots = [
                 (name, account._tpl_from_warehouse(move, unit, quantity))

@@ -434,11 +434,7 @@ class StockPickingReceipt(models.Model):
                 for quantity in (received - damaged, damaged, refused)
             )
             if good is None:
-                problems.append(
-                    _("Line %(line)s: unit %(unit)r is no unit Odoo can convert "
-                      "to %(uom)s (no cross-reference, or another kind of unit).",
-                      line=label, unit=unit, uom=move.product_uom.name)
-                )  # fmt: skip
+                problems.append(account._tpl_unit_refusal(label, unit, move))
                 continue
             lot = str(line.get("lot") or "")
             if move.product_id.tracking != "none" and received and not lot:

@@ -381,6 +381,17 @@ class TplWarehouseAccount(models.Model):
             return None
         return uom._compute_quantity(quantity, move.product_uom)
 
+    def _tpl_unit_refusal(self, label, unit, move):
+        """The problem of an advice line in a unit ``_tpl_from_warehouse``
+        cannot convert to ``move``'s."""
+        return _(
+            "Line %(line)s: unit %(unit)r is no unit Odoo can convert to %(uom)s "
+            "(no cross-reference, or another kind of unit).",
+            line=label,
+            unit=unit,
+            uom=move.product_uom.name,
+        )
+
     def _product_of(self, item, gtin=""):
         """The product the warehouse means by ``item`` (cross-reference first,
         then internal reference, then barcode); empty when unknown."""
