@@ -12,13 +12,12 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from unittest.mock import patch
 
 import requests
 
 from odoo.addons.distribution_edi.edi import warehouse as warehouse_sets
 from odoo.addons.distribution_edi.edi.writer import write_x12
-from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.common import IntegrationTestMixin
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
@@ -29,7 +28,6 @@ from odoo.addons.distribution_integration_base.tests.sftp_peer import (
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
-from odoo.tools import config
 
 from ..models import tpl_warehouse_account
 
@@ -44,15 +42,13 @@ from sandbox.warehouse_3pl import (  # noqa: E402
 
 
 @tagged("post_install", "-at_install")
-class TestTplChannel(LoopbackPeersMixin, TransactionCase):
+class TestTplChannel(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+    job_rounds = 5
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.folder = Path(tempfile.mkdtemp(prefix="tpl-test-"))
         cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
         cls.pickup = cls.folder / "pickup"  # the warehouse reads our 940s here
@@ -218,12 +214,6 @@ class TestTplChannel(LoopbackPeersMixin, TransactionCase):
         picking.action_assign()
         self.assertEqual(picking.state, "assigned")
         return picking
-
-    def run_jobs(self, trap):
-        for _round in range(5):
-            if not trap.enqueued_jobs:
-                break
-            trap.perform_enqueued_jobs()
 
     def messages(self, picking, code="tpl-940-out"):
         return self.env["integration.message"].search(

@@ -11,17 +11,15 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from unittest.mock import patch
 
 from odoo.addons.distribution_edi.tests.common import EdiCase
-from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.common import IntegrationTestMixin
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
-from odoo.tools import config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 if str(REPOSITORY) not in sys.path:
@@ -34,15 +32,13 @@ from sandbox.warehouse_3pl import (  # noqa: E402
 
 
 @tagged("post_install", "-at_install")
-class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
+class TestTplReceipts(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+    job_rounds = 5
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.folder = Path(tempfile.mkdtemp(prefix="tpl-receipts-"))
         cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
         cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
@@ -206,12 +202,6 @@ class TestTplReceipts(LoopbackPeersMixin, TransactionCase):
         picking.action_confirm()
         self.assertEqual(picking.state, "assigned")
         return picking
-
-    def run_jobs(self, trap):
-        for _round in range(5):
-            if not trap.enqueued_jobs:
-                break
-            trap.perform_enqueued_jobs()
 
     def messages(self, picking, code="tpl-943-out"):
         return self.env["integration.message"].search(

@@ -10,9 +10,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from unittest.mock import patch
 
-from odoo.addons.distribution_integration_base.kernel import crypto
+from odoo.addons.distribution_integration_base.tests.common import IntegrationTestMixin
 from odoo.addons.distribution_integration_base.tests.loopback import (
     LoopbackPeersMixin,
 )
@@ -23,7 +22,6 @@ from odoo.addons.distribution_integration_base.tests.sftp_peer import (
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import config
 
 from ..models.tpl_csv_handler import read_snapshot_csv
 
@@ -35,15 +33,13 @@ from sandbox.warehouse_3pl import SandboxWarehouseServer  # noqa: E402
 
 
 @tagged("post_install", "-at_install")
-class TestTplReconciliation(LoopbackPeersMixin, TransactionCase):
+class TestTplReconciliation(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+    job_rounds = 5
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.startClassPatcher(
-            patch.dict(
-                config.options, {crypto.MASTER_KEY_OPTION: crypto.generate_master_key()}
-            )
-        )
+        cls.patch_master_key()
         cls.folder = Path(tempfile.mkdtemp(prefix="tpl-rec-test-"))
         cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
         cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
