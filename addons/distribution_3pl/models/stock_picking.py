@@ -291,8 +291,7 @@ class StockPicking(models.Model):
         self.ensure_one()
         account = account or self.tpl_account_id
         try:
-            for uom in self.move_ids.product_id.uom_id:
-                account._tpl_unit_code(uom)
+            account._tpl_unit_codes(self.move_ids.product_id.uom_id)
         except UserError as exc:
             return exc.args[0]
         return ""
@@ -307,8 +306,7 @@ class StockPicking(models.Model):
             moves = self.filtered(lambda p, a=account: p.tpl_account_id == a).move_ids
             item_codes[account] = account._item_codes(moves.product_id)
             # A unit without a code stops the release before anything changed.
-            for uom in moves.product_id.uom_id:
-                account._tpl_unit_code(uom)
+            account._tpl_unit_codes(moves.product_id.uom_id)
         for picking in self:
             account = picking.tpl_account_id
             values = {}
@@ -351,9 +349,12 @@ class StockPicking(models.Model):
         moves = self.move_ids.filtered(lambda m: m.state != "cancel")
         if item_codes is None:
             item_codes = account._item_codes(moves.product_id)
+        unit_codes = account._tpl_unit_codes(moves.product_id.uom_id)
         for move in moves:
             lots = move.move_line_ids.lot_id.mapped("name")
-            quantity, unit = account._tpl_to_stock_unit(move, move.product_uom_qty)
+            quantity, unit = account._tpl_to_stock_unit(
+                move, move.product_uom_qty, unit_codes
+            )
             lines.append(
                 {
                     "line_id": move.tpl_line_id or str(move.id),

@@ -213,6 +213,7 @@ class StockPickingReceipt(models.Model):
         lines = []
         moves = self._tpl_announced_moves()
         items = account._item_codes(moves.product_id)
+        unit_codes = account._tpl_unit_codes(moves.product_id.uom_id)
         for move in moves:
             lots = [
                 name
@@ -222,7 +223,7 @@ class StockPickingReceipt(models.Model):
                 if name
             ]
             quantity, unit = account._tpl_to_stock_unit(
-                move, self._tpl_announced_quantity(move)
+                move, self._tpl_announced_quantity(move), unit_codes
             )
             lines.append(
                 {

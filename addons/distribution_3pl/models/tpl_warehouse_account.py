@@ -339,33 +339,36 @@ class TplWarehouseAccount(models.Model):
     # codes are X12 355 codes in both profiles (the endpoint's own mapping
     # first, then the standard list).
 
-    def _tpl_unit_code(self, uom):
-        """The warehouse's code of ``uom``; a UserError naming the unit when
-        nothing maps it (sending "EA" for it would ship the wrong quantity)."""
+    def _tpl_unit_codes(self, uoms):
+        """``{unit: code}`` of the warehouse for ``uoms``, read at once; a
+        UserError naming the first unit nothing maps (sending "EA" for it would
+        ship the wrong quantity)."""
         self.ensure_one()
-        code = self.env["integration.cross.reference"]._to_external(
-            self.endpoint_id, "uom", uom, code_list=UNIT_CODE_LIST
+        codes = self.env["integration.cross.reference"]._to_external_many(
+            self.endpoint_id, "uom", uoms, code_list=UNIT_CODE_LIST
         )
-        if code:
-            return code
-        raise UserError(
-            _(
-                "Unit '%(uom)s' has no %(list)s unit code for 3PL %(account)s: add "
-                "a cross-reference of domain Unit of measure (code list %(list)s, "
-                "for the endpoint or for all), then send again.",
-                uom=uom.name,
-                list=UNIT_CODE_LIST,
-                account=self.display_name,
-            )
-        )
+        for uom in uoms:
+            if not codes.get(uom.id):
+                raise UserError(
+                    _(
+                        "Unit '%(uom)s' has no %(list)s unit code for 3PL "
+                        "%(account)s: add a cross-reference of domain Unit of "
+                        "measure (code list %(list)s, for the endpoint or for "
+                        "all), then send again.",
+                        uom=uom.name,
+                        list=UNIT_CODE_LIST,
+                        account=self.display_name,
+                    )
+                )
+        return {uom: codes[uom.id] for uom in uoms}
 
-    def _tpl_to_stock_unit(self, move, quantity):
+    def _tpl_to_stock_unit(self, move, quantity, unit_codes):
         """``(quantity, unit code)`` of ``quantity`` of ``move`` (in its unit)
-        as the warehouse counts it: in the product's stock unit."""
-        self.ensure_one()
+        as the warehouse counts it: in the product's stock unit; ``unit_codes``:
+        ``_tpl_unit_codes`` of the document's stock units."""
         stock_uom = move.product_id.uom_id
         converted = move.product_uom._compute_quantity(quantity, stock_uom)
-        return converted, self._tpl_unit_code(stock_uom)
+        return converted, unit_codes[stock_uom]
 
     def _tpl_from_warehouse(self, move, code, quantity):
         """``quantity`` the warehouse gives for ``move`` in its unit ``code``
