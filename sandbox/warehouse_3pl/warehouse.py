@@ -88,12 +88,18 @@ class Warehouse:
         with self.lock:
             self.stock = dict(SEED_STOCK)
             self.changed = set()  # stock keys changed since the last snapshot
+            # Each item's unit as its orders and receipts name it: what the
+            # stock reports count it in (EA when none did).
+            self.units = {}
             self.orders = {}
             self.receipts = {}
             self.refusals = []
             self.behaviours = dict(DEFAULT_BEHAVIOURS)
             self.counter = itertools.count(1)
             self.interchange_counter = itertools.count(1)
+
+    def _learn_unit(self, line):
+        self.units[line["item"]] = line["uom"]
 
     def next_number(self):
         return next(self.counter)
@@ -136,6 +142,7 @@ class Warehouse:
                         "lots": list(line.get("lots") or ()),
                     }
                 )
+                self._learn_unit(lines[-1])
             if not lines:
                 raise Refused(f"order {number} has no lines", 422)
             record = {
@@ -194,6 +201,7 @@ class Warehouse:
                         "lots": list(line.get("lots") or ()),
                     }
                 )
+                self._learn_unit(lines[-1])
             if not lines:
                 raise Refused(f"receipt {number} has no lines", 422)
             record = {
@@ -445,7 +453,7 @@ class Warehouse:
                     "lot": lot,
                     "status": status,
                     "quantity": text(self.stock.get((item, lot, status), Decimal(0))),
-                    "uom": "EA",
+                    "uom": self.units.get(item, "EA"),
                 }
                 for item, lot, status in keys
             ]
@@ -489,7 +497,7 @@ class Warehouse:
                         "gtin": "",
                         "lot": key[1],
                         "quantity": text(delta),
-                        "uom": entry.get("uom") or "EA",
+                        "uom": entry.get("uom") or self.units.get(item, "EA"),
                         "reason_code": entry.get("reason_code") or "AH",
                         "note": entry.get("note") or "",
                     }
@@ -506,6 +514,8 @@ class Warehouse:
                     raise Refused(f"unknown stock status {status!r}", 422)
                 key = (entry["item"], entry.get("lot") or "", status)
                 self.stock[key] = quantity(entry.get("quantity"), entry["item"])
+                if entry.get("uom"):
+                    self.units[entry["item"]] = entry["uom"]
 
     # -- confirmations ------------------------------------------------------------
 
@@ -750,7 +760,7 @@ def body_846(report):
                     "QTY",
                     QTY_QUALIFIERS[entry["status"]],
                     Decimal(entry["quantity"]),
-                    "EA",
+                    entry["uom"],
                 ]
             )
     body.append(["CTT", len(groups)])

@@ -27,6 +27,8 @@ from odoo.addons.distribution_integration_base.models.entry_point import entry_p
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare, float_is_zero
 
+from .tpl_warehouse_account import UNIT_CODE_LIST
+
 STOCK_USER = "stock.group_stock_user"
 STOCK_MANAGER = "stock.group_stock_manager"
 STATUSES = [
@@ -54,8 +56,9 @@ class SnapshotError(ValueError):
 
 
 def snapshot_rows(document, adjustment=False):
-    """``(item, gtin, lot, status, quantity)`` rows of a snapshot dict (the
-    codec's ``inventory_advice``) or of a 947 (``inventory_adjustment``).
+    """``(item, gtin, lot, status, quantity, unit)`` rows of a snapshot dict
+    (the codec's ``inventory_advice``) or of a 947 (``inventory_adjustment``);
+    ``unit``: the warehouse's unit code, upper case ("": the stock unit).
 
     A generator, so a report of any size is streamed to the database page
     by page. Raises :class:`SnapshotError` naming the entry that is wrong: a
@@ -89,18 +92,24 @@ def snapshot_rows(document, adjustment=False):
                 f"entry {number} ({item or gtin}): {entry.get('quantity')!r} "
                 "is no quantity"
             )
-        yield (item, gtin, str(entry.get("lot") or "").strip(), status, quantity)
+        unit = str(entry.get("uom") or "").strip().upper()
+        lot = str(entry.get("lot") or "").strip()
+        yield (item, gtin, lot, status, quantity, unit)
 
 
 def report_digest(snapshot, rows):
     """A fingerprint of a report's content: the same whatever the order of its
     rows or the writing of its numbers (``5`` / ``5.000``), so that a resend is
     told from another report under the same number. Rows are summed as
-    independent hashes: streamed, with no sorting in memory."""
+    independent hashes: streamed, with no sorting in memory. A row in "EA"
+    (what every report counted in before units were read) hashes as before."""
     total = 0
-    for item, gtin, lot, status, quantity in rows:
+    for item, gtin, lot, status, quantity, unit in rows:
         number = quantity.normalize() if quantity else Decimal(0)
-        row = "\x1f".join((item, gtin, lot, status, format(number, "f")))
+        parts = [item, gtin, lot, status, format(number, "f")]
+        if unit not in ("", "EA"):
+            parts.append(unit)
+        row = "\x1f".join(parts)
         total += int.from_bytes(hashlib.sha256(row.encode()).digest(), "big")
     return f"{snapshot}:{total % (1 << 256):064x}"
 
@@ -322,6 +331,24 @@ class TplReconciliation(models.Model):
                   label=label, report=report),
                 str(exc),
             )  # fmt: skip
+        unconvertible = self._resolve_snapshot(account)
+        if unconvertible:
+            self._drop_snapshot()
+            shown = ", ".join(
+                f"{item} ({unit})" for item, unit in unconvertible[:SHOWN_UNKNOWN]
+            )
+            if len(unconvertible) > SHOWN_UNKNOWN:
+                shown += _(" and %s more", len(unconvertible) - SHOWN_UNKNOWN)
+            return refuse(
+                "mapping",
+                _("%(label)s %(report)s counts in units Odoo cannot convert to the "
+                  "products' stock units: nothing was reconciled.",
+                  label=label, report=report),
+                _("Lines (item and unit): %(lines)s. Add a cross-reference of "
+                  "domain Unit of measure (code list %(list)s) for a unit code "
+                  "that maps nothing, or ask the warehouse to count these items "
+                  "in their stock unit.", lines=shown, list=UNIT_CODE_LIST),
+            )  # fmt: skip
         reconciliation = self.sudo().create(
             {
                 "name": f"{account.name} / {report}",
@@ -366,45 +393,38 @@ class TplReconciliation(models.Model):
         """Stream ``rows`` into this transaction's temporary table
         ``tpl_snap``, a page at a time (memory does not grow with the report)."""
         cr = self.env.cr
+        self._drop_snapshot()
         cr.execute(
-            "DROP TABLE IF EXISTS tpl_snap; DROP TABLE IF EXISTS tpl_snap_item;"
-            "DROP TABLE IF EXISTS tpl_snap_key; DROP TABLE IF EXISTS tpl_odoo_key;"
             "CREATE TEMP TABLE tpl_snap (item varchar, gtin varchar, lot varchar,"
-            " status varchar, qty numeric)"
+            " status varchar, qty numeric, unit varchar)"
         )
         execute_values(cr._obj, "INSERT INTO tpl_snap VALUES %s", rows, page_size=5000)
 
-    def _compare(self):
-        """Write one line per difference between the loaded report
-        (:meth:`_load_snapshot`) and Odoo's quants; returns the ``(item,
-        gtin)`` no product matches."""
-        self.ensure_one()
-        self.flush_recordset()
-        self.env.flush_all()
+    @api.model
+    def _drop_snapshot(self):
+        self.env.cr.execute(
+            "DROP TABLE IF EXISTS tpl_snap, tpl_snap_item, tpl_snap_unit,"
+            " tpl_snap_key, tpl_odoo_key"
+        )
+
+    @api.model
+    def _resolve_snapshot(self, account):
+        """Find the product of each item of the loaded report and read its
+        units; return the ``(item, unit)`` of lines in a unit Odoo cannot
+        convert to their product's stock unit (empty: all can).
+
+        The warehouse counts in each product's stock unit, as the channel's
+        orders and announcements do; a line may name its unit (X12 code,
+        read through the endpoint's unit cross-references): it is converted.
+        A unit that maps nothing, or a unit of another kind (kilograms for a
+        product counted in units), cannot be: the report is refused whole,
+        since reading its other lines alone would turn these into variances.
+        """
         cr = self.env.cr
-        account = self.account_id.sudo()
-        adjustment = self.document_kind == warehouse.INVENTORY_ADJUSTMENT
-        locations = self._status_locations()
         params = {
-            "reconciliation": self.id,
-            "company": self.company_id.id,
-            "company_key": str(self.company_id.id),
+            "company": account.company_id.id,
             "endpoint": account.endpoint_id.id,
-            "today": fields.Date.context_today(self),
-            "statuses": list(locations),
-            "view_path": self.warehouse_id.view_location_id.parent_path,
-            "damaged_path": locations.get(
-                "damaged", self.env["stock.location"]
-            ).parent_path
-            or "",
-            "hold_path": locations.get(
-                "on_hold", self.env["stock.location"]
-            ).parent_path
-            or "",
-            "available_id": locations["available"].id,
-            "damaged_id": locations.get("damaged", locations["available"]).id,
-            "hold_id": locations.get("on_hold", locations["available"]).id,
-            "uid": self.env.uid,
+            "today": fields.Date.context_today(account),
         }
         # The product of each item: the endpoint's cross-reference, else the
         # internal reference, else the barcode (account._product_of, set-based).
@@ -439,14 +459,99 @@ class TplReconciliation(models.Model):
                        AND (t.company_id IS NULL OR t.company_id = %(company)s)
                   ORDER BY p.barcode, p.id) x
              WHERE i.product_id IS NULL AND i.gtin <> '' AND x.barcode = i.gtin;
+            """,
+            params,
+        )
+        # Few distinct units per report: each (code, stock unit) pair is read
+        # once through the ORM's conversion, the rows converted by the database.
+        cr.execute(
+            """
+            SELECT DISTINCT s.unit, t.uom_id
+              FROM tpl_snap s
+              JOIN tpl_snap_item i ON i.item = s.item AND i.gtin = s.gtin
+              JOIN product_product p ON p.id = i.product_id
+              JOIN product_template t ON t.id = p.product_tmpl_id
+             WHERE s.unit <> ''
+            """
+        )
+        pairs = cr.fetchall()
+        uoms = self.env["uom.uom"].sudo()
+        ratios = []
+        refused = set()
+        for code, uom_id in pairs:
+            stock_uom = uoms.browse(uom_id)
+            uom = account._tpl_uom_of(code)
+            if not uom or uom.category_id != stock_uom.category_id:
+                refused.add((code, uom_id))
+                continue
+            ratio = uom._compute_quantity(1.0, stock_uom, round=False)
+            # Odoo's factors are floats: 12 significant digits drop their
+            # binary noise (12.000000000000002 dozens to units).
+            ratios.append((code, uom_id, Decimal(f"{ratio:.12g}")))
+        cr.execute(
+            "CREATE TEMP TABLE tpl_snap_unit (unit varchar, uom_id int, ratio numeric)"
+        )
+        if ratios:
+            execute_values(cr._obj, "INSERT INTO tpl_snap_unit VALUES %s", ratios)
+        if not refused:
+            return []
+        cr.execute(
+            """
+            SELECT DISTINCT s.item, s.gtin, s.unit, t.uom_id
+              FROM tpl_snap s
+              JOIN tpl_snap_item i ON i.item = s.item AND i.gtin = s.gtin
+              JOIN product_product p ON p.id = i.product_id
+              JOIN product_template t ON t.id = p.product_tmpl_id
+             WHERE s.unit <> ''
+             ORDER BY 1, 2, 3
+            """
+        )
+        return [
+            (item or gtin, code)
+            for item, gtin, code, uom_id in cr.fetchall()
+            if (code, uom_id) in refused
+        ]
+
+    def _compare(self):
+        """Write one line per difference between the loaded report
+        (:meth:`_load_snapshot`, :meth:`_resolve_snapshot`) and Odoo's quants;
+        returns the ``(item, gtin)`` no product matches."""
+        self.ensure_one()
+        self.flush_recordset()
+        self.env.flush_all()
+        cr = self.env.cr
+        adjustment = self.document_kind == warehouse.INVENTORY_ADJUSTMENT
+        locations = self._status_locations()
+        params = {
+            "reconciliation": self.id,
+            "company": self.company_id.id,
+            "company_key": str(self.company_id.id),
+            "statuses": list(locations),
+            "view_path": self.warehouse_id.view_location_id.parent_path,
+            "damaged_path": locations.get(
+                "damaged", self.env["stock.location"]
+            ).parent_path
+            or "",
+            "hold_path": locations.get(
+                "on_hold", self.env["stock.location"]
+            ).parent_path
+            or "",
+            "available_id": locations["available"].id,
+            "damaged_id": locations.get("damaged", locations["available"]).id,
+            "hold_id": locations.get("on_hold", locations["available"]).id,
+            "uid": self.env.uid,
+        }
+        cr.execute(
+            """
             CREATE TEMP TABLE tpl_snap_key AS
                 SELECT i.product_id,
                        CASE WHEN t.tracking = 'none' THEN '' ELSE s.lot END AS lot,
-                       s.status, SUM(s.qty) AS qty
+                       s.status, ROUND(SUM(s.qty * COALESCE(u.ratio, 1)), 9) AS qty
                   FROM tpl_snap s
                   JOIN tpl_snap_item i ON i.item = s.item AND i.gtin = s.gtin
                   JOIN product_product p ON p.id = i.product_id
                   JOIN product_template t ON t.id = p.product_tmpl_id
+             LEFT JOIN tpl_snap_unit u ON u.unit = s.unit AND u.uom_id = t.uom_id
                  WHERE s.status = ANY(%(statuses)s)
               GROUP BY 1, 2, 3;
             """,
@@ -560,10 +665,7 @@ class TplReconciliation(models.Model):
             " WHERE product_id IS NULL ORDER BY 1, 2"
         )
         unknown = cr.fetchall()
-        cr.execute(
-            "DROP TABLE tpl_snap; DROP TABLE tpl_snap_item; DROP TABLE tpl_snap_key;"
-            "DROP TABLE tpl_odoo_key"
-        )
+        self._drop_snapshot()
         self.env["tpl.reconciliation.line"].invalidate_model()
         self.invalidate_recordset(["line_ids"])
         shown = ", ".join(item or gtin for item, gtin in unknown[:SHOWN_UNKNOWN])

@@ -14,14 +14,11 @@ from odoo.addons.distribution_integration_base.models.entry_point import entry_p
 from odoo.exceptions import UserError, ValidationError
 
 from ..tpl.client import X12_CONTENT_TYPE, FolderX12Client, HttpX12Client
-from ..tpl.guard import document_problem, unit_problem
+from ..tpl.guard import document_problem
 
 _logger = logging.getLogger(__name__)
 COLLECT_FLOW = "distribution_3pl.flow_tpl_collect"
 UNIT_CODE_LIST = "X12"
-# Kinds whose appliers convert the warehouse's units (_tpl_from_warehouse); the
-# stock reports (846, 947) are still read in eaches only.
-UNIT_AWARE_KINDS = (warehouse.SHIPPING_ADVICE, warehouse.RECEIPT_ADVICE)
 # Outbound documents in X12: kind → (set, writer of the codec).
 X12_WRITERS = {
     warehouse.SHIPPING_ORDER: ("940", warehouse.shipping_order_set),
@@ -289,18 +286,6 @@ class TplWarehouseAccount(models.Model):
                 assignee=self.reviewer_id,
             )  # fmt: skip
             return None
-        units = kind not in UNIT_AWARE_KINDS and unit_problem(document)
-        if units:
-            handler._raise_exception(
-                message,
-                "mapping",
-                _("A %(kind)s from the 3PL counts in a unit this channel does not "
-                  "exchange (%(problem)s): nothing was applied. Ask the warehouse "
-                  "to report in eaches, as its orders are sent.",
-                  kind=kind, problem=units),
-                assignee=self.reviewer_id,
-            )  # fmt: skip
-            return None
         return self._tpl_appliers()[kind](self, document, message, handler)
 
     # -- lookups -----------------------------------------------------------------
@@ -377,12 +362,18 @@ class TplWarehouseAccount(models.Model):
         self.ensure_one()
         uom = move.product_id.uom_id
         if code and code.strip():
-            uom = self.env["integration.cross.reference"]._to_internal(
-                self.endpoint_id, "uom", code, code_list=UNIT_CODE_LIST
-            )
+            uom = self._tpl_uom_of(code)
         if not uom or uom.category_id != move.product_uom.category_id:
             return None
         return uom._compute_quantity(quantity, move.product_uom)
+
+    def _tpl_uom_of(self, code):
+        """The unit the warehouse means by its unit ``code`` (the endpoint's
+        cross-references first, then the standard list); empty when none."""
+        self.ensure_one()
+        return self.env["integration.cross.reference"]._to_internal(
+            self.endpoint_id, "uom", code, code_list=UNIT_CODE_LIST
+        )
 
     def _tpl_unit_refusal(self, label, unit, move):
         """The problem of an advice line in a unit ``_tpl_from_warehouse``

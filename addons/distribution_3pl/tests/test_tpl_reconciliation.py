@@ -744,3 +744,100 @@ class TestTplReconciliation(IntegrationTestMixin, LoopbackPeersMixin, Transactio
         )
         self.assertTrue(any("without a report number" in t for t in titles), titles)
         self.assertTrue(any("is no date" in t for t in titles), titles)
+
+    # -- units of measure --------------------------------------------------------
+
+    def sand(self, kilograms):
+        """A product stocked in kilograms, with ``kilograms`` of it in Odoo."""
+        kilogram = self.env.ref("uom.product_uom_kgm")
+        sand = self.env["product.product"].create(
+            {"name": "Sand", "default_code": "SAND-KG", "is_storable": True,
+             "uom_id": kilogram.id, "uom_po_id": kilogram.id, "standard_price": 2.0}
+        )  # fmt: skip
+        self.env["stock.quant"]._update_available_quantity(
+            sand, self.warehouse.lot_stock_id, kilograms
+        )
+        return sand
+
+    def test_stock_reports_count_in_each_products_stock_unit(self):
+        sand = self.sand(250)
+        # The warehouse keeps the sand in the unit its receipts named (KG):
+        # its 846 and 947 say so, and Odoo reads them in its stock unit.
+        self.admin("/_sandbox/stock", {"stock": [
+            {"item": "SAND-KG", "quantity": "250", "uom": "KG"}]})  # fmt: skip
+        report = self.admin(
+            "/_sandbox/snapshot", {"snapshot": "full", "profile": "x12"}
+        )
+        self.assertIn(
+            ("SAND-KG", "KG"), [(i["item"], i["uom"]) for i in report["items"]]
+        )
+        self.collect()
+        reconciliation = self.reconciliation(report["report_id"])
+        self.assertEqual(reconciliation.state, "applied", reconciliation.unknown_items)
+        self.assertEqual(reconciliation.line_count, 0)
+        advice = self.admin(
+            "/_sandbox/adjust",
+            {"item": "SAND-KG", "quantity": "-1.5", "reason_code": "AU"},
+        )
+        self.assertEqual(advice["adjustments"][0]["uom"], "KG")
+        self.collect()
+        adjustment = self.reconciliation(advice["adjustment_number"])
+        self.assertEqual(adjustment.state, "applied")
+        self.assertEqual(adjustment.line_ids.difference, -1.5)
+        self.assertEqual(self.stock(sand), 248.5)
+
+    def test_a_stock_report_in_another_unit_is_converted(self):
+        sand = self.sand(250)
+        gram = self.env.ref("uom.product_uom_gram")
+        # Grams have no standard X12 code here: this warehouse's is "GR".
+        self.env["integration.cross.reference"]._set_external(
+            self.endpoint, "uom", gram, "GR", code_list="X12"
+        )
+        handler = self.env["integration.handler.tpl_x12_in"]
+        message = self.env["integration.message"].search([], limit=1, order="id desc")
+        items = [
+            # 8 dozens and 4 units of the panels: Odoo's 100 units.
+            {"item": "PANEL-A3", "quantity": "8", "uom": "DZ"},
+            {"item": "PANEL-A3", "quantity": "4", "uom": "ea"},
+            {"item": "SAND-KG", "quantity": "249000", "uom": "GR"},
+        ]
+        reconciliation = self.account._tpl_apply(
+            "inventory_advice",
+            {"report_id": "R-UNITS", "snapshot": "delta", "items": items},
+            message,
+            handler,
+        )
+        line = reconciliation.line_ids
+        self.assertEqual(line.product_id, sand)  # the panels are in sync
+        self.assertEqual((line.odoo_qty, line.tpl_qty, line.difference), (250, 249, -1))
+        self.assertEqual(reconciliation.state, "applied")  # within 2 units
+        self.assertEqual(self.stock(sand), 249)
+        self.assertEqual(self.stock(self.panel), 100)
+
+    def test_a_stock_report_in_units_odoo_cannot_convert_is_refused(self):
+        self.sand(250)
+        handler = self.env["integration.handler.tpl_x12_in"]
+        message = self.env["integration.message"].search([], limit=1, order="id desc")
+        items = [
+            {"item": "PANEL-A3", "quantity": "90"},
+            # Sand is weighed: "EA" is no weight; "ZZ" maps nothing.
+            {"item": "SAND-KG", "quantity": "250", "uom": "EA"},
+            {"item": "BRKT-050", "lot": "L2026A", "quantity": "4", "uom": "ZZ"},
+        ]
+        result = self.account._tpl_apply(
+            "inventory_advice",
+            {"report_id": "R-BAD-UNITS", "snapshot": "full", "items": items},
+            message,
+            handler,
+        )
+        self.assertFalse(result)
+        self.assertFalse(self.reconciliation("R-BAD-UNITS"))
+        exception = self.env["integration.exception"].search(
+            [("problem_key", "=", f"inventory_advice-{self.account.id}-R-BAD-UNITS")]
+        )
+        self.assertIn("nothing was reconciled", exception.name)
+        self.assertIn("SAND-KG (EA)", exception.details)
+        self.assertIn("BRKT-050 (ZZ)", exception.details)
+        self.assertNotIn("PANEL-A3", exception.details)
+        # Nothing half-read: the panels' 90 changed nothing either.
+        self.assertEqual(self.stock(self.panel), 100)

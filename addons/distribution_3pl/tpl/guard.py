@@ -83,24 +83,3 @@ def _out_of_range(value):
     # NaN and infinity are refused by the codec and the appliers, which
     # flag the document they belong to; what they let through is the huge.
     return number.is_finite() and abs(number) >= MAX_QUANTITY
-
-
-# The codes a warehouse may write for "each": X12 355 (EA, UN, PC) and UN/ECE
-# Recommendation 20 (C62 "one", H87 "piece", PCE in EDIFACT practice).
-EACHES = ("EA", "UN", "PC", "PCE", "C62", "H87")
-
-
-def unit_problem(document, units=EACHES):
-    """Where ``document`` counts in a unit the channel does not exchange (its
-    orders, announcements and reports are in eaches): 3 cases read as 3 units
-    would validate or adjust the wrong quantity. ``None`` when all are known."""
-
-    def check(key, item, path):
-        if key == "uom" and isinstance(item, str):
-            unit = item.strip().upper()
-            if unit and unit not in units:
-                where = _where((path, key))
-                raise _Found(f"{where} is {item[:10]!r}, not each ({units[0]})")
-
-    problem = _first(document, check)
-    return None if problem and problem.endswith("nested too deep") else problem

@@ -907,7 +907,7 @@ def _read_846(body, status_codes):
                     **identity,
                     "status": statuses.get(qualifier, qualifier),
                     "quantity": _amount(segment, 2, "QTY02") or "0",
-                    "uom": segment.get(3) or "EA",
+                    "uom": segment.get(3),  # none: the stock unit
                 }
             )
     return _require(document, "report_id", "inventory advice")
@@ -1160,7 +1160,7 @@ def _json_846(data):
                 "status": _json_text(entry.get("status")) or "available",
                 "quantity": _json_amount(entry.get("quantity"), "a stock quantity")
                 or "0",
-                "uom": _json_text(entry.get("uom")) or "EA",
+                "uom": _json_text(entry.get("uom")),  # none: the stock unit
             }
         )
     return document
@@ -1181,7 +1181,7 @@ def _json_947(data):
                 **_json_item(entry),
                 "lot": _json_text(entry.get("lot")),
                 "quantity": _json_amount(entry.get("quantity"), "an adjustment"),
-                "uom": _json_text(entry.get("uom")) or "EA",
+                "uom": _json_text(entry.get("uom")),  # none: the stock unit
                 "reason_code": reason,
                 "reason": ADJUSTMENT_REASONS.get(reason, ""),
                 "note": _json_text(entry.get("note")),
