@@ -11,12 +11,20 @@ runner of a 2-worker Odoo server on channel capacity 2. Processing throughput
 counts from the first job started (the enqueuing transaction has committed) to
 the last job done, from queue_job's own timestamps; the enqueue cost is timed
 inside the enqueuing transaction and reported beside it.
-Target: governed throughput >= 0.85x bare.
 
-    python benchmarks/governance_overhead.py [--count 2000] [--rounds 1]
+Both sides first run ``--warmup`` items uncounted (fresh workers load their
+code paths and PostgreSQL its statistics on first use; without it the first
+measured side pays for both), then the rounds alternate which side goes first.
+Each round prints its own ratio: "robust" is judged on every round, not on the
+best one.
+Target: governed throughput >= 0.9x bare in every round.
+
+    python benchmarks/governance_overhead.py [--count 2000] [--rounds 4]
+        [--warmup 200]
 """
 
 import argparse
+import statistics
 import time
 
 from odoo_bench import BenchEnvironment, ensure_odoo_python, machine_line
@@ -111,50 +119,61 @@ def run_side(env, name, model, template, count, tag):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
     print(machine_line())
     with BenchEnvironment(["dis_benchmark"], channels="root:2") as env:
         env.shell(SETUP)
         results = {"bare": [], "governed": []}
         with OdooServer(env.python, env.config, env.db, workers=2, channels="root:2"):
+            sides = [
+                ("bare", "dis.benchmark.bare", ENQUEUE_BARE),
+                ("governed", "integration.message", ENQUEUE_GOVERNED),
+            ]
+            if args.warmup:
+                for _name, model, template in sides:
+                    run_side(env, "warm-up", model, template, args.warmup, "warm")
             for round_index in range(args.rounds):
-                results["bare"].append(
-                    run_side(
-                        env,
-                        "bare",
-                        "dis.benchmark.bare",
-                        ENQUEUE_BARE,
-                        args.count,
-                        f"r{round_index}",
+                # Alternate who goes first: drift over the run (autovacuum,
+                # caches, a neighbour's load) does not favour one side.
+                for name, model, template in sides[:: 1 - 2 * (round_index % 2)]:
+                    results[name].append(
+                        run_side(
+                            env, name, model, template, args.count, f"r{round_index}"
+                        )
                     )
-                )
-                results["governed"].append(
-                    run_side(
-                        env,
-                        "governed",
-                        "integration.message",
-                        ENQUEUE_GOVERNED,
-                        args.count,
-                        f"r{round_index}",
-                    )
+                bare_span = results["bare"][-1][1]
+                governed_span = results["governed"][-1][1]
+                print(
+                    f"round {round_index + 1}: governed/bare throughput "
+                    f"(processing) {bare_span / governed_span:.2f}x"
                 )
             sent = int(
                 env.sql("SELECT count(*) FROM integration_message WHERE state = 'sent'")
             )
-            assert sent == args.count * args.rounds, f"only {sent} messages sent"
+            expected = args.count * args.rounds + args.warmup
+            assert sent == expected, f"only {sent} of {expected} messages sent"
 
     def best(side, index):
         return min(result[index] for result in results[side])
 
     processing_ratio = best("bare", 1) / best("governed", 1)
+    per_round = sorted(
+        bare[1] / governed[1]
+        for bare, governed in zip(results["bare"], results["governed"], strict=True)
+    )
     end_to_end_ratio = (best("bare", 0) + best("bare", 1)) / (
         best("governed", 0) + best("governed", 1)
     )
-    print(f"baseline: bare queue_job, N={args.count}, best of {args.rounds}")
     print(
-        f"governed/bare throughput (processing): {processing_ratio:.2f}x "
-        f"(target >= 0.85x)"
+        f"baseline: bare queue_job, N={args.count}, {args.rounds} rounds "
+        f"(warm-up {args.warmup})"
+    )
+    print(
+        f"governed/bare throughput (processing), per round: lowest "
+        f"{per_round[0]:.2f}x, median {statistics.median(per_round):.2f}x "
+        f"(target >= 0.9x in every round); best against best {processing_ratio:.2f}x"
     )
     print(f"governed/bare throughput (enqueue + processing): {end_to_end_ratio:.2f}x")
 

@@ -10,6 +10,10 @@ class IntegrationMessageAttempt(models.Model):
     _name = "integration.message.attempt"
     _description = "Integration Message Attempt"
     _order = "id desc"
+    # Rows the runner writes once and nobody edits: when is ``started_at``, who
+    # is the job's. Without the four audit columns an attempt row is cheaper
+    # on every job (two foreign-key checks fewer).
+    _log_access = False
 
     message_id = fields.Many2one(
         "integration.message", required=True, ondelete="cascade", index=True
