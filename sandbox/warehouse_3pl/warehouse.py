@@ -560,7 +560,16 @@ def _lines(request):
     return lines
 
 
-CSV_COLUMNS = ("report_id", "date", "snapshot", "item", "lot", "status", "quantity")
+CSV_COLUMNS = (
+    "report_id",
+    "date",
+    "snapshot",
+    "item",
+    "lot",
+    "status",
+    "quantity",
+    "uom",
+)
 
 
 def snapshot_csv(report):

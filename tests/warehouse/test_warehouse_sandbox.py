@@ -316,13 +316,13 @@ def test_csv_snapshot_is_dropped_and_can_be_pulled(client, tmp_path):
     client.admin("config", {"drop_dir": str(tmp_path)})
     report = client.admin("snapshot", {"format": "csv"})
     rows = (tmp_path / report["file"]).read_text().splitlines()
-    assert rows[0] == "report_id,date,snapshot,item,lot,status,quantity"
+    assert rows[0] == "report_id,date,snapshot,item,lot,status,quantity,uom"
     prefix = f"{report['report_id']},{report['date']},full"
-    assert rows[1] == prefix + ",BOLT-M8,L-BOLT-7,available,500"
+    assert rows[1] == prefix + ",BOLT-M8,L-BOLT-7,available,500,EA"
     assert len(rows) == 1 + len(report["items"]) == 5
     status, headers, body = client.call("GET", "/api/v1/inventory.csv")
     assert status == 200 and headers["Content-Type"] == "text/csv"
-    assert body.decode().splitlines()[2].endswith(",BRKT-050,L2026A,available,40")
+    assert body.decode().splitlines()[2].endswith(",BRKT-050,L2026A,available,40,EA")
     assert _events(client) == []  # a file, not a webhook
 
 

@@ -5,7 +5,9 @@ tpl-csv-collect  integration.handler.collect      the CSV folder → tpl-csv-in
 tpl-csv-in       integration.handler.tpl_csv_in   account._tpl_apply(inventory_advice)
 
 The file: a header ``report_id,date,snapshot,item,lot,status,quantity`` and
-one row per item, lot and status, all of one report.
+one row per item, lot and status, all of one report. An optional ``uom``
+column gives the unit a row counts in (its X12 code; empty: the product's
+stock unit), converted like an 846's.
 """
 
 import csv
@@ -19,6 +21,7 @@ from odoo.addons.distribution_integration_base.kernel.results import HandlerResu
 from ..tpl.guard import document_problem
 
 CSV_COLUMNS = ("report_id", "date", "snapshot", "item", "lot", "status", "quantity")
+CSV_UNIT_COLUMN = "uom"
 
 
 def read_snapshot_csv(data):
@@ -39,12 +42,15 @@ def read_snapshot_csv(data):
             f"the header lacks column(s) {', '.join(missing)} "
             f"(expected {','.join(CSV_COLUMNS)})"
         )
+    # Read when the header names it: a unit column left unread would take
+    # dozens for units.
+    columns = CSV_COLUMNS + tuple(c for c in (CSV_UNIT_COLUMN,) if c in fieldnames)
     snapshot = None
     try:
         for row in reader:
             line = reader.line_num
-            if None in row or any(row.get(c) is None for c in CSV_COLUMNS):
-                raise ValueError(f"line {line}: {len(CSV_COLUMNS)} columns expected")
+            if None in row or any(row.get(c) is None for c in columns):
+                raise ValueError(f"line {line}: {len(columns)} columns expected")
             header = (row["report_id"].strip(), row["date"].strip(), row["snapshot"])
             if snapshot is None:
                 snapshot = {
@@ -65,6 +71,7 @@ def read_snapshot_csv(data):
                     "lot": row["lot"].strip(),
                     "status": row["status"].strip() or "available",
                     "quantity": row["quantity"].strip(),
+                    "uom": (row.get(CSV_UNIT_COLUMN) or "").strip(),
                 }
             )
     except csv.Error as exc:

@@ -841,3 +841,24 @@ class TestTplReconciliation(IntegrationTestMixin, LoopbackPeersMixin, Transactio
         self.assertNotIn("PANEL-A3", exception.details)
         # Nothing half-read: the panels' 90 changed nothing either.
         self.assertEqual(self.stock(self.panel), 100)
+
+    def test_a_csv_report_may_name_its_units(self):
+        header = b"report_id,date,snapshot,item,lot,status,quantity"
+        plain = read_snapshot_csv(header + b"\nR-CSV,,delta,PANEL-A3,,available,9\n")
+        self.assertEqual(plain["items"][0]["uom"], "")  # the stock unit
+        with self.assertRaisesRegex(ValueError, "line 2: 8 columns expected"):
+            read_snapshot_csv(header + b",uom\nR-CSV,,delta,PANEL-A3,,available,9\n")
+        snapshot = read_snapshot_csv(
+            header + b",uom\n"
+            b"R-CSV-UNITS,,delta,PANEL-A3,,available,8,DZ\n"
+            b"R-CSV-UNITS,,delta,PANEL-A3,,available,3,\n"
+        )
+        self.assertEqual([i["uom"] for i in snapshot["items"]], ["DZ", ""])
+        handler = self.env["integration.handler.tpl_csv_in"]
+        message = self.env["integration.message"].search([], limit=1, order="id desc")
+        reconciliation = self.account._tpl_apply(
+            "inventory_advice", snapshot, message, handler
+        )
+        line = reconciliation.line_ids
+        # 8 dozens and 3 units: 99 panels, not 11.
+        self.assertEqual((line.odoo_qty, line.tpl_qty, line.difference), (100, 99, -1))
