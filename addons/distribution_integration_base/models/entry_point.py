@@ -76,8 +76,10 @@ def _check_caller(records, declaration):
     records.check_access(declaration["operation"])
     groups = declaration["groups"]
     if groups and not any(records.env.user.has_group(group) for group in groups):
+        # ``env._``: a plain function, nothing in its frame tells ``_`` the
+        # caller's language.
         raise AccessError(
-            _(
+            records.env._(
                 "You are not allowed to do this on %(model)s: it is reserved to "
                 "%(groups)s.",
                 model=records._description,
