@@ -4,13 +4,9 @@ through its pickup folder, its 945s and 997s collected from its drop folder by
 the kernel's collector, through the kernel's dispatch and queue_job."""
 
 import datetime
-import json
 import re
-import shutil
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import requests
@@ -30,50 +26,29 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
 from ..models import tpl_warehouse_account
-
-REPOSITORY = Path(__file__).resolve().parents[3]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from sandbox.warehouse_3pl import (  # noqa: E402
-    SANDBOX_API_KEY,
-    SandboxWarehouseServer,
-)
+from .common import SANDBOX_API_KEY, TplSandboxMixin
 
 
 @tagged("post_install", "-at_install")
-class TestTplChannel(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+class TestTplChannel(
+    TplSandboxMixin, IntegrationTestMixin, LoopbackPeersMixin, TransactionCase
+):
     job_rounds = 5
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.patch_master_key()
-        cls.folder = Path(tempfile.mkdtemp(prefix="tpl-test-"))
-        cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
+        cls.folder = cls.scratch_folder("tpl-test-")
         cls.pickup = cls.folder / "pickup"  # the warehouse reads our 940s here
         cls.drop = cls.folder / "drop"  # and writes its 945s and 997s here
         cls.pickup.mkdir()
         cls.drop.mkdir()
-        cls.sandbox = SandboxWarehouseServer(
-            port=0,
-            profile="x12",
-            drop_dir=str(cls.drop),
-            pickup_dir=str(cls.pickup),
+        cls.start_sandbox(
+            profile="x12", drop_dir=str(cls.drop), pickup_dir=str(cls.pickup)
         )
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
         env = cls.env
-        cls.profile = env["edi.interchange.profile"].create(
-            {
-                "dialect": "X12",
-                "x12_version": "004010",
-                "our_qualifier": "ZZ",
-                "our_interchange_id": "DEPOSITORTST",
-                "partner_qualifier": "ZZ",
-                "partner_interchange_id": "SANDBOX3PL",
-            }
-        )
+        cls.profile = cls.sandbox_profile()
         cls.folder_endpoint = env["integration.endpoint"].create(
             {
                 "name": "3PL folder",
@@ -179,16 +154,6 @@ class TestTplChannel(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
         )
 
     # -- helpers ---------------------------------------------------------------
-
-    def admin(self, path, body=None):
-        request = urllib.request.Request(
-            self.sandbox.url + path,
-            data=json.dumps(body or {}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
 
     def delivery(self, product, quantity, warehouse=None):
         warehouse = warehouse or self.warehouse

@@ -5,9 +5,7 @@ gateway (this Odoo's HTTP server) and pulled from its events, through the
 kernel's dispatch and queue_job."""
 
 import json
-import sys
 import time
-from pathlib import Path
 
 import requests
 
@@ -23,32 +21,21 @@ from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from sandbox.warehouse_3pl import (  # noqa: E402
-    SANDBOX_API_KEY,
-    SandboxWarehouseServer,
-)
+from .common import SANDBOX_API_KEY, TplSandboxMixin
 
 SECRET = "tpl-json-webhook-secret"
 GATEWAY_LOG = "odoo.addons.distribution_integration_base.controllers.gateway"
 
 
 @tagged("post_install", "-at_install")
-class TestTplJson(IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
+class TestTplJson(TplSandboxMixin, IntegrationTestMixin, LoopbackPeersMixin, HttpCase):
     job_rounds = 5
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.patch_master_key()
-        cls.sandbox = SandboxWarehouseServer(
-            port=0, profile="json", secret=SECRET, signature_style="timestamped"
-        )
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.start_sandbox(profile="json", secret=SECRET, signature_style="timestamped")
         env = cls.env
         cls.endpoint = env["integration.endpoint"].create(
             {

@@ -5,11 +5,8 @@ its drop folder or its outbox, through the kernel's dispatch and queue_job."""
 
 import datetime
 import json
-import shutil
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from odoo.addons.distribution_edi.tests.common import EdiCase
@@ -21,40 +18,23 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from sandbox.warehouse_3pl import (  # noqa: E402
-    SANDBOX_API_KEY,
-    SandboxWarehouseServer,
-)
+from .common import SANDBOX_API_KEY, TplSandboxMixin
 
 
 @tagged("post_install", "-at_install")
-class TestTplReceipts(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+class TestTplReceipts(
+    TplSandboxMixin, IntegrationTestMixin, LoopbackPeersMixin, TransactionCase
+):
     job_rounds = 5
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.patch_master_key()
-        cls.folder = Path(tempfile.mkdtemp(prefix="tpl-receipts-"))
-        cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
-        cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.folder = cls.scratch_folder("tpl-receipts-")
+        cls.start_sandbox(profile="x12")
         env = cls.env
-        profile = env["edi.interchange.profile"].create(
-            {
-                "dialect": "X12",
-                "x12_version": "004010",
-                "our_qualifier": "ZZ",
-                "our_interchange_id": "DEPOSITORTST",
-                "partner_qualifier": "ZZ",
-                "partner_interchange_id": "SANDBOX3PL",
-            }
-        )
+        profile = cls.sandbox_profile()
         cls.folder_endpoint = env["integration.endpoint"].create(
             {
                 "name": "3PL folder (receipts)",
@@ -166,16 +146,6 @@ class TestTplReceipts(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase)
         )
 
     # -- helpers ---------------------------------------------------------------
-
-    def admin(self, path, body=None):
-        request = urllib.request.Request(
-            self.sandbox.url + path,
-            data=json.dumps(body or {}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
 
     def receipt(self, lines, warehouse=None):
         """A purchase-like receipt from the supplier into the 3PL warehouse."""
@@ -679,26 +649,15 @@ class TestTplReceipts(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase)
 
 
 @tagged("post_install", "-at_install")
-class TestTplReceiptsFedByShipNotice(EdiCase):
+class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
     """The supplier's ship notice (856, from a real mock-edi) feeds the 943."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.start_sandbox(profile="x12")
         env = cls.env
-        profile = env["edi.interchange.profile"].create(
-            {
-                "dialect": "X12",
-                "x12_version": "004010",
-                "our_qualifier": "ZZ",
-                "our_interchange_id": "DEPOSITORTST",
-                "partner_qualifier": "ZZ",
-                "partner_interchange_id": "SANDBOX3PL",
-            }
-        )
+        profile = cls.sandbox_profile()
         endpoint = env["integration.endpoint"].create(
             {
                 "name": "3PL HTTP (ship notices)",

@@ -3,12 +3,8 @@
 collected from its drop folder, its CSV reports from a folder of their own,
 through the kernel's collector, dispatch and queue_job."""
 
-import json
-import shutil
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 from odoo.addons.distribution_integration_base.tests.common import IntegrationTestMixin
@@ -24,38 +20,23 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models.tpl_csv_handler import read_snapshot_csv
-
-REPOSITORY = Path(__file__).resolve().parents[3]
-if str(REPOSITORY) not in sys.path:
-    sys.path.insert(0, str(REPOSITORY))
-
-from sandbox.warehouse_3pl import SandboxWarehouseServer  # noqa: E402
+from .common import TplSandboxMixin
 
 
 @tagged("post_install", "-at_install")
-class TestTplReconciliation(IntegrationTestMixin, LoopbackPeersMixin, TransactionCase):
+class TestTplReconciliation(
+    TplSandboxMixin, IntegrationTestMixin, LoopbackPeersMixin, TransactionCase
+):
     job_rounds = 5
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.patch_master_key()
-        cls.folder = Path(tempfile.mkdtemp(prefix="tpl-rec-test-"))
-        cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
-        cls.sandbox = SandboxWarehouseServer(port=0, profile="x12")
-        cls.sandbox.start()
-        cls.addClassCleanup(cls.sandbox.stop)
+        cls.folder = cls.scratch_folder("tpl-rec-test-")
+        cls.start_sandbox(profile="x12")
         env = cls.env
-        profile = env["edi.interchange.profile"].create(
-            {
-                "dialect": "X12",
-                "x12_version": "004010",
-                "our_qualifier": "ZZ",
-                "our_interchange_id": "DEPOSITORREC",
-                "partner_qualifier": "ZZ",
-                "partner_interchange_id": "SANDBOX3PL",
-            }
-        )
+        profile = cls.sandbox_profile("DEPOSITORREC")
         cls.endpoint = env["integration.endpoint"].create(
             {
                 "name": "3PL folder (reconciliation)",
@@ -168,16 +149,6 @@ class TestTplReconciliation(IntegrationTestMixin, LoopbackPeersMixin, Transactio
         )
 
     # -- helpers ---------------------------------------------------------------
-
-    def admin(self, path, body=None):
-        request = urllib.request.Request(
-            self.sandbox.url + path,
-            data=json.dumps(body or {}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return json.loads(answer.read() or b"null")
 
     def collect(self, flow=None, endpoint=None):
         with trap_jobs() as trap:
