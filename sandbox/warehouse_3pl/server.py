@@ -557,7 +557,12 @@ class _Handler(BaseHTTPRequestHandler):
                     for e in self.sandbox.events
                     if e["profile"] == "json" and e["seq"] > after
                 ]
-            last = events[-1]["seq"] if events else after
+                # The newest sequence it has, even when below ``after``:
+                # how a client sees that the numbering started again.
+                last = max(
+                    (e["seq"] for e in self.sandbox.events if e["profile"] == "json"),
+                    default=0,
+                )
             return self._send(200, {"events": events, "last": last})
         return self._error(404, f"no route {method} /api/v1/{'/'.join(parts)}")
 

@@ -14,6 +14,7 @@ is one message.
 
 import hashlib
 import json
+import logging
 
 import requests
 
@@ -48,6 +49,8 @@ DOCUMENT_REFERENCES = (
     "report_id",
     "adjustment_number",
 )
+
+_logger = logging.getLogger(__name__)
 
 
 class TplWarehouseAccountJson(models.Model):
@@ -155,6 +158,29 @@ class TplWarehouseAccountJson(models.Model):
             client.close()
         return reference, answer, JSON_CONTENT_TYPE
 
+    def _tpl_note_event_restart(self, read_up_to, newest):
+        """Say on the account (once per restart: the cursor moves back with
+        it) that the warehouse's event numbering started again."""
+        self.ensure_one()
+        _logger.warning(
+            "3PL account %s: event numbering restarted (read up to %s, the "
+            "warehouse's newest is %s); reading its events from the first",
+            self.id,
+            read_up_to,
+            newest,
+        )
+        self.message_post(
+            body=self.env._(
+                "The warehouse's event numbering started again (Odoo had read up "
+                "to %(read)s, the warehouse's newest is %(newest)s): its events "
+                "were read again from the first; those already received were "
+                "not applied twice.",
+                read=read_up_to,
+                newest=newest,
+            ),
+            subtype_xmlid="mail.mt_note",
+        )
+
 
 class TplJsonInHandler(models.AbstractModel):
     _name = "integration.handler.tpl_json_in"
@@ -229,8 +255,15 @@ class TplJsonEventsHandler(models.AbstractModel):
         if account.profile != "json":
             return 0  # X12 warehouses are read by tpl-collect / tpl-outbox-poll
         client = account._client_json()
+        cursor = account.json_event_cursor
         try:
-            events, last = client.events(account.json_event_cursor)
+            events, last = client.events(cursor)
+            if last < cursor:
+                # The warehouse numbers its events anew (restored, moved):
+                # everything it has is read from its first; the events' ids
+                # keep what was stored already from being applied twice.
+                events, last = client.events(0)
+                account.sudo()._tpl_note_event_restart(cursor, last)
         except (requests.RequestException, EventError) as exc:
             raise errors.classify_exception(exc) from exc
         finally:

@@ -300,6 +300,39 @@ class TestTplJson(TplSandboxMixin, IntegrationTestMixin, LoopbackPeersMixin, Htt
         self.assertEqual(second.state, "done")
         self.assertEqual(self.account.json_event_cursor, 2)
 
+    def test_a_warehouse_numbering_its_events_anew_is_read_from_its_first(self):
+        self.sandbox.config["callback_url"] = ""  # no webhooks: pull only
+        self.account.pull_outbox = True
+        first, second, third = (self.delivery(self.panel, n) for n in (1, 2, 3))
+        for picking in (first, second, third):
+            self.release(picking)
+        self.ship(first.name)
+        self.ship(second.name)
+        self.pull()
+        self.assertEqual(self.account.json_event_cursor, 2)
+        # Restored from a backup without its event log: it counts from 1 again.
+        with self.sandbox.lock:
+            self.sandbox.events.clear()
+        self.ship(third.name)
+        self.pull()
+        self.assertEqual(third.state, "done")
+        self.assertEqual(self.account.json_event_cursor, 1)
+        notes = self.account.message_ids.filtered(
+            lambda m: "numbering started again" in (m.body or "")
+        )
+        self.assertEqual(len(notes), 1)
+        self.pull()  # nothing new: no second note
+        self.assertEqual(self.account.json_event_cursor, 1)
+        self.assertEqual(
+            len(
+                self.account.message_ids.filtered(
+                    lambda m: "numbering started again" in (m.body or "")
+                )
+            ),
+            1,
+        )
+        self.assertEqual(self.events_in().mapped("state"), ["done"] * 3)
+
     def test_a_change_is_a_replacement_and_a_cancel_after_shipping_is_refused(self):
         picking = self.delivery(self.panel, 4)
         self.release(picking)

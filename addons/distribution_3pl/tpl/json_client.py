@@ -142,7 +142,8 @@ class JsonWarehouseClient:
 
     def events(self, after=0):
         """``(events, last)``: the events after sequence ``after``, oldest
-        first, and the sequence to ask after next time."""
+        first, and the warehouse's newest sequence, to ask after next time
+        (below ``after`` when the warehouse numbers its events anew)."""
         response = self._call("GET", f"events?after={int(after)}", what="events")
         answer = self._answer(response)
         if not isinstance(answer, dict) or not isinstance(answer.get("events"), list):
@@ -160,7 +161,7 @@ class JsonWarehouseClient:
             raise EventError(
                 f"the warehouse's last event sequence {last} is out of range"
             )
-        return events, max(last, int(after))
+        return events, last
 
     def close(self):
         self.transport.close()
