@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .odoo_shell import odoo_shell
+from .polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -95,17 +96,6 @@ def released(odoo_env, odoo_server, sandbox):
         """,
     )
     return code, name
-
-
-def wait_for(check, what, timeout=180):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {value!r}")
 
 
 def picking_of(server, name):

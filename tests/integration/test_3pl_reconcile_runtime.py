@@ -10,13 +10,13 @@ follows the same way.
 """
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from .odoo_server import OdooRpcError
 from .odoo_shell import odoo_shell
+from .polling import wait_for
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 if str(REPOSITORY) not in sys.path:
@@ -115,17 +115,6 @@ def collect(odoo_env):
         odoo_env,
         'env.ref("distribution_3pl.flow_tpl_collect").action_run_batch_now()',
     )
-
-
-def wait_for(check, what, timeout=180):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {value!r}")
 
 
 def reconciliation(server, report_id):

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import random
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ import requests
 
 from .odoo_server import OdooServer
 from .odoo_shell import odoo_shell
+from .polling import wait_for
 
 ENDPOINT_CODE = "karrio-rt"
 PEER_PATH = (
@@ -144,17 +144,6 @@ def booked(odoo_env, karrio):
         """,
     )
     return json.loads(result)
-
-
-def wait_for(check, what, timeout=180):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {value!r}")
 
 
 def scan(code, description, status, hours):
