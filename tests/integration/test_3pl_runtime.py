@@ -16,7 +16,6 @@ date) which the late 945 then closes.
 import json
 import secrets
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import quote
@@ -24,6 +23,7 @@ from urllib.parse import quote
 import pytest
 
 from .odoo_shell import odoo_shell
+from .polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
@@ -39,17 +39,6 @@ from sandbox.warehouse_3pl import (  # noqa: E402
 RUN = secrets.token_hex(2).upper()
 TRANSPORTS = ("http", "folder")
 FINAL_STATES = ("sent", "acknowledged", "dead", "done", "rejected", "cancelled")
-
-
-def wait_for(check, what, timeout=180):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {value!r}")
 
 
 def admin(sandbox, path, body=None):

@@ -7,12 +7,11 @@ and the runner applies the 997, 855, 856 and 810. Everything crosses real
 commits, so this is where the file hand-over is proven, not only its logic.
 """
 
-import time
-
 import pytest
 
 from .odoo_server import OdooRpcError
 from .odoo_shell import odoo_shell
+from .polling import wait_for
 
 mock_testing = pytest.importorskip("mockedi.testing")
 
@@ -84,17 +83,6 @@ def edi_configured(odoo_env, exchange):
         """,
     )
     return odoo_env
-
-
-def wait_for(check, what, timeout=120):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}: {value!r}")
 
 
 def order_state(server):
