@@ -475,12 +475,14 @@ class TplReconciliation(models.Model):
             """
         )
         pairs = cr.fetchall()
+        # One cross-reference look-up per code, however many stock units.
+        meant = {code: account._tpl_uom_of(code) for code in {c for c, _u in pairs}}
         uoms = self.env["uom.uom"].sudo()
         ratios = []
         refused = set()
         for code, uom_id in pairs:
             stock_uom = uoms.browse(uom_id)
-            uom = account._tpl_uom_of(code)
+            uom = meant[code]
             if not uom or uom.category_id != stock_uom.category_id:
                 refused.add((code, uom_id))
                 continue
