@@ -365,6 +365,21 @@ def test_846_round_trip_by_item_lot_and_status():
     assert read_back["snapshot"] == "delta" and len(read_back["items"]) == 1
 
 
+def test_stock_lines_without_a_unit_are_in_the_stock_unit():
+    # QTY03 is optional: a line without it counts in the product's stock
+    # unit, not in eaches (a product weighed in kg is not counted in EA).
+    data = _write(warehouse.inventory_advice_set(SNAPSHOT, "0009"))
+    document = warehouse.read_warehouse_document(_read_one(data.replace(b"*EA~", b"~")))
+    assert {item["uom"] for item in document["items"]} == {""}
+    snapshot = {"report_id": "INV1", "items": [{"item": "SAND", "quantity": "2"}]}
+    advice = warehouse.read_warehouse_json("inventory_advice", snapshot)
+    assert advice["items"][0]["uom"] == ""
+    adjustment = {"adjustment_number": "ADJ1",
+                  "adjustments": [{"item": "SAND", "quantity": "-1"}]}  # fmt: skip
+    read = warehouse.read_warehouse_json("inventory_adjustment", adjustment)
+    assert read["adjustments"][0]["uom"] == ""
+
+
 def test_846_status_codes_can_follow_a_warehouse_guide():
     codes = {"available": "17", "damaged": "DG", "on_hold": "QH"}
     data = _write(warehouse.inventory_advice_set(SNAPSHOT, "0008", codes))

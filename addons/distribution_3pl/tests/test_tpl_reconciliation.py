@@ -20,6 +20,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 from ..models.tpl_csv_handler import read_snapshot_csv
+from ..models.tpl_reconciliation import report_digest, snapshot_rows
 from .common import TplSandboxMixin
 
 
@@ -833,3 +834,14 @@ class TestTplReconciliation(
         line = reconciliation.line_ids
         # 8 dozens and 3 units: 99 panels, not 11.
         self.assertEqual((line.odoo_qty, line.tpl_qty, line.difference), (100, 99, -1))
+
+    def test_a_report_in_eaches_keeps_its_fingerprint_and_a_unit_changes_it(self):
+        def digest(unit):
+            line = {"item": "PANEL-A3", "quantity": "5", "uom": unit}
+            return report_digest("full", snapshot_rows({"items": [line]}))
+
+        # Reports read before units counted: "EA" and no unit hash alike, so
+        # a resend is not taken for other content.
+        self.assertEqual(digest("EA"), digest(""))
+        self.assertEqual(digest("ea"), digest(None))
+        self.assertNotEqual(digest("DZ"), digest("EA"))
