@@ -3,7 +3,7 @@
     "summary": "Third-party warehouses on the kernel's channel layer: order "
     "release, ship confirmation, receipts and returns, inventory reconciliation "
     "(X12 940/943/944/945/846/947 or a JSON API)",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Inventory/Inventory",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",

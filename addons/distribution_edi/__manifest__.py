@@ -2,7 +2,7 @@
     "name": "Distribution EDI",
     "summary": "Procure-to-pay with suppliers over EDI (X12 850/855/856/810/997, "
     "EDIFACT ORDERS/ORDRSP/DESADV/INVOIC/CONTRL) through the integration kernel",
-    "version": "18.0.1.2.1",
+    "version": "18.0.1.2.2",
     "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",

@@ -140,6 +140,7 @@ class Warehouse:
                         "quantity": quantity(line.get("quantity"), f"line {index}"),
                         "uom": line.get("uom") or "EA",
                         "lots": list(line.get("lots") or ()),
+                        "serials": list(line.get("serials") or ()),
                     }
                 )
                 self._learn_unit(lines[-1])
@@ -199,6 +200,7 @@ class Warehouse:
                         "quantity": quantity(line.get("quantity"), f"line {index}"),
                         "uom": line.get("uom") or "EA",
                         "lots": list(line.get("lots") or ()),
+                        "serials": list(line.get("serials") or ()),
                     }
                 )
                 self._learn_unit(lines[-1])
@@ -403,19 +405,22 @@ class Warehouse:
                                 "reason": reason,
                             }
                         )
-                lines.append(
-                    {
-                        "line_id": line["line_id"],
-                        "item": line["item"],
-                        "gtin": line["gtin"],
-                        "quantity": text(received),
-                        "uom": line["uom"],
-                        "lot": lot,
-                        "exceptions": exceptions,
-                        "damaged_quantity": text(damaged),
-                        "good_quantity": text(good),
-                    }
-                )
+                received_line = {
+                    "line_id": line["line_id"],
+                    "item": line["item"],
+                    "gtin": line["gtin"],
+                    "quantity": text(received),
+                    "uom": line["uom"],
+                    "lot": lot,
+                    "exceptions": exceptions,
+                    "damaged_quantity": text(damaged),
+                    "good_quantity": text(good),
+                }
+                if line.get("serials"):
+                    # Serial numbers scanned at the dock: those of the units
+                    # that came in (the first ones announced).
+                    received_line["serials"] = line["serials"][: int(received)]
+                lines.append(received_line)
             receipt["status"] = "received"
             confirmation = {
                 "receipt_number": receipt["receipt_number"],
@@ -729,6 +734,7 @@ def body_944(receipt):
         body.append(["N9", "LI", line["line_id"]])
         if line["lot"]:
             body.append(["N9", "LT", line["lot"]])
+        body += [["N9", "SE", serial] for serial in line.get("serials") or ()]
         for exception in line["exceptions"]:
             body.append(
                 [
@@ -859,7 +865,7 @@ def receipt_from_943(read_set):
             receipt.update(number=get(2), shipment_id=get(4), po_number=get(6))
             receipt["return"] = get(1) == "C"  # a customer return
         elif tag == "W04":
-            line = {"quantity": get(1), "uom": get(2), "lots": []}
+            line = {"quantity": get(1), "uom": get(2), "lots": [], "serials": []}
             for position in (4, 6):
                 if get(position) == "VN":
                     line["item"] = get(position + 1)
@@ -871,6 +877,8 @@ def receipt_from_943(read_set):
                 line["line_id"] = get(2)
             elif get(1) == "LT":
                 line["lots"].append(get(2))
+            elif get(1) == "SE":
+                line["serials"].append(get(2))
     if "number" not in receipt:
         read_set.problems.append("the 943 has no W06")
     return receipt

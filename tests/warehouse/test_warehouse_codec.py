@@ -341,6 +341,50 @@ def test_944_round_trip_with_damaged_quantity():
     assert document["return"] is False
 
 
+def test_serial_numbers_are_announced_and_received_one_n9_each():
+    transfer = dict(
+        TRANSFER,
+        lines=[
+            dict(TRANSFER["lines"][0], quantity="2", lots=[], serials=["S-1", "S-2"])
+        ],
+    )
+    data, announced = _round_trip(warehouse.stock_transfer_set(transfer, "0006"))
+    assert b"N9*SE*S-1~\nN9*SE*S-2~" in data and b"N9*LT*" not in data
+    assert announced["lines"][0]["serials"] == ["S-1", "S-2"]
+    receipt = dict(
+        RECEIPT,
+        lines=[
+            dict(
+                RECEIPT["lines"][1],
+                quantity="2",
+                serials=["S-1", "S-2"],
+            )
+        ],
+    )
+    data, received = _round_trip(warehouse.receipt_advice_set(receipt, "0007"))
+    assert b"N9*SE*S-1~\nN9*SE*S-2~\nW14*2~" in data
+    assert received["lines"][0]["serials"] == ["S-1", "S-2"]
+
+
+def test_json_receipt_lines_carry_serial_numbers():
+    line = {"line_id": "32", "item": "NUT-M8", "quantity": "2", "uom": "EA"}
+    data = {"receipt_number": "RCV9", "order_number": "WH/IN/00007", "lines": []}
+    read = warehouse.read_warehouse_json(
+        "receipt_advice", dict(data, lines=[dict(line, serials=["S-1", 7])])
+    )
+    assert read["lines"][0]["serials"] == ["S-1", "7"]
+    assert (
+        "serials"
+        not in warehouse.read_warehouse_json(
+            "receipt_advice", dict(data, lines=[line])
+        )["lines"][0]
+    )
+    with pytest.raises(DocumentError, match="serials of a received line"):
+        warehouse.read_warehouse_json(
+            "receipt_advice", dict(data, lines=[dict(line, serials="S-1")])
+        )
+
+
 def test_customer_return_announcement_and_receipt():
     data, announced = _round_trip(
         warehouse.stock_transfer_set(dict(TRANSFER, **{"return": True}), "0015")

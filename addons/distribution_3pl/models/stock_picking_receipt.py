@@ -225,17 +225,19 @@ class StockPickingReceipt(models.Model):
             quantity, unit = account._tpl_to_stock_unit(
                 move, self._tpl_announced_quantity(move), unit_codes
             )
-            lines.append(
-                {
-                    "line_id": str(move.id),
-                    "item": items[move.product_id],
-                    "gtin": move.product_id.barcode or "",
-                    "description": move.product_id.display_name[:80],
-                    "quantity": str(quantity),
-                    "uom": unit,
-                    "lots": list(dict.fromkeys(lots)),
-                }
-            )
+            line = {
+                "line_id": str(move.id),
+                "item": items[move.product_id],
+                "gtin": move.product_id.barcode or "",
+                "description": move.product_id.display_name[:80],
+                "quantity": str(quantity),
+                "uom": unit,
+                "lots": list(dict.fromkeys(lots)),
+            }
+            if move.product_id.tracking == "serial":
+                # One number per unit: announced as serial numbers (N9 SE).
+                line["serials"], line["lots"] = line["lots"], []
+            lines.append(line)
         partner = self.partner_id
         carrier = self.carrier_id
         warehouse = account.warehouse_id
@@ -438,6 +440,20 @@ class StockPickingReceipt(models.Model):
                 problems.append(account._tpl_unit_refusal(label, unit, move))
                 continue
             lot = str(line.get("lot") or "")
+            if move.product_id.tracking == "serial" and received:
+                serials, problem = self._tpl_received_serials(
+                    account, move, line, label, unit, received, damaged
+                )
+                if problem:
+                    problems.append(problem)
+                    continue
+                entry = plan.setdefault(
+                    move, {"good": [], "damaged": [], "refused": 0.0}
+                )
+                # One unit of the stock unit per number (``_tpl_receive``).
+                entry["good"] += [(serial, good / len(serials)) for serial in serials]
+                entry["refused"] += refused
+                continue
             if move.product_id.tracking != "none" and received and not lot:
                 problems.append(
                     _("Line %s: no lot reported for a tracked item.", label)
@@ -471,6 +487,48 @@ class StockPickingReceipt(models.Model):
                 )  # fmt: skip
         return problems, plan
 
+    def _tpl_received_serials(
+        self, account, move, line, label, unit, received, damaged
+    ):
+        """``(serials, problem)`` of a received line of a serial-tracked item:
+        one number per unit received (its ``serials``, or its lot for a single
+        unit), none twice, none for a damaged unit the advice cannot name."""
+        serials = line.get("serials") or []
+        if not isinstance(serials, list) or not all(
+            isinstance(serial, str) and serial.strip() for serial in serials
+        ):
+            return [], _("Line %s: unreadable serial numbers.", label)
+        serials = [serial.strip() for serial in serials]
+        lot = str(line.get("lot") or "").strip()
+        if not serials and lot:
+            serials = [lot]
+        if damaged:
+            # A W13 (or an exception) counts damaged units without their
+            # numbers: which serial went where cannot be told.
+            return [], _(
+                "Line %s: damaged units of a serial-tracked item, without "
+                "their serial numbers.",
+                label,
+            )
+        if len(set(serials)) != len(serials):
+            return [], _("Line %s: a serial number is reported twice.", label)
+        # The caller converted the line's unit already: it is of the category.
+        stock_unit = move.product_id.uom_id
+        warehouse_unit = account._tpl_uom_of(unit) if unit.strip() else stock_unit
+        units = warehouse_unit._compute_quantity(
+            float(received), stock_unit, round=False
+        )
+        if float_compare(units, len(serials), precision_rounding=stock_unit.rounding):
+            return [], _(
+                "Line %(line)s: %(count)s serial numbers for %(received)s %(unit)s "
+                "received; a serial-tracked item needs one number per unit.",
+                line=label,
+                count=len(serials),
+                received=received,
+                unit=unit or move.product_id.uom_id.name,
+            )
+        return serials, None
+
     def _tpl_receive(self, account, advice, plan):
         """Book what the warehouse received (damaged units in the damaged
         location, or scrapped) and validate the receipt; what it did not
@@ -496,6 +554,11 @@ class StockPickingReceipt(models.Model):
                         "quantity": quantity,
                         "picked": True,
                     }
+                    if move.product_id.tracking == "serial":
+                        # Exactly one stock unit per serial number, whatever
+                        # unit the move counts in (``_tpl_received_serials``).
+                        line["product_uom_id"] = move.product_id.uom_id.id
+                        line["quantity"] = 1.0
                     lot = self._tpl_receipt_lot(move.product_id, lot_name)
                     if lot:
                         line["lot_id"] = lot.id

@@ -124,6 +124,14 @@ class TestTplReceipts(
                 "tracking": "lot",
             }
         )
+        cls.scanner = env["product.product"].create(
+            {
+                "name": "Scanner S1",
+                "default_code": "SCAN-S1",
+                "is_storable": True,
+                "tracking": "serial",
+            }
+        )
         env["stock.quant"]._update_available_quantity(
             cls.panel, cls.http_warehouse.lot_stock_id, 20
         )
@@ -418,6 +426,85 @@ class TestTplReceipts(
         self.assertEqual(confirmation["shipment_id"], "ASN-77")
         self.assertEqual(picking.state, "done")
         self.assertEqual(picking.move_line_ids.lot_id.name, "LOT-NEW-1")
+
+    def with_serials(self, picking, serials):
+        """What the EDI addon's 856 leaves on a receipt of serial-tracked
+        units: one move line per number."""
+        move = picking.move_ids
+        move.move_line_ids.unlink()
+        move.write(
+            {
+                "move_line_ids": [
+                    (0, 0, {
+                        "product_id": move.product_id.id,
+                        "product_uom_id": move.product_uom.id,
+                        "location_id": move.location_id.id,
+                        "location_dest_id": move.location_dest_id.id,
+                        "picking_id": picking.id,
+                        "lot_name": serial,
+                        "quantity": 1,
+                    })
+                    for serial in serials
+                ]
+            }
+        )  # fmt: skip
+
+    def test_serial_tracked_units_are_announced_and_received_by_number(self):
+        picking = self.receipt([(self.scanner, 3)])
+        self.with_serials(picking, ["SN-1", "SN-2", "SN-3"])
+        with trap_jobs() as trap:
+            confirmation = self.announce_and_receive(trap, picking)
+        announced = self.sandbox.warehouse.receipts[picking.name]
+        self.assertEqual(announced["lines"][0]["serials"], ["SN-1", "SN-2", "SN-3"])
+        self.assertEqual(announced["lines"][0]["lots"], [])
+        self.assertEqual(confirmation["lines"][0]["serials"], ["SN-1", "SN-2", "SN-3"])
+        self.assertEqual(picking.state, "done", self.exception_of(picking).name)
+        self.assertEqual(
+            sorted(picking.move_line_ids.mapped("lot_id.name")),
+            ["SN-1", "SN-2", "SN-3"],
+        )
+        self.assertEqual(set(picking.move_line_ids.mapped("quantity")), {1.0})
+        self.assertEqual(self.quantity_at(self.scanner, self.warehouse.lot_stock_id), 3)
+
+    def test_serial_numbers_that_do_not_add_up_refuse_the_receipt(self):
+        picking = self.receipt([(self.scanner, 3)])
+        with trap_jobs() as trap:
+            picking.action_tpl_announce()
+            self.run_jobs(trap)
+        message = self.messages(picking)
+        handler = self.env["integration.handler.tpl_x12_in"]
+        line = {"line_id": str(picking.move_ids.id), "item": "SCAN-S1"}
+        for index, (lines, problem) in enumerate((
+            ([dict(line, quantity="3", serials=["A", "B"])], "2 serial numbers"),
+            ([dict(line, quantity="2", serials=["A", "A"])], "reported twice"),
+            ([dict(line, quantity="3", lot="A")], "1 serial numbers"),
+            ([dict(line, quantity="3")], "0 serial numbers"),
+            ([dict(line, quantity="1", serials="A")], "unreadable serial"),
+            (
+                [
+                    dict(
+                        line,
+                        quantity="3",
+                        serials=["A", "B", "C"],
+                        exceptions=[{"quantity": "1", "condition": "01"}],
+                    )
+                ],
+                "without their serial numbers",
+            ),
+        )):  # fmt: skip
+            receipt = f"RCV-SN-{index}"
+            advice = {"receipt_number": receipt, "order_number": picking.name}
+            applied = self.account._tpl_apply(
+                "receipt_advice", dict(advice, lines=lines), message, handler
+            )
+            self.assertFalse(applied, lines)
+            self.assertEqual(picking.state, "assigned")
+            exception = self.exception_of(picking).filtered(
+                lambda e, r=receipt: e.problem_key == f"944-{picking.name}-{r}"
+            )
+            self.assertIn(problem, exception.details or "", lines)
+        lots = self.env["stock.lot"].search([("product_id", "=", self.scanner.id)])
+        self.assertFalse(lots)
 
     def test_an_unreadable_receipt_advice_goes_to_the_exception_queue(self):
         picking = self.receipt([(self.panel, 5)])

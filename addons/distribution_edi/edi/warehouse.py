@@ -190,6 +190,7 @@ def _references(line, *, lots=True):
         segments.append(("N9", LINE_REFERENCE, str(line["line_id"])))
     if lots:
         segments += [("N9", LOT_REFERENCE, lot) for lot in line.get("lots") or ()]
+    segments += [("N9", SERIAL_REFERENCE, s) for s in line.get("serials") or ()]
     return segments
 
 
@@ -400,8 +401,9 @@ def receipt_advice_set(receipt, control_number):
     (the 943's W0602), ``shipment_id``, ``date``, ``return`` (a customer
     return's receipt), ``warehouse`` and ``lines``:
     ``line_id``, ``item``, ``gtin``, ``quantity`` received (damaged units
-    included), ``uom``, ``lot`` and ``exceptions`` (``quantity``,
-    ``condition`` W1303, ``reason`` W1305).
+    included), ``uom``, ``lot``, ``serials`` (the units' serial numbers, one
+    N9 ``SE`` each) and ``exceptions`` (``quantity``, ``condition`` W1303,
+    ``reason`` W1305).
     """
     _require_lines(receipt, "receipt advice")
     body = [
@@ -429,7 +431,13 @@ def receipt_advice_set(receipt, control_number):
             )
         )
         lots = [line["lot"]] if line.get("lot") else []
-        body += _references({"line_id": line.get("line_id"), "lots": lots})
+        body += _references(
+            {
+                "line_id": line.get("line_id"),
+                "lots": lots,
+                "serials": line.get("serials") or (),
+            }
+        )
         for exception in line.get("exceptions") or ():
             condition = exception.get("condition") or CONDITION_DAMAGED
             reason = exception.get("reason") or ""
@@ -1123,6 +1131,11 @@ def _json_944(data):
             "lot": _json_text(entry.get("lot")),
             "exceptions": [],
         }
+        serials = entry.get("serials") or []
+        if not isinstance(serials, list):
+            raise DocumentError("serials of a received line is not a list")
+        if serials:
+            line["serials"] = [_json_text(serial) for serial in serials]
         damaged = Decimal(0)
         for exception in _json_list(entry, "exceptions", "receipt advice"):
             condition = _json_text(exception.get("condition")) or CONDITION_DAMAGED
