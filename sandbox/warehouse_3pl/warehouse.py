@@ -187,7 +187,10 @@ class Warehouse:
             if known is not None:
                 if known["request"] == receipt:
                     return known
-                raise Refused(f"receipt {number} exists with other content")
+                if known["status"] != "announced":
+                    raise Refused(f"receipt {number} was already received")
+                # Other content for a receipt still expected: the depositor's
+                # revised announcement replaces what the dock expects.
             lines = []
             for index, line in enumerate(_lines(receipt), 1):
                 if not (line.get("item") or line.get("gtin")):
@@ -216,6 +219,7 @@ class Warehouse:
                 "status": "announced",
                 "receipt_number": "",
                 "return": bool(receipt.get("return")),
+                "revision": known["revision"] + 1 if known else 1,
             }
             self.receipts[number] = record
         if self.behaviours["auto_receive"]:

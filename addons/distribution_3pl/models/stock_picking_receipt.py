@@ -2,6 +2,7 @@
 943 (or a JSON ASN), validated by the warehouse's 944 (or receipt webhook)."""
 
 import datetime
+import json
 import logging
 from decimal import Decimal, InvalidOperation
 
@@ -26,6 +27,12 @@ RECEIPT_WAITING_STATES = ("queued", "announced")
 # W1303 (Receiving Condition Code): units refused at the dock ("rejected")
 # are reported beside W0701, not inside it; damaged ones (01) are inside.
 CONDITION_REFUSED = "08"
+
+
+def _announced_content(transfer):
+    """What of an announcement (the 943's dict) the warehouse receives by:
+    all but the day it was written."""
+    return {key: value for key, value in transfer.items() if key != "date"}
 
 
 def _decimal(value):
@@ -131,12 +138,13 @@ class StockPickingReceipt(models.Model):
             expectations._withdraw(picking, RECEIPT_EXPECTATION)
         return super().action_cancel()
 
-    def _tpl_announce(self):
-        """Queue the 943 of every ready, not yet announced receipt or return."""
+    def _tpl_announce(self, states=("none",)):
+        """Queue the 943 of every ready receipt or return whose 3PL receipt
+        state is in ``states`` (by default: not yet announced)."""
         ready = self.filtered(
             lambda p: (
                 p.state == "assigned"
-                and p.tpl_receipt_state == "none"
+                and p.tpl_receipt_state in states
                 and p.tpl_receipt_account_id
             )
         )
@@ -175,6 +183,73 @@ class StockPickingReceipt(models.Model):
             )
         return messages
 
+    def _tpl_announce_revision(self):
+        """Announce again, as their next revision, the receipts still waiting
+        for the warehouse whose announcement no longer says what will arrive
+        (a ship notice applied after it: its shipment, lots, quantities).
+        An earlier announcement not sent yet is withdrawn, so that the
+        warehouse never gets the old content after the new."""
+        stale = self.browse()
+        for picking in self.filtered(
+            lambda p: (
+                p.state == "assigned"
+                and p.tpl_receipt_state in RECEIPT_WAITING_STATES
+                and p.tpl_receipt_account_id
+            )
+        ):
+            announced = picking._tpl_last_announcement()
+            content = picking._tpl_transfer(picking.tpl_receipt_account_id)
+            if announced is None or _announced_content(announced) != _announced_content(
+                content
+            ):
+                stale |= picking
+        if not stale:
+            return self.env["integration.message"]
+        flow = self.env.ref(ANNOUNCE_FLOW).sudo()
+        self.env["integration.message"].sudo().search(
+            [
+                ("flow_id", "=", flow.id),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "in", stale.ids),
+            ]
+        )._withdraw_unsent()
+        for picking in stale:
+            picking.tpl_revision += 1
+            picking._integration_log_event(
+                body=_(
+                    "Announced to the 3PL again (revision %s): the ship notice "
+                    "changed what arrives.",
+                    picking.tpl_revision,
+                )
+            )
+        return stale._tpl_announce(states=RECEIPT_WAITING_STATES)
+
+    def _tpl_last_announcement(self):
+        """The content of this receipt's latest 943 (a dict), or None when
+        there is none or its payload is no longer kept."""
+        self.ensure_one()
+        message = (
+            self.env["integration.message"]
+            .sudo()
+            .search(
+                [
+                    ("flow_id", "=", self.env.ref(ANNOUNCE_FLOW).id),
+                    ("res_model", "=", "stock.picking"),
+                    ("res_id", "=", self.id),
+                    ("state", "!=", "cancelled"),
+                ],
+                order="id desc",
+                limit=1,
+            )
+        )
+        if not message or message.payload_purged:
+            return None
+        try:
+            content = json.loads(message._get_payload())
+        except (UserError, OSError, ValueError):
+            return None
+        return content if isinstance(content, dict) else None
+
     def _tpl_announced_quantity(self, move):
         """What the 943 announces of ``move``: what the supplier's ship notice
         announced of it when there is one, else the demand."""
@@ -199,9 +274,13 @@ class StockPickingReceipt(models.Model):
         # the receipts it fills (shipment id, lots and quantities).
         result = super()._edi_apply_despatch(message, trading_partner, document, orders)
         shipment = document.get("shipment_id")
-        orders.picking_ids.filtered(
+        receipts = orders.picking_ids.filtered(
             lambda p: shipment and p.edi_shipment_id == shipment
-        )._tpl_announce()
+        )
+        receipts._tpl_announce()
+        # Announced before the ship notice came (by hand, say): the warehouse
+        # gets what actually ships, as a revised 943.
+        receipts._tpl_announce_revision()
         return result
 
     def _tpl_announced_moves(self):

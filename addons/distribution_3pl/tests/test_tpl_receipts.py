@@ -813,3 +813,80 @@ class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
         self.assertEqual(receipt.state, "done")
         self.assertEqual(receipt.tpl_receipt_state, "received")
         self.assertEqual(order.order_line.qty_received, 7)
+
+    def announcements(self, receipt):
+        return self.env["integration.message"].search(
+            [
+                ("flow_id.code", "=", "tpl-943-out"),
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", receipt.id),
+            ],
+            order="id",
+        )
+
+    def ordered_receipt(self, trap, quantity):
+        order = self.create_order([("PANEL-A3", quantity)], confirm=False)
+        order.picking_type_id = self.warehouse.in_type_id
+        order.button_confirm()
+        self.env.cr.precommit.run()  # what the commit would do: queue the 850
+        self.run_jobs(trap)
+        return order, order.picking_ids
+
+    def test_a_ship_notice_after_the_announcement_sends_a_revision(self):
+        self.use_partner(self.trading_partner)
+        with trap_jobs() as trap:
+            order, receipt = self.ordered_receipt(trap, 6)
+            # Announced by hand before the supplier's ship notice came.
+            receipt.action_tpl_announce()
+            self.run_jobs(trap)
+            first = self.announcements(receipt)
+            self.assertEqual(first.state, "sent", first.last_error)
+            self.assertEqual(
+                self.sandbox.warehouse.receipts[receipt.name]["revision"], 1
+            )
+            self.assertFalse(
+                self.sandbox.warehouse.receipts[receipt.name]["shipment_id"]
+            )
+            self.deliver_answers(trap, "ACME")
+            self.run_jobs(trap)
+            revised = self.announcements(receipt) - first
+            self.assertEqual(len(revised), 1)
+            self.assertEqual(revised.state, "sent", revised.last_error)
+            self.assertEqual(receipt.tpl_revision, 2)
+            self.assertEqual(revised.idempotency_key, f"943-{receipt.id}-r2")
+            expected = self.sandbox.warehouse.receipts[receipt.name]
+            self.assertEqual(expected["revision"], 2)
+            self.assertEqual(expected["shipment_id"], receipt.edi_shipment_id)
+            self.assertIn("revision 2", "".join(receipt.message_ids.mapped("body")))
+            # The same ship notice applied again changes nothing there.
+            receipt._tpl_announce_revision()
+            self.run_jobs(trap)
+            self.assertEqual(len(self.announcements(receipt)), 2)
+            self.sandbox.warehouse.receive(receipt.name)
+            self.env["integration.dispatch"]._run_batch_flows(
+                self.env.ref("distribution_3pl.flow_tpl_outbox_poll").sudo(),
+                endpoints=self.account.endpoint_id,
+            )
+            self.run_jobs(trap)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(order.order_line.qty_received, 6)
+
+    def test_a_revision_withdraws_an_announcement_not_sent_yet(self):
+        self.use_partner(self.trading_partner)
+        with trap_jobs() as trap:
+            _order, receipt = self.ordered_receipt(trap, 4)
+            receipt.action_tpl_announce()
+            first = self.announcements(receipt)
+            self.assertEqual(first.state, "queued")
+            # What applying a ship notice leaves: its shipment on the receipt.
+            receipt.edi_shipment_id = "ASN-LATE-1"
+            receipt._tpl_announce_revision()
+            self.assertEqual(first.state, "cancelled")
+            self.run_jobs(trap)
+        revised = self.announcements(receipt) - first
+        self.assertEqual(revised.state, "sent", revised.last_error)
+        expected = self.sandbox.warehouse.receipts[receipt.name]
+        # The warehouse only ever had the revised content.
+        self.assertEqual(expected["revision"], 1)
+        self.assertEqual(expected["shipment_id"], "ASN-LATE-1")
+        self.assertEqual(receipt.tpl_receipt_state, "announced")

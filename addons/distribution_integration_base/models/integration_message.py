@@ -1216,6 +1216,19 @@ class IntegrationMessage(models.Model):
         self.sudo().write({"state": "cancelled", "next_attempt_at": False})
         return True
 
+    def _withdraw_unsent(self):
+        """Cancel those of these outbound messages not sent yet (queued, or
+        waiting for a retry) because a newer one replaces them; the ones in
+        flight or finished stay as they are. The withdrawn messages.
+
+        A job that claims one meanwhile makes this transaction's write a
+        serialization conflict, retried on the state it committed."""
+        unsent = self.filtered(
+            lambda m: m.direction == "outbound" and m.state in ("queued", "retrying")
+        )
+        unsent.sudo().write({"state": "cancelled", "next_attempt_at": False})
+        return unsent
+
     def _related_record(self):
         self.ensure_one()
         return linked_record(self.env, self.res_model, self.res_id)
