@@ -2,7 +2,7 @@
     "name": "Distribution Integration Base",
     "summary": "Governed integration kernel: endpoints, encrypted credentials, "
     "flow catalog, message log, exception queue, inbound gateway and dispatch API",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.5.1",
     "category": "Integration",
     "website": "https://github.com/distribution-integration-suite/odoo-distribution-integration",
     "author": "Distribution Integration Suite",

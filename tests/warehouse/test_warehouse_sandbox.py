@@ -429,6 +429,24 @@ def test_json_receipt_confirmation(client):
     assert status == 409 and "already received" in answer["error"]
 
 
+def test_a_revised_announcement_replaces_the_expected_receipt(client):
+    assert client.json("POST", "/api/v1/receipts", _receipt())[0] == 201
+    revised = dict(_receipt(), shipment_id="ASN-2")
+    revised["lines"] = [
+        {"line_id": "5", "item": "BOLT-M8", "quantity": "2", "serials": ["S1", "S2"]}
+    ]
+    status, record = client.json("POST", "/api/v1/receipts", revised)
+    assert status == 200
+    assert (record["revision"], record["shipment_id"]) == (2, "ASN-2")
+    client.admin("receive/IN-1")
+    (event,) = _events(client)
+    (line,) = event["data"]["lines"]
+    assert (line["quantity"], line["serials"]) == ("2", ["S1", "S2"])
+    # Received: no other content any more.
+    status, answer = client.json("POST", "/api/v1/receipts", _receipt())
+    assert status == 409 and "already received" in answer["error"]
+
+
 def test_customer_return_is_announced_and_received_in_x12(client):
     client.admin("behaviours", {"damaged_on_receipt": 1})
     announced = dict(_receipt("RET-1"), date="2026-03-02", **{"return": True})
