@@ -10,7 +10,7 @@ caller before the method body (and so before any ``sudo()``) runs.
 import functools
 import inspect
 
-from odoo import _, models
+from odoo import models
 from odoo.exceptions import AccessError, UserError
 
 # The declaration, kept on the method for tests that enumerate entry points.
@@ -95,7 +95,7 @@ def _as_records(env, model, value, name):
     if isinstance(value, models.BaseModel):
         if value._name != model:
             raise UserError(
-                _("%(name)s must be %(model)s records.", name=name, model=model)
+                env._("%(name)s must be %(model)s records.", name=name, model=model)
             )
         return value
     if isinstance(value, int) and not isinstance(value, bool):
@@ -105,5 +105,5 @@ def _as_records(env, model, value, name):
     ):
         return env[model].browse(value)
     raise UserError(
-        _("%(name)s must be ids of %(model)s records.", name=name, model=model)
+        env._("%(name)s must be ids of %(model)s records.", name=name, model=model)
     )

@@ -15,11 +15,12 @@ import socket
 from unittest.mock import patch
 
 from odoo import models
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import config
 
 from ..kernel import crypto, errors
-from ..models.entry_point import ATTRIBUTE
+from ..models.entry_point import ATTRIBUTE, _as_records
 from .loopback import LoopbackPeersMixin
 
 SUITE_MODULE_PREFIX = "odoo.addons.distribution_"
@@ -282,6 +283,20 @@ class TestRpcEntryPoints(LoopbackPeersMixin, HttpCase):
             "Public methods that do not check their caller (decorate them with "
             "entry_point):\n" + "\n".join(undeclared),
         )
+
+    def test_refusals_are_worded_in_the_callers_language_without_a_warning(self):
+        """A refusal is a plain function's message: translated through the
+        caller's environment, not by Odoo guessing a language from the stack
+        (its "no translation language detected" warning, one per refusal)."""
+        message = self.target("integration.message")
+        user = self.users["integration user"]
+        with self.assertNoLogs("odoo.tools.translate", "WARNING"):
+            with self.assertRaises(AccessError) as refused:
+                message.with_user(user).action_cancel()
+            self.assertIn("reserved to", str(refused.exception))
+            for value in ("not ids", self.env["res.partner"]):
+                with self.assertRaises(UserError):
+                    _as_records(self.env, "integration.message", value, "message")
 
     def test_rpc_matrix(self):
         """Each public method, over JSON-RPC, as five kinds of users: refused
