@@ -3,9 +3,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg2
 
-from odoo import api, fields, models, sql_db
+from odoo import api, fields, models
 
 from ..kernel import inbound
+from .transaction_time import adopt_transaction_time
 
 # Refusals answered before authentication are counted per (client address,
 # endpoint code asked for). Kept in the database so that every worker and
@@ -18,18 +19,6 @@ FAILURE_WINDOW_PARAM = "distribution_integration_base.gateway_failure_window"
 
 def _utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def adopt_transaction_time(cr, transaction_time):
-    """Give ``cr`` the transaction's ``now()`` read by an earlier statement, so
-    that the ORM's create does not ask for it in a round trip of its own.
-
-    PostgreSQL's ``now()`` is fixed for a transaction: the value is the one
-    ``cr.now()`` would read. Only on a real cursor: a test cursor keeps its
-    own clock.
-    """
-    if type(cr) is sql_db.Cursor and getattr(cr, "_now", False) is None:
-        cr._now = transaction_time
 
 
 def endpoint_key(code):

@@ -17,8 +17,8 @@ from odoo.exceptions import UserError
 
 from ..kernel import conflict_logging, errors, payload_view, results
 from .entry_point import entry_point
-from .integration_gateway_guard import adopt_transaction_time
 from .record_link import form_action, linked_record
+from .transaction_time import adopt_transaction_time
 
 _logger = logging.getLogger(__name__)
 conflict_logging.install()
