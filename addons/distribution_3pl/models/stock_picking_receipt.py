@@ -529,6 +529,12 @@ class StockPickingReceipt(models.Model):
                 entry = plan.setdefault(
                     move, {"good": [], "damaged": [], "refused": 0.0}
                 )
+                if set(serials) & {serial for serial, _qty in entry["good"]}:
+                    # One W07 per unit, say, with a number given twice.
+                    problems.append(
+                        _("Line %s: a serial number is reported twice.", label)
+                    )
+                    continue
                 # One unit of the stock unit per number (``_tpl_receive``).
                 entry["good"] += [(serial, good / len(serials)) for serial in serials]
                 entry["refused"] += refused

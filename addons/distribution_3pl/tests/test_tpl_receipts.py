@@ -466,6 +466,29 @@ class TestTplReceipts(
         self.assertEqual(set(picking.move_line_ids.mapped("quantity")), {1.0})
         self.assertEqual(self.quantity_at(self.scanner, self.warehouse.lot_stock_id), 3)
 
+    def test_serial_numbers_may_come_one_line_per_unit(self):
+        picking = self.receipt([(self.scanner, 2)])
+        with trap_jobs() as trap:
+            picking.action_tpl_announce()
+            self.run_jobs(trap)
+        line = {"line_id": str(picking.move_ids.id), "item": "SCAN-S1"}
+        advice = {
+            "receipt_number": "RCV-SN-LINES",
+            "order_number": picking.name,
+            "lines": [dict(line, quantity="1", lot=lot) for lot in ("S-7", "S-8")],
+        }
+        applied = self.account._tpl_apply(
+            "receipt_advice",
+            advice,
+            self.messages(picking),
+            self.env["integration.handler.tpl_x12_in"],
+        )
+        self.assertEqual(applied, picking, self.exception_of(picking).details)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(
+            sorted(picking.move_line_ids.lot_id.mapped("name")), ["S-7", "S-8"]
+        )
+
     def test_serial_numbers_that_do_not_add_up_refuse_the_receipt(self):
         picking = self.receipt([(self.scanner, 3)])
         with trap_jobs() as trap:
@@ -477,6 +500,11 @@ class TestTplReceipts(
         for index, (lines, problem) in enumerate((
             ([dict(line, quantity="3", serials=["A", "B"])], "2 serial numbers"),
             ([dict(line, quantity="2", serials=["A", "A"])], "reported twice"),
+            (
+                # One line per unit, as some warehouses send serials.
+                [dict(line, quantity="1", lot=lot) for lot in ("A", "B", "A")],
+                "reported twice",
+            ),
             ([dict(line, quantity="3", lot="A")], "1 serial numbers"),
             ([dict(line, quantity="3")], "0 serial numbers"),
             ([dict(line, quantity="1", serials="A")], "unreadable serial"),
