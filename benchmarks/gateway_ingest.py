@@ -21,8 +21,13 @@ Two measurements, each alternating baseline and gateway, best of ``--rounds``:
   server or unanswered after 30 s are counted as failed.
 Targets: gateway throughput >= 0.7x the baseline's; p99 < 50 ms at 100 req/s.
 
+Server configuration: one database served by ``db_name`` alone, as
+``odoo.conf.example`` sets it; ``--db-filter`` serves it through a db filter
+instead (what a multi-database server does), where Odoo lists the databases
+for every request without a session cookie — every webhook — on both sides.
+
     python benchmarks/gateway_ingest.py [--count 1000] [--clients 4]
-        [--rates 100,20] [--seconds 20] [--rounds 2] [--no-runner]
+        [--rates 100,20] [--seconds 20] [--rounds 2] [--no-runner] [--db-filter]
 """
 
 import argparse
@@ -211,13 +216,27 @@ def main():
         action="store_true",
         help="measure ingest alone: no queue_job runner processing meanwhile",
     )
+    parser.add_argument(
+        "--db-filter",
+        action="store_true",
+        help="serve the database through a db filter (as multi-database servers "
+        "do) instead of db_name alone (odoo.conf.example): every request "
+        "without a session cookie then lists the databases first",
+    )
     args = parser.parse_args()
     print(machine_line())
+    print(
+        "# server: "
+        + ("db_filter set (databases listed per request without a cookie)"
+           if args.db_filter else "db_name only, no db_filter (odoo.conf.example)")
+    )  # fmt: skip
     with BenchEnvironment(["dis_benchmark"], channels="root:2") as env:
         env.shell(SETUP)
         # Without queue_job loaded server-wide there is no runner: the jobs
         # wait, and only the ingest itself is measured.
         extra = ["--load=base,web"] if args.no_runner else []
+        if not args.db_filter:
+            extra.append("--db-filter=")  # the test server sets one
         with OdooServer(
             env.python,
             env.config,
