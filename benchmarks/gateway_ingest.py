@@ -235,8 +235,6 @@ def main():
         # Without queue_job loaded server-wide there is no runner: the jobs
         # wait, and only the ingest itself is measured.
         extra = ["--load=base,web"] if args.no_runner else []
-        if not args.db_filter:
-            extra.append("--db-filter=")  # the test server sets one
         with OdooServer(
             env.python,
             env.config,
@@ -244,6 +242,7 @@ def main():
             workers=2,
             channels="root:2",
             extra_args=extra,
+            db_filter=args.db_filter,
         ) as server:
             sides = Sides(server.url)
             for make in (sides.baseline, sides.gateway):  # warm-up, untimed

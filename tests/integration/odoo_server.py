@@ -46,6 +46,10 @@ def free_port():
 class OdooServer:
     """A multi-process Odoo server for one database, usable as a context manager.
 
+    It serves ``db`` by name, without a db filter, as ``odoo.conf.example``
+    recommends; ``db_filter=True`` serves it through a filter instead (Odoo
+    then lists the databases for every request without a session cookie).
+
     >>> with OdooServer(python, config, db) as server:       # doctest: +SKIP
     ...     server.execute_kw("res.users", "search_count", [[]])
     """
@@ -61,6 +65,7 @@ class OdooServer:
         extra_args=(),
         cron_threads=0,
         environ=None,
+        db_filter=False,
     ):
         self.python = python
         self.config = config
@@ -71,6 +76,7 @@ class OdooServer:
         self.environ = dict(environ or {})
         self.startup_timeout = startup_timeout
         self.extra_args = list(extra_args)
+        self.db_filter = db_filter
         self.http_port = None
         self.gevent_port = None
         self.process = None
@@ -116,7 +122,8 @@ class OdooServer:
             f"--gevent-port={self.gevent_port}",
             "--load=base,web,queue_job",
             f"--max-cron-threads={self.cron_threads}",
-            f"--db-filter=^{re.escape(self.db)}$",
+            # Empty: none, even if the configuration file sets one.
+            f"--db-filter=^{re.escape(self.db)}$" if self.db_filter else "--db-filter=",
             "--log-level=info",
             f"--logfile={self.log_path}",
             *self.extra_args,
