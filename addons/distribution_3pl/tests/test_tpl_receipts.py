@@ -240,6 +240,24 @@ class TestTplReceipts(
             [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
         )
 
+    def announced_receipt(self, product, quantity):
+        """A receipt of ``quantity`` ``product``, announced: the receipt, its
+        943 message and an advice line naming its move."""
+        picking = self.receipt([(product, quantity)])
+        with trap_jobs() as trap:
+            picking.action_tpl_announce()
+            self.run_jobs(trap)
+        line = {"line_id": str(picking.move_ids.id), "item": product.default_code}
+        return picking, self.messages(picking), line
+
+    def apply_receipt_advice(self, advice, message):
+        return self.account._tpl_apply(
+            "receipt_advice",
+            advice,
+            message,
+            self.env["integration.handler.tpl_x12_in"],
+        )
+
     # -- tests -----------------------------------------------------------------
 
     def test_announce_then_receive_with_damaged_units(self):
@@ -467,22 +485,13 @@ class TestTplReceipts(
         self.assertEqual(self.quantity_at(self.scanner, self.warehouse.lot_stock_id), 3)
 
     def test_serial_numbers_may_come_one_line_per_unit(self):
-        picking = self.receipt([(self.scanner, 2)])
-        with trap_jobs() as trap:
-            picking.action_tpl_announce()
-            self.run_jobs(trap)
-        line = {"line_id": str(picking.move_ids.id), "item": "SCAN-S1"}
+        picking, message, line = self.announced_receipt(self.scanner, 2)
         advice = {
             "receipt_number": "RCV-SN-LINES",
             "order_number": picking.name,
             "lines": [dict(line, quantity="1", lot=lot) for lot in ("S-7", "S-8")],
         }
-        applied = self.account._tpl_apply(
-            "receipt_advice",
-            advice,
-            self.messages(picking),
-            self.env["integration.handler.tpl_x12_in"],
-        )
+        applied = self.apply_receipt_advice(advice, message)
         self.assertEqual(applied, picking, self.exception_of(picking).details)
         self.assertEqual(picking.state, "done")
         self.assertEqual(
@@ -490,13 +499,7 @@ class TestTplReceipts(
         )
 
     def test_serial_numbers_that_do_not_add_up_refuse_the_receipt(self):
-        picking = self.receipt([(self.scanner, 3)])
-        with trap_jobs() as trap:
-            picking.action_tpl_announce()
-            self.run_jobs(trap)
-        message = self.messages(picking)
-        handler = self.env["integration.handler.tpl_x12_in"]
-        line = {"line_id": str(picking.move_ids.id), "item": "SCAN-S1"}
+        picking, message, line = self.announced_receipt(self.scanner, 3)
         for index, (lines, problem) in enumerate((
             ([dict(line, quantity="3", serials=["A", "B"])], "2 serial numbers"),
             ([dict(line, quantity="2", serials=["A", "A"])], "reported twice"),
@@ -522,9 +525,7 @@ class TestTplReceipts(
         )):  # fmt: skip
             receipt = f"RCV-SN-{index}"
             advice = {"receipt_number": receipt, "order_number": picking.name}
-            applied = self.account._tpl_apply(
-                "receipt_advice", dict(advice, lines=lines), message, handler
-            )
+            applied = self.apply_receipt_advice(dict(advice, lines=lines), message)
             self.assertFalse(applied, lines)
             self.assertEqual(picking.state, "assigned")
             exception = self.exception_of(picking).filtered(
@@ -535,13 +536,7 @@ class TestTplReceipts(
         self.assertFalse(lots)
 
     def test_an_unreadable_receipt_advice_goes_to_the_exception_queue(self):
-        picking = self.receipt([(self.panel, 5)])
-        with trap_jobs() as trap:
-            picking.action_tpl_announce()
-            self.run_jobs(trap)
-        message = self.messages(picking)
-        handler = self.env["integration.handler.tpl_x12_in"]
-        line = {"line_id": str(picking.move_ids.id), "item": "PANEL-A3"}
+        picking, message, line = self.announced_receipt(self.panel, 5)
         for lines in (
             "garbage",
             [dict(line, quantity="NaN")],
@@ -555,9 +550,7 @@ class TestTplReceipts(
             ],
         ):
             advice = {"receipt_number": "RCV-BAD", "order_number": picking.name}
-            applied = self.account._tpl_apply(
-                "receipt_advice", dict(advice, lines=lines), message, handler
-            )
+            applied = self.apply_receipt_advice(dict(advice, lines=lines), message)
             self.assertFalse(applied, lines)
             self.assertEqual(picking.state, "assigned")
             self.assertEqual(picking.tpl_receipt_state, "exception")
@@ -813,12 +806,7 @@ class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
     def test_the_ship_notice_feeds_the_announcement(self):
         self.use_partner(self.trading_partner)
         with trap_jobs() as trap:
-            order = self.create_order([("PANEL-A3", 7)], confirm=False)
-            order.picking_type_id = self.warehouse.in_type_id
-            order.button_confirm()
-            self.env.cr.precommit.run()  # what the commit would do: queue the 850
-            self.run_jobs(trap)
-            receipt = order.picking_ids
+            order, receipt = self.ordered_receipt(trap, 7)
             self.assertEqual(receipt.tpl_receipt_account_id, self.account)
             # The supplier sends ship notices: the schedule waits for this one.
             self.env["tpl.warehouse.account"]._cron_announce_receipts()
@@ -832,12 +820,7 @@ class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
             self.assertEqual(announced["shipment_id"], receipt.edi_shipment_id)
             self.assertEqual(float(announced["lines"][0]["quantity"]), 7)
             self.assertEqual(receipt.move_ids.tpl_announced_qty, 7)
-            self.sandbox.warehouse.receive(receipt.name)
-            self.env["integration.dispatch"]._run_batch_flows(
-                self.env.ref("distribution_3pl.flow_tpl_outbox_poll").sudo(),
-                endpoints=self.account.endpoint_id,
-            )
-            self.run_jobs(trap)
+            self.received_at_the_warehouse(trap, receipt)
         self.assertEqual(receipt.state, "done")
         self.assertEqual(receipt.tpl_receipt_state, "received")
         self.assertEqual(order.order_line.qty_received, 7)
@@ -851,6 +834,15 @@ class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
             ],
             order="id",
         )
+
+    def received_at_the_warehouse(self, trap, receipt):
+        """The warehouse receives ``receipt``; its 944 is pulled and applied."""
+        self.sandbox.warehouse.receive(receipt.name)
+        self.env["integration.dispatch"]._run_batch_flows(
+            self.env.ref("distribution_3pl.flow_tpl_outbox_poll").sudo(),
+            endpoints=self.account.endpoint_id,
+        )
+        self.run_jobs(trap)
 
     def ordered_receipt(self, trap, quantity):
         order = self.create_order([("PANEL-A3", quantity)], confirm=False)
@@ -890,12 +882,7 @@ class TestTplReceiptsFedByShipNotice(TplSandboxMixin, EdiCase):
             receipt._tpl_announce_revision()
             self.run_jobs(trap)
             self.assertEqual(len(self.announcements(receipt)), 2)
-            self.sandbox.warehouse.receive(receipt.name)
-            self.env["integration.dispatch"]._run_batch_flows(
-                self.env.ref("distribution_3pl.flow_tpl_outbox_poll").sudo(),
-                endpoints=self.account.endpoint_id,
-            )
-            self.run_jobs(trap)
+            self.received_at_the_warehouse(trap, receipt)
         self.assertEqual(receipt.state, "done")
         self.assertEqual(order.order_line.qty_received, 6)
 
