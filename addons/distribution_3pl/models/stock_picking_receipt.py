@@ -277,10 +277,13 @@ class StockPickingReceipt(models.Model):
         receipts = orders.picking_ids.filtered(
             lambda p: shipment and p.edi_shipment_id == shipment
         )
+        announced_before = receipts.filtered(
+            lambda p: p.tpl_receipt_state in RECEIPT_WAITING_STATES
+        )
         receipts._tpl_announce()
         # Announced before the ship notice came (by hand, say): the warehouse
         # gets what actually ships, as a revised 943.
-        receipts._tpl_announce_revision()
+        announced_before._tpl_announce_revision()
         return result
 
     def _tpl_announced_moves(self):
@@ -529,8 +532,10 @@ class StockPickingReceipt(models.Model):
                 entry = plan.setdefault(
                     move, {"good": [], "damaged": [], "refused": 0.0}
                 )
-                if set(serials) & {serial for serial, _qty in entry["good"]}:
-                    # One W07 per unit, say, with a number given twice.
+                earlier = {serial for serial, _quantity in entry["good"]}
+                if len(set(serials)) != len(serials) or earlier & set(serials):
+                    # In the line, or in another line of the move (one W07
+                    # per unit, say).
                     problems.append(
                         _("Line %s: a serial number is reported twice.", label)
                     )
@@ -577,7 +582,7 @@ class StockPickingReceipt(models.Model):
     ):
         """``(serials, problem)`` of a received line of a serial-tracked item:
         one number per unit received (its ``serials``, or its lot for a single
-        unit), none twice, none for a damaged unit the advice cannot name."""
+        unit), none for a damaged unit the advice cannot name."""
         serials = line.get("serials") or []
         if not isinstance(serials, list) or not all(
             isinstance(serial, str) and serial.strip() for serial in serials
@@ -595,8 +600,6 @@ class StockPickingReceipt(models.Model):
                 "their serial numbers.",
                 label,
             )
-        if len(set(serials)) != len(serials):
-            return [], _("Line %s: a serial number is reported twice.", label)
         # The caller converted the line's unit already: it is of the category.
         stock_unit = move.product_id.uom_id
         warehouse_unit = account._tpl_uom_of(unit) if unit.strip() else stock_unit
